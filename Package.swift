@@ -1,0 +1,78 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+  .swiftLanguageMode(.v6),
+  .treatAllWarnings(as: .error),
+]
+
+let package = Package(
+  name: "piswarm",
+  platforms: [.macOS(.v15)],
+  products: [
+    .executable(name: "piswarm", targets: ["piswarm"])
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+  ],
+  targets: [
+    // Model, cluster.yml decoding and validation, renderers. No I/O.
+    .target(
+      name: "PiSwarmCore",
+      dependencies: [.product(name: "Yams", package: "Yams")],
+      swiftSettings: strict
+    ),
+    // Processes, atomic file writes, locks.
+    .target(
+      name: "PiSwarmSystem",
+      dependencies: ["PiSwarmCore"],
+      swiftSettings: strict
+    ),
+    // SQLite state: runs, steps, events, node facts.
+    .target(
+      name: "PiSwarmStore",
+      dependencies: ["PiSwarmCore", .product(name: "GRDB", package: "GRDB.swift")],
+      swiftSettings: strict
+    ),
+    // The command tree. The only target that imports ArgumentParser.
+    .target(
+      name: "PiSwarmCommands",
+      dependencies: [
+        "PiSwarmCore", "PiSwarmSystem", "PiSwarmStore",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: strict
+    ),
+    .executableTarget(
+      name: "piswarm",
+      dependencies: ["PiSwarmCommands"],
+      swiftSettings: strict
+    ),
+    // Fakes and fixtures for tests; a normal library target.
+    .target(
+      name: "PiSwarmTestSupport",
+      dependencies: ["PiSwarmCore", "PiSwarmSystem"],
+      swiftSettings: strict
+    ),
+    .testTarget(
+      name: "PiSwarmCoreTests",
+      dependencies: ["PiSwarmCore", "PiSwarmTestSupport"],
+      resources: [.copy("Golden")],
+      swiftSettings: strict
+    ),
+    .testTarget(
+      name: "PiSwarmStoreTests",
+      dependencies: ["PiSwarmStore", "PiSwarmSystem", "PiSwarmTestSupport"],
+      swiftSettings: strict
+    ),
+    .testTarget(
+      name: "PiSwarmCommandsTests",
+      dependencies: ["PiSwarmCommands", "PiSwarmTestSupport"],
+      swiftSettings: strict
+    ),
+  ]
+)

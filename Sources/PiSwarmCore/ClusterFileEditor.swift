@@ -1,0 +1,215 @@
+import Yams
+
+/// Edits `cluster.yml` as text, touching only the lines of the node being added or removed, so
+/// the user's comments and layout everywhere else survive byte for byte.
+public enum ClusterFileEditor {
+  /// A node as `piswarm node add` writes it.
+  public struct NodeSpec: Sendable, Equatable {
+    public var name: String
+    public var ip: IPv4Address
+    public var mac: MACAddress?
+    public var serial: String?
+    public var model: BoardModel?
+    public var boot: BootMode?
+    public var dockerStorage: DockerStorage?
+    public var labels: [(String, String)]
+
+    public init(
+      name: String, ip: IPv4Address, mac: MACAddress? = nil, serial: String? = nil, model: BoardModel? = nil,
+      boot: BootMode? = nil, dockerStorage: DockerStorage? = nil, labels: [(String, String)] = []
+    ) {
+      self.name = name
+      self.ip = ip
+      self.mac = mac
+      self.serial = serial
+      self.model = model
+      self.boot = boot
+      self.dockerStorage = dockerStorage
+      self.labels = labels
+    }
+
+    public static func == (lhs: NodeSpec, rhs: NodeSpec) -> Bool {
+      lhs.name == rhs.name && lhs.ip == rhs.ip && lhs.mac == rhs.mac && lhs.serial == rhs.serial
+        && lhs.model == rhs.model && lhs.boot == rhs.boot && lhs.dockerStorage == rhs.dockerStorage
+        && lhs.labels.map { [$0.0, $0.1] } == rhs.labels.map { [$0.0, $0.1] }
+    }
+
+    /// The entry's lines, the dash at `indent` spaces.
+    func lines(indent: Int) -> [String] {
+      let pad = String(repeating: " ", count: indent)
+      var fields: [(String, String)] = [("name", YAMLText.scalar(name)), ("ip", ip.description)]
+      if let mac { fields.append(("mac", YAMLText.quoted(mac.description))) }
+      if let serial { fields.append(("serial", YAMLText.quoted(serial))) }
+      if let model { fields.append(("model", YAMLText.scalar(model.rawValue))) }
+      if let boot { fields.append(("boot", boot.rawValue)) }
+      if let dockerStorage { fields.append(("docker_storage", YAMLText.scalar(dockerStorage.description))) }
+      if !labels.isEmpty { fields.append(("labels", YAMLText.flowMapping(labels))) }
+      return fields.enumerated().map { index, field in
+        pad + (index == 0 ? "- " : "  ") + "\(field.0): \(field.1)"
+      }
+    }
+  }
+
+  /// The text with `node` appended as the last entry of `nodes`.
+  public static func adding(_ node: NodeSpec, to text: String) throws(PiSwarmError) -> String {
+    var lines = Lines(text)
+    let top = try topMapping(text)
+    guard let (key, value) = top.first(where: { $0.key.scalar?.string == "nodes" }).map({ ($0.key, $0.value) }) else {
+      lines.appendAtEnd(["nodes:"] + node.lines(indent: 2))
+      return lines.text
+    }
+    let keyLine = (key.mark?.line ?? 1) - 1
+    let keyIndent = lines.indent(keyLine)
+    if let items = value.sequence, !lines.isFlow(value), let last = items.last {
+      let dash = try lines.dash(before: last)
+      let end = lines.end(ofItemAt: dash.line, dashColumn: dash.column)
+      lines.insert(node.lines(indent: dash.column), after: end)
+      return lines.text
+    }
+    let isEmpty = value.sequence.map { $0.isEmpty } ?? (value.scalar.map { ["", "~", "null"].contains($0.string) } ?? false)
+    guard isEmpty, (value.mark?.line ?? keyLine + 1) - 1 == keyLine || value.scalar?.string == "" else {
+      throw PiSwarmError(
+        .invalidInput, "cannot add to \"nodes\" at line \(keyLine + 1): it is not written as a block list",
+        advice: "write nodes as a list of \"- name: …\" entries, one key per line, then run the command again")
+    }
+    // `nodes:`, `nodes: []` or `nodes: ~`: rewrite the key line, keeping a trailing comment.
+    let comment = lines.trailingComment(keyLine)
+    lines.replace(keyLine, with: String(repeating: " ", count: keyIndent) + "nodes:" + (comment.map { "  " + $0 } ?? ""))
+    lines.insert(node.lines(indent: keyIndent + 2), after: keyLine)
+    return lines.text
+  }
+
+  /// The text without the entry of node `name`.
+  public static func removing(node name: String, from text: String) throws(PiSwarmError) -> String {
+    var lines = Lines(text)
+    let top = try topMapping(text)
+    let value = top.first(where: { $0.key.scalar?.string == "nodes" })?.value
+    guard let value, let items = value.sequence, !lines.isFlow(value) else {
+      throw PiSwarmError(.notFound, "no node \"\(name)\" in the cluster file", advice: "'piswarm node ls' lists the nodes")
+    }
+    var names: [String] = []
+    for item in items {
+      guard let entryName = item.mapping?["name"]?.scalar?.string else { continue }
+      if entryName == name {
+        let dash = try lines.dash(before: item)
+        let end = lines.end(ofItemAt: dash.line, dashColumn: dash.column)
+        lines.remove(dash.line...end)
+        return lines.text
+      }
+      if case .success(let range)? = HostRange.parse(entryName), range.names.contains(name) {
+        throw PiSwarmError(
+          .invalidInput,
+          "node \"\(name)\" comes from the range \"\(entryName)\" at line \(item.mark?.line ?? 0); a single node cannot be removed from a range",
+          advice: "edit the range in the cluster file (for example split it in two) and run 'piswarm validate'")
+      }
+      names.append(entryName)
+    }
+    throw PiSwarmError(
+      .notFound, "no node \"\(name)\" in the cluster file\(Suggestion.hint(for: name, in: names))",
+      advice: "'piswarm node ls' lists the nodes")
+  }
+
+  static func topMapping(_ text: String) throws(PiSwarmError) -> Yams.Node.Mapping {
+    let root: Yams.Node?
+    do { root = try Yams.compose(yaml: text) } catch {
+      throw PiSwarmError(.invalidInput, "the cluster file is not valid YAML", advice: "run 'piswarm validate' to see where")
+    }
+    guard let mapping = root?.mapping else {
+      throw PiSwarmError(.invalidInput, "the cluster file is not a mapping", advice: "run 'piswarm validate' to see why")
+    }
+    return mapping
+  }
+}
+
+/// A text as lines, with the few line operations the editor needs. Line numbers are 0-based.
+struct Lines {
+  var lines: [Substring]
+  var trailingNewline: Bool
+
+  init(_ text: String) {
+    var split = text.split(separator: "\n", omittingEmptySubsequences: false)
+    trailingNewline = text.hasSuffix("\n")
+    if trailingNewline { split.removeLast() }
+    lines = split
+  }
+
+  var text: String { lines.joined(separator: "\n") + (trailingNewline || lines.isEmpty ? "\n" : "") }
+
+  /// Whether a collection is written in flow style (`[…]`, `{…}`). Yams does not report a
+  /// sequence's style reliably, so look at the text where the node starts.
+  func isFlow(_ node: Yams.Node) -> Bool {
+    guard let mark = node.mark, mark.line - 1 < lines.count else { return false }
+    let character = lines[mark.line - 1].unicodeScalars.dropFirst(mark.column - 1).first
+    return character == "[" || character == "{"
+  }
+
+  func indent(_ line: Int) -> Int { lines[line].prefix { $0 == " " }.count }
+
+  func isContent(_ line: Int) -> Bool {
+    let trimmed = lines[line].drop { $0 == " " || $0 == "\t" }
+    return !trimmed.isEmpty && !trimmed.hasPrefix("#")
+  }
+
+  /// The 0-based line and column of the `-` that starts a sequence item.
+  func dash(before item: Yams.Node) throws(PiSwarmError) -> (line: Int, column: Int) {
+    guard let mark = item.mark else { throw PiSwarmError(.system, "a node entry has no position") }
+    var line = mark.line - 1
+    var scalars = Array(lines[line].unicodeScalars.prefix(mark.column - 1))
+    while true {
+      if let index = scalars.lastIndex(of: "-"), scalars[index...].dropFirst().allSatisfy({ $0 == " " }) {
+        return (line, index)
+      }
+      line -= 1
+      guard line >= 0 else { break }
+      scalars = Array(lines[line].unicodeScalars)
+      if isContent(line) && !lines[line].trimmingSpaces.hasPrefix("-") { break }
+    }
+    throw PiSwarmError(.invalidInput, "cannot find the \"-\" of the node entry at line \(mark.line)")
+  }
+
+  /// The last content line that belongs to the item whose dash is at (`line`, `dashColumn`).
+  func end(ofItemAt line: Int, dashColumn: Int) -> Int {
+    var last = line
+    var next = line + 1
+    while next < lines.count {
+      if isContent(next) {
+        if indent(next) <= dashColumn { break }
+        last = next
+      }
+      next += 1
+    }
+    return last
+  }
+
+  func trailingComment(_ line: Int) -> String? {
+    guard let hash = lines[line].range(of: " #") else { return nil }
+    return String(lines[line][lines[line].index(after: hash.lowerBound)...])
+  }
+
+  mutating func appendAtEnd(_ new: [String]) {
+    if let last = lines.last, !last.trimmingSpaces.isEmpty { lines.append("") }
+    lines += new.map { Substring($0) }
+    trailingNewline = true
+  }
+
+  mutating func insert(_ new: [String], after line: Int) {
+    lines.insert(contentsOf: new.map { Substring($0) }, at: line + 1)
+    if line + 1 == lines.count - new.count { trailingNewline = true }
+  }
+
+  mutating func replace(_ line: Int, with text: String) { lines[line] = Substring(text) }
+
+  mutating func remove(_ range: ClosedRange<Int>) { lines.removeSubrange(range) }
+}
+
+extension Substring {
+  func range(of needle: String) -> Range<Index>? {
+    guard !needle.isEmpty else { return nil }
+    var index = startIndex
+    while index < endIndex {
+      if self[index...].hasPrefix(needle) { return index..<(self.index(index, offsetBy: needle.count)) }
+      index = self.index(after: index)
+    }
+    return nil
+  }
+}

@@ -1,0 +1,287 @@
+import Yams
+
+extension ClusterReader {
+  /// One node with the YAML nodes its values came from, for located messages.
+  struct Placed {
+    var node: Node
+    var item: Yams.Node
+    var nameNode: Yams.Node
+    var ipNode: Yams.Node?
+    var macNode: Yams.Node?
+    var serialNode: Yams.Node?
+    var storageNode: Yams.Node?
+  }
+
+  mutating func nodeEntries(_ entry: Entry?, head: Head, defaults: NodeDefaults) -> [Placed] {
+    guard let entry, !isNull(entry.value) else { return [] }
+    guard let items = entry.value.sequence else {
+      error(entry.value, "nodes must be a list of nodes, each starting with \"- name:\"; found \(kind(of: entry.value))")
+      return []
+    }
+    var placed: [Placed] = []
+    for item in items {
+      placed += nodeEntry(item, head: head, defaults: defaults)
+    }
+    return placed
+  }
+
+  /// Reads one list item: one node, or many for a host range.
+  mutating func nodeEntry(_ item: Yams.Node, head: Head, defaults: NodeDefaults) -> [Placed] {
+    guard let fields = mapping(item, "a node", keys: Self.nodeKeys), !isNull(item) else {
+      if isNull(item) { error(item, "an empty node entry; give at least name and ip, or remove the \"-\" line") }
+      return []
+    }
+    guard let (pattern, nameNode) = required(fields, "name", in: "a node", at: item, example: "node01") else { return [] }
+
+    // Names: one, or a range.
+    var names = [pattern]
+    var range: HostRange?
+    switch HostRange.parse(pattern) {
+    case .failure(let failure)?:
+      error(nameNode, "node name \(failure.message)")
+      return []
+    case .success(let parsed)?:
+      range = parsed
+      names = parsed.names
+      if let problem = HostName.problem(with: parsed.name(parsed.last)) ?? HostName.problem(with: parsed.name(parsed.first)) {
+        error(nameNode, "range \"\(pattern)\" makes names like \"\(parsed.name(parsed.first))\": \(problem)")
+        return []
+      }
+    case nil:
+      if let problem = HostName.problem(with: pattern) {
+        error(nameNode, "node name \"\(pattern)\" is not a valid host name: \(problem)")
+        return []
+      }
+    }
+    let what = "node \(pattern)"
+    let isRange = range != nil
+
+    // Addresses: fixed, or FIRST+ for a range.
+    let ips = addresses(fields["ip"], what: what, count: names.count, isRange: isRange, at: item, head: head)
+    let macs = macAddresses(fields["mac"], what: what, count: names.count, isRange: isRange)
+    var serial: String?
+    if let entry = fields["serial"], let raw = text(entry.value, "\(what) serial") {
+      if isRange {
+        error(entry.key, "\(what) is a range; a serial belongs to one board: give the range's boards their own entries")
+      } else if let normalized = Self.serial(raw) {
+        serial = normalized
+      } else {
+        error(entry.value, "\(what) serial \"\(raw)\" is not a board serial (8 or 16 hex digits, as in /proc/cpuinfo), e.g. 1a2b3c4d")
+      }
+    }
+    let model = fields["model"].flatMap { enumValue($0.value, "\(what) model", as: BoardModel.self) }
+    let boot = fields["boot"].flatMap { enumValue($0.value, "\(what) boot", as: BootMode.self) } ?? defaults.boot
+    let dockerStorage =
+      fields["docker_storage"].flatMap { self.storage($0.value, "\(what) docker_storage") }
+      ?? defaults.dockerStorage ?? (boot == .netboot ? NodeDefaults.netbootStorage : .root)
+    var power = defaults.power
+    if let entry = fields["power"], let partial = self.power(entry.value, "\(what) power") {
+      power = defaults.power.overlaid(with: partial)
+      checkPower(power, at: entry.key, what: "\(what) power")
+    }
+    let labels = self.labels(fields["labels"]?.value, "\(what) labels")
+    guard let ips else { return [] }
+
+    return names.indices.map { index in
+      let node = Node(
+        name: names[index], mac: macs?[index], ip: ips[index], serial: serial, model: model, boot: boot,
+        dockerStorage: dockerStorage, power: power, labels: labels, role: .worker, location: location(item),
+        range: isRange ? pattern : nil)
+      return Placed(
+        node: node, item: item, nameNode: nameNode, ipNode: fields["ip"]?.value, macNode: fields["mac"]?.value,
+        serialNode: fields["serial"]?.value, storageNode: fields["docker_storage"]?.value)
+    }
+  }
+
+  mutating func addresses(_ entry: Entry?, what: String, count: Int, isRange: Bool, at item: Yams.Node, head: Head)
+    -> [IPv4Address]?
+  {
+    let example = head.address.address.advanced(by: 10).map(\.description) ?? "192.168.50.11"
+    guard let entry else {
+      error(item, "\(what) needs \"ip\", its address on the cluster network, e.g. ip: \(example)\(isRange ? "+" : "")")
+      return nil
+    }
+    guard let raw = text(entry.value, "\(what) ip") else {
+      if isNull(entry.value) { error(entry.value, "\(what) ip is empty; give an address, e.g. ip: \(example)") }
+      return nil
+    }
+    let incrementing = raw.hasSuffix("+")
+    if isRange && !incrementing {
+      error(entry.value, "\(what) is a range: its ip must be the first address followed by \"+\", e.g. ip: \(raw)+, so each node gets its own")
+      return nil
+    }
+    if !isRange && incrementing {
+      error(entry.value, "\(what) ip \"\(raw)\": FIRST+ is only for ranges (name: node[02-10]); write one address")
+      return nil
+    }
+    let text = incrementing ? String(raw.dropLast()) : raw
+    guard let first = IPv4Address(text) else {
+      error(entry.value, "\(what) ip \"\(raw)\" is not an IPv4 address, e.g. \(example)")
+      return nil
+    }
+    var addresses: [IPv4Address] = []
+    for offset in 0..<count {
+      guard let next = first.advanced(by: offset) else {
+        error(entry.value, "\(what): addresses from \(first) run past 255.255.255.255")
+        return nil
+      }
+      addresses.append(next)
+    }
+    return addresses
+  }
+
+  mutating func macAddresses(_ entry: Entry?, what: String, count: Int, isRange: Bool) -> [MACAddress]? {
+    guard let entry, let raw = text(entry.value, "\(what) mac") else { return nil }
+    let incrementing = raw.hasSuffix("+")
+    if !isRange && incrementing {
+      error(entry.value, "\(what) mac \"\(raw)\": FIRST+ is only for ranges; write one address")
+      return nil
+    }
+    if isRange && !incrementing {
+      error(entry.value, "\(what) is a range: its mac must be the first address followed by \"+\", or left out")
+      return nil
+    }
+    guard let first = MACAddress(incrementing ? String(raw.dropLast()) : raw) else {
+      error(entry.value, "\(what) mac \"\(raw)\" is not a MAC address; write six hex pairs, e.g. b8:27:eb:12:34:56")
+      return nil
+    }
+    if first.isMulticast {
+      error(entry.value, "\(what) mac \"\(raw)\" is a multicast address, which no network card has; check for a typo")
+      return nil
+    }
+    var macs: [MACAddress] = []
+    for offset in 0..<count {
+      guard let next = first.advanced(by: offset) else {
+        error(entry.value, "\(what): MAC addresses from \(first) run past the vendor block")
+        return nil
+      }
+      macs.append(next)
+    }
+    return macs
+  }
+
+  /// The last eight hex digits, lowercase, of an 8- or 16-digit serial.
+  static func serial(_ raw: String) -> String? {
+    let text = raw.lowercased()
+    guard text.count == 8 || text.count == 16, text.allSatisfy(\.isHexDigit) else { return nil }
+    return String(text.suffix(8))
+  }
+
+  // MARK: - Roles and cross-node checks
+
+  mutating func assignRoles(_ nodes: inout [Node], swarm: SwarmRead, entry: Entry?) -> [String] {
+    let at = swarm.managersNode ?? entry?.key
+    var managers: [String]
+    switch swarm.settings.managers {
+    case nil:
+      managers = nodes.prefix(nodes.count >= 3 ? 3 : 1).map(\.name)
+    case .count(let count):
+      if count == 0 {
+        error(at, "swarm.managers is 0; a swarm needs at least one manager: use 3 to tolerate one failure")
+      } else if count > nodes.count && !nodes.isEmpty {
+        error(at, "swarm.managers is \(count), but the file has only \(nodes.count) node\(nodes.count == 1 ? "" : "s"); lower the count or add nodes")
+      }
+      managers = nodes.prefix(count).map(\.name)
+    case .names(let names):
+      if names.isEmpty && swarm.managerNodes.isEmpty {
+        error(at, "swarm.managers is an empty list; a swarm needs at least one manager: name 1, 3 or 5 nodes")
+      }
+      let known = Set(nodes.map(\.name))
+      var seen = Set<String>()
+      managers = []
+      for (name, node) in swarm.managerNodes {
+        if !known.contains(name) {
+          error(node, "manager \"\(name)\" is not a node in this file\(Suggestion.hint(for: name, in: known.sorted())); add it under nodes or fix the name")
+        } else if !seen.insert(name).inserted {
+          error(node, "manager \"\(name)\" is listed twice; list each manager once")
+        } else {
+          managers.append(name)
+        }
+      }
+    }
+    let count = managers.count
+    if count > 0 && count % 2 == 0 {
+      warning(at, "\(count) managers: an even number tolerates no more failures than \(count - 1) (raft needs a majority); use \(count - 1) or \(count + 1)")
+    } else if count > 7 {
+      warning(at, "\(count) managers: more than 7 slows every raft write; use 3, 5 or 7 and make the rest workers")
+    }
+    let managerSet = Set(managers)
+    for index in nodes.indices where managerSet.contains(nodes[index].name) {
+      nodes[index].role = .manager
+    }
+    return managers
+  }
+
+  mutating func check(entries: [Placed], nodes: [Node], head: Head) {
+    var names: [String: Placed] = [:]
+    var ips: [IPv4Address: Placed] = [:]
+    var macs: [MACAddress: Placed] = [:]
+    var serials: [String: Placed] = [:]
+    var reportedItems = Set<SourceLocation>()
+    for (index, entry) in entries.enumerated() {
+      let node = nodes[index]
+      let placeOnce = { (kind: String) -> Bool in
+        // A range repeats one mistake for each of its nodes; report it once per entry and kind.
+        reportedItems.insert(SourceLocation(line: entry.node.location.line, column: kind.count)).inserted
+      }
+      if let other = names[node.name] {
+        error(entry.nameNode, "duplicate node name \"\(node.name)\": also \(describe(other)); give each node its own name")
+      } else { names[node.name] = entry }
+
+      if node.ip == head.address.address {
+        if placeOnce("ip=") { error(entry.ipNode, "\(node.name)'s address \(node.ip) is the head's own address; pick another") }
+      } else if !head.address.contains(node.ip) {
+        if placeOnce("ip<") {
+          error(entry.ipNode, "\(node.name)'s address \(node.ip) is outside the head's subnet \(head.address.networkDescription); pick an address inside it or change head.address")
+        }
+      } else if !head.address.isHost(node.ip) {
+        if placeOnce("ip!") {
+          error(entry.ipNode, "\(node.name)'s address \(node.ip) is the subnet's \(node.ip == head.address.network ? "network" : "broadcast") address; pick a host address")
+        }
+      } else if let other = ips[node.ip] {
+        error(entry.ipNode, "duplicate ip \(node.ip): \(node.name) and \(describe(other)) both have it; give each node its own address")
+      } else { ips[node.ip] = entry }
+
+      if let mac = node.mac {
+        if let other = macs[mac] {
+          error(entry.macNode, "duplicate mac \(mac): \(node.name) and \(describe(other)) both have it; each board has its own")
+        } else { macs[mac] = entry }
+      }
+      if let serial = node.serial {
+        if let other = serials[serial] {
+          error(entry.serialNode, "duplicate serial \(serial): \(node.name) and \(describe(other)) both have it; each board has its own")
+        } else { serials[serial] = entry }
+      }
+      storageChecks(node, entry, once: placeOnce)
+      if node.boot == .netboot && node.mac == nil && node.serial == nil && placeOnce("boot") {
+        warning(entry.nameNode, "\(node.name) boots from the network but has no mac or serial, so it cannot be served yet; add one, or run 'piswarm discover --add'")
+      }
+    }
+  }
+
+  mutating func storageChecks(_ node: Node, _ entry: Placed, once: (String) -> Bool) {
+    let at = entry.storageNode ?? entry.nameNode
+    switch node.dockerStorage {
+    case .root where node.boot == .netboot:
+      if once("root") {
+        error(at, "\(node.name) boots from the network, so its root is NFS, where Docker's overlay2 cannot run; use docker_storage: loopfile:16G (an image file on the share) or device:/dev/…")
+      }
+    case .tmpfs where node.role == .manager:
+      if once("tmpfs") {
+        error(at, "\(node.name) is a manager with docker_storage tmpfs: its swarm state would be lost at every reboot; use loopfile:SIZE or device:/dev/… for managers")
+      }
+    case .tmpfs:
+      if once("tmpfs") {
+        warning(at, "\(node.name) keeps Docker in memory (tmpfs): images and swarm membership are lost at reboot, and it rejoins as a new node")
+      }
+    case .loopfile(let size) where size < .gibibytes(2):
+      if once("small") { warning(at, "\(node.name)'s loopfile of \(size) is small for Docker images; 8G or more is usual") }
+    default:
+      break
+    }
+  }
+
+  func describe(_ entry: Placed) -> String {
+    "\(entry.node.name) (line \(entry.node.location.line))"
+  }
+}

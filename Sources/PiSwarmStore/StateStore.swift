@@ -1,0 +1,235 @@
+import Foundation
+import GRDB
+import PiSwarmCore
+
+/// What piswarm remembers between runs: runs, their steps, events from nodes and services, and
+/// facts observed on nodes.
+public protocol StateStore: Sendable {
+  func beginRun(command: String) throws(PiSwarmError) -> Int64
+  func endRun(_ run: Int64, status: RunStatus) throws(PiSwarmError)
+  func recordStep(_ step: StepRecord) throws(PiSwarmError)
+  func recordEvent(_ event: EventRecord) throws(PiSwarmError)
+  func setFacts(node: String, facts: [String: String], at time: Date) throws(PiSwarmError)
+  func facts(node: String) throws(PiSwarmError) -> [FactRecord]
+  func runs(limit: Int) throws(PiSwarmError) -> [RunRecord]
+  func steps(run: Int64) throws(PiSwarmError) -> [StepRecord]
+  func events(node: String?, limit: Int) throws(PiSwarmError) -> [EventRecord]
+}
+
+public enum RunStatus: String, Codable, Sendable {
+  case running
+  case succeeded
+  case failed
+}
+
+public struct RunRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+  public static let databaseTableName = "runs"
+  public var id: Int64?
+  public var command: String
+  public var pid: Int32
+  public var status: RunStatus
+  public var startedAt: Date
+  public var endedAt: Date?
+
+  enum CodingKeys: String, CodingKey {
+    case id, command, pid, status
+    case startedAt = "started_at"
+    case endedAt = "ended_at"
+  }
+}
+
+public struct StepRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+  public static let databaseTableName = "steps"
+  public var id: Int64?
+  public var runID: Int64
+  public var node: String
+  public var step: String
+  public var status: String
+  public var startedAt: Date
+  public var endedAt: Date?
+  public var error: String?
+
+  public init(
+    id: Int64? = nil, runID: Int64, node: String, step: String, status: String, startedAt: Date, endedAt: Date? = nil,
+    error: String? = nil
+  ) {
+    self.id = id
+    self.runID = runID
+    self.node = node
+    self.step = step
+    self.status = status
+    self.startedAt = startedAt
+    self.endedAt = endedAt
+    self.error = error
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case id, node, step, status, error
+    case runID = "run_id"
+    case startedAt = "started_at"
+    case endedAt = "ended_at"
+  }
+}
+
+public struct EventRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+  public static let databaseTableName = "events"
+  public var id: Int64?
+  public var time: Date
+  public var node: String?
+  public var kind: String
+  public var detail: String
+
+  public init(id: Int64? = nil, time: Date, node: String?, kind: String, detail: String) {
+    self.id = id
+    self.time = time
+    self.node = node
+    self.kind = kind
+    self.detail = detail
+  }
+}
+
+public struct FactRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+  public static let databaseTableName = "node_facts"
+  public var node: String
+  public var name: String
+  public var value: String
+  public var observedAt: Date
+
+  enum CodingKeys: String, CodingKey {
+    case node, name, value
+    case observedAt = "observed_at"
+  }
+}
+
+/// The SQLite store in `STATE/state.sqlite`, through GRDB, with numbered migrations.
+public final class SQLiteStateStore: StateStore {
+  public static let fileName = "state.sqlite"
+  let queue: DatabaseQueue
+
+  /// Opens (creating if needed) and migrates the database at `path`.
+  public init(path: String) throws(PiSwarmError) {
+    do {
+      var configuration = Configuration()
+      configuration.busyMode = .timeout(5)
+      queue = try DatabaseQueue(path: path, configuration: configuration)
+      try Self.migrator.migrate(queue)
+    } catch {
+      throw PiSwarmError(
+        .system, "cannot open the state store \(path)", advice: "check that the state directory is writable",
+        cause: "\(error)")
+    }
+  }
+
+  public convenience init(stateDirectory: String) throws(PiSwarmError) {
+    try self.init(path: stateDirectory + "/" + Self.fileName)
+  }
+
+  /// Numbered migrations; a released one is never edited, only followed by a new one.
+  static var migrator: DatabaseMigrator {
+    var migrator = DatabaseMigrator()
+    migrator.registerMigration("1-initial") { db in
+      try db.create(table: "runs") { t in
+        t.autoIncrementedPrimaryKey("id")
+        t.column("command", .text).notNull()
+        t.column("pid", .integer).notNull()
+        t.column("status", .text).notNull()
+        t.column("started_at", .datetime).notNull()
+        t.column("ended_at", .datetime)
+      }
+      try db.create(table: "steps") { t in
+        t.autoIncrementedPrimaryKey("id")
+        t.column("run_id", .integer).notNull().references("runs", onDelete: .cascade)
+        t.column("node", .text).notNull()
+        t.column("step", .text).notNull()
+        t.column("status", .text).notNull()
+        t.column("started_at", .datetime).notNull()
+        t.column("ended_at", .datetime)
+        t.column("error", .text)
+      }
+      try db.create(index: "steps_by_run", on: "steps", columns: ["run_id"])
+      try db.create(table: "events") { t in
+        t.autoIncrementedPrimaryKey("id")
+        t.column("time", .datetime).notNull()
+        t.column("node", .text)
+        t.column("kind", .text).notNull()
+        t.column("detail", .text).notNull()
+      }
+      try db.create(index: "events_by_node", on: "events", columns: ["node", "time"])
+      try db.create(table: "node_facts") { t in
+        t.column("node", .text).notNull()
+        t.column("name", .text).notNull()
+        t.column("value", .text).notNull()
+        t.column("observed_at", .datetime).notNull()
+        t.primaryKey(["node", "name"])
+      }
+    }
+    return migrator
+  }
+
+  /// The migrations applied, in order.
+  public func appliedMigrations() throws(PiSwarmError) -> [String] {
+    try read { db in try Self.migrator.appliedMigrations(db) }
+  }
+
+  public func beginRun(command: String) throws(PiSwarmError) -> Int64 {
+    try write { db in
+      var run = RunRecord(id: nil, command: command, pid: getpid(), status: .running, startedAt: Date(), endedAt: nil)
+      try run.insert(db)
+      run.id = db.lastInsertedRowID
+      return db.lastInsertedRowID
+    }
+  }
+
+  public func endRun(_ run: Int64, status: RunStatus) throws(PiSwarmError) {
+    try write { db in
+      try db.execute(
+        sql: "UPDATE runs SET status = ?, ended_at = ? WHERE id = ?", arguments: [status.rawValue, Date(), run])
+    }
+  }
+
+  public func recordStep(_ step: StepRecord) throws(PiSwarmError) {
+    try write { db in try step.insert(db) }
+  }
+
+  public func recordEvent(_ event: EventRecord) throws(PiSwarmError) {
+    try write { db in try event.insert(db) }
+  }
+
+  public func setFacts(node: String, facts: [String: String], at time: Date) throws(PiSwarmError) {
+    try write { db in
+      for (name, value) in facts {
+        try FactRecord(node: node, name: name, value: value, observedAt: time).upsert(db)
+      }
+    }
+  }
+
+  public func facts(node: String) throws(PiSwarmError) -> [FactRecord] {
+    try read { db in
+      try FactRecord.filter(Column("node") == node).order(Column("name")).fetchAll(db)
+    }
+  }
+
+  public func runs(limit: Int) throws(PiSwarmError) -> [RunRecord] {
+    try read { db in try RunRecord.order(Column("id").desc).limit(limit).fetchAll(db) }
+  }
+
+  public func steps(run: Int64) throws(PiSwarmError) -> [StepRecord] {
+    try read { db in try StepRecord.filter(Column("run_id") == run).order(Column("id")).fetchAll(db) }
+  }
+
+  public func events(node: String?, limit: Int) throws(PiSwarmError) -> [EventRecord] {
+    try read { db in
+      var request = EventRecord.order(Column("id").desc).limit(limit)
+      if let node { request = request.filter(Column("node") == node) }
+      return try request.fetchAll(db).reversed()
+    }
+  }
+
+  private func read<T>(_ body: (Database) throws -> T) throws(PiSwarmError) -> T {
+    do { return try queue.read(body) } catch { throw PiSwarmError(.system, "cannot read the state store", cause: "\(error)") }
+  }
+
+  private func write<T>(_ body: (Database) throws -> T) throws(PiSwarmError) -> T {
+    do { return try queue.write(body) } catch { throw PiSwarmError(.system, "cannot write the state store", cause: "\(error)") }
+  }
+}

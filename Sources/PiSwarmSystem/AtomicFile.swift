@@ -1,0 +1,103 @@
+import Foundation
+import PiSwarmCore
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Whole-file writes that never leave a half-written file: a temporary file beside the target,
+/// fsync, rename, fsync of the folder. Nothing is written when the content is already there.
+public enum AtomicFile {
+  /// Writes `data` to `path` unless the file already holds exactly that. Returns whether it wrote.
+  /// A new file gets `mode`; an existing file keeps its mode.
+  @discardableResult
+  public static func write(_ data: Data, to path: String, mode: mode_t = 0o644) throws(PiSwarmError) -> Bool {
+    if let existing = FileManager.default.contents(atPath: path), existing == data { return false }
+    let url = URL(fileURLWithPath: path)
+    let folder = url.deletingLastPathComponent().path
+    var info = stat()
+    let finalMode = stat(path, &info) == 0 ? info.st_mode & 0o7777 : mode
+    let temporary = folder + "/.\(url.lastPathComponent).piswarm-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, finalMode)
+    guard fd >= 0 else { throw failure("cannot create \(temporary)") }
+    var ok = false
+    defer {
+      if !ok { unlink(temporary) }
+    }
+    let written = data.withUnsafeBytes { buffer -> Bool in
+      var offset = 0
+      while offset < buffer.count {
+        let n = Glibc.write(fd, buffer.baseAddress?.advanced(by: offset), buffer.count - offset)
+        if n < 0 {
+          if errno == EINTR { continue }
+          return false
+        }
+        offset += n
+      }
+      return true
+    }
+    guard written, fchmod(fd, finalMode) == 0, fsync(fd) == 0 else {
+      close(fd)
+      throw failure("cannot write \(temporary)")
+    }
+    close(fd)
+    guard rename(temporary, path) == 0 else { throw failure("cannot replace \(path)") }
+    ok = true
+    let dirFD = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    if dirFD >= 0 {
+      fsync(dirFD)
+      close(dirFD)
+    }
+    return true
+  }
+
+  @discardableResult
+  public static func write(_ text: String, to path: String, mode: mode_t = 0o644) throws(PiSwarmError) -> Bool {
+    try write(Data(text.utf8), to: path, mode: mode)
+  }
+
+  static func failure(_ message: String) -> PiSwarmError {
+    PiSwarmError(.system, "\(message): \(String(cString: strerror(errno)))")
+  }
+}
+
+/// Small file-system helpers with errors that name the path.
+public enum Files {
+  /// Creates `path` and its parents; sets `mode` on `path` itself (also when it already exists).
+  public static func makeDirectory(_ path: String, mode: mode_t) throws(PiSwarmError) {
+    do {
+      try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    } catch {
+      throw PiSwarmError(.system, "cannot create the folder \(path)", cause: error.localizedDescription)
+    }
+    guard chmod(path, mode) == 0 else {
+      throw PiSwarmError(.system, "cannot set the mode of \(path): \(String(cString: strerror(errno)))")
+    }
+  }
+
+  public static func read(_ path: String) throws(PiSwarmError) -> Data {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      var isDirectory: ObjCBool = false
+      if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+        throw PiSwarmError(.invalidInput, "cannot read \(path)\(isDirectory.boolValue ? ": it is a folder" : "")")
+      }
+      throw PiSwarmError(.notFound, "\(path) does not exist")
+    }
+    return data
+  }
+
+  public static func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+
+  /// `~` and `~/…` expanded against HOME.
+  public static func expandTilde(_ path: String) -> String {
+    guard path == "~" || path.hasPrefix("~/") else { return path }
+    let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
+    return home + path.dropFirst()
+  }
+
+  /// An absolute form of `path` against the current folder.
+  public static func absolute(_ path: String) -> String {
+    path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+  }
+}
+

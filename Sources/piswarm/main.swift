@@ -1,0 +1,3 @@
+import PiSwarmCommands
+
+PiSwarm.main()
