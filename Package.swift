@@ -61,7 +61,7 @@ let package = Package(
     .testTarget(
       name: "PiSwarmCoreTests",
       dependencies: ["PiSwarmCore", "PiSwarmTestSupport"],
-      resources: [.copy("Golden")],
+      exclude: ["Golden"],
       swiftSettings: strict
     ),
     .testTarget(
@@ -71,7 +71,7 @@ let package = Package(
     ),
     .testTarget(
       name: "PiSwarmCommandsTests",
-      dependencies: ["PiSwarmCommands", "PiSwarmTestSupport"],
+      dependencies: ["PiSwarmCommands", "PiSwarmStore", "PiSwarmSystem", "PiSwarmTestSupport", "piswarm"],
       swiftSettings: strict
     ),
   ]

@@ -38,8 +38,8 @@ public enum ClusterFileEditor {
     func lines(indent: Int) -> [String] {
       let pad = String(repeating: " ", count: indent)
       var fields: [(String, String)] = [("name", YAMLText.scalar(name)), ("ip", ip.description)]
-      if let mac { fields.append(("mac", YAMLText.quoted(mac.description))) }
-      if let serial { fields.append(("serial", YAMLText.quoted(serial))) }
+      if let mac { fields.append(("mac", YAMLText.scalar(mac.description))) }
+      if let serial { fields.append(("serial", YAMLText.scalar(serial))) }
       if let model { fields.append(("model", YAMLText.scalar(model.rawValue))) }
       if let boot { fields.append(("boot", boot.rawValue)) }
       if let dockerStorage { fields.append(("docker_storage", YAMLText.scalar(dockerStorage.description))) }

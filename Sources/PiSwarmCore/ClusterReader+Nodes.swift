@@ -66,7 +66,8 @@ extension ClusterReader {
       } else if let normalized = Self.serial(raw) {
         serial = normalized
       } else {
-        error(entry.value, "\(what) serial \"\(raw)\" is not a board serial (8 or 16 hex digits, as in /proc/cpuinfo), e.g. 1a2b3c4d")
+        error(
+          entry.value, "\(what) serial \"\(raw)\" is not a board serial (8 or 16 hex digits, as in /proc/cpuinfo), e.g. 1a2b3c4d")
       }
     }
     let model = fields["model"].flatMap { enumValue($0.value, "\(what) model", as: BoardModel.self) }
@@ -93,10 +94,12 @@ extension ClusterReader {
     }
   }
 
-  mutating func addresses(_ entry: Entry?, what: String, count: Int, isRange: Bool, at item: Yams.Node, head: Head)
+  mutating func addresses(
+    _ entry: Entry?, what: String, count: Int, isRange: Bool, at item: Yams.Node, head: Head
+  )
     -> [IPv4Address]?
   {
-    let example = head.address.address.advanced(by: 10).map(\.description) ?? "192.168.50.11"
+    let example = Self.exampleAddress(head).description
     guard let entry else {
       error(item, "\(what) needs \"ip\", its address on the cluster network, e.g. ip: \(example)\(isRange ? "+" : "")")
       return nil
@@ -107,7 +110,9 @@ extension ClusterReader {
     }
     let incrementing = raw.hasSuffix("+")
     if isRange && !incrementing {
-      error(entry.value, "\(what) is a range: its ip must be the first address followed by \"+\", e.g. ip: \(raw)+, so each node gets its own")
+      error(
+        entry.value,
+        "\(what) is a range: its ip must be the first address followed by \"+\", e.g. ip: \(raw)+, so each node gets its own")
       return nil
     }
     if !isRange && incrementing {
@@ -160,6 +165,17 @@ extension ClusterReader {
     return macs
   }
 
+  /// A host address of the head's subnet for examples in messages: the tenth, or the first.
+  static func exampleAddress(_ head: Head) -> IPv4Address {
+    let subnet = head.address
+    for offset in [10, 1, 2] {
+      if let candidate = subnet.network.advanced(by: offset), subnet.isHost(candidate), candidate != subnet.address {
+        return candidate
+      }
+    }
+    return subnet.address
+  }
+
   /// The last eight hex digits, lowercase, of an 8- or 16-digit serial.
   static func serial(_ raw: String) -> String? {
     let text = raw.lowercased()
@@ -179,11 +195,14 @@ extension ClusterReader {
       if count == 0 {
         error(at, "swarm.managers is 0; a swarm needs at least one manager: use 3 to tolerate one failure")
       } else if count > nodes.count && !nodes.isEmpty {
-        error(at, "swarm.managers is \(count), but the file has only \(nodes.count) node\(nodes.count == 1 ? "" : "s"); lower the count or add nodes")
+        error(
+          at,
+          "swarm.managers is \(count), but the file has only \(nodes.count) node\(nodes.count == 1 ? "" : "s"); lower the count or add nodes"
+        )
       }
       managers = nodes.prefix(count).map(\.name)
     case .names(let names):
-      if names.isEmpty && swarm.managerNodes.isEmpty {
+      if names.isEmpty && swarm.listLength == 0 {
         error(at, "swarm.managers is an empty list; a swarm needs at least one manager: name 1, 3 or 5 nodes")
       }
       let known = Set(nodes.map(\.name))
@@ -191,7 +210,10 @@ extension ClusterReader {
       managers = []
       for (name, node) in swarm.managerNodes {
         if !known.contains(name) {
-          error(node, "manager \"\(name)\" is not a node in this file\(Suggestion.hint(for: name, in: known.sorted())); add it under nodes or fix the name")
+          error(
+            node,
+            "manager \"\(name)\" is not a node in this file\(Suggestion.hint(for: name, in: known.sorted())); add it under nodes or fix the name"
+          )
         } else if !seen.insert(name).inserted {
           error(node, "manager \"\(name)\" is listed twice; list each manager once")
         } else {
@@ -201,7 +223,10 @@ extension ClusterReader {
     }
     let count = managers.count
     if count > 0 && count % 2 == 0 {
-      warning(at, "\(count) managers: an even number tolerates no more failures than \(count - 1) (raft needs a majority); use \(count - 1) or \(count + 1)")
+      warning(
+        at,
+        "\(count) managers: an even number tolerates no more failures than \(count - 1) (raft needs a majority); use \(count - 1) or \(count + 1)"
+      )
     } else if count > 7 {
       warning(at, "\(count) managers: more than 7 slows every raft write; use 3, 5 or 7 and make the rest workers")
     }
@@ -217,65 +242,101 @@ extension ClusterReader {
     var ips: [IPv4Address: Placed] = [:]
     var macs: [MACAddress: Placed] = [:]
     var serials: [String: Placed] = [:]
-    var reportedItems = Set<SourceLocation>()
     for (index, entry) in entries.enumerated() {
       let node = nodes[index]
-      let placeOnce = { (kind: String) -> Bool in
-        // A range repeats one mistake for each of its nodes; report it once per entry and kind.
-        reportedItems.insert(SourceLocation(line: entry.node.location.line, column: kind.count)).inserted
-      }
+      // A range repeats one mistake for each of its nodes; report it once per entry and kind.
       if let other = names[node.name] {
         error(entry.nameNode, "duplicate node name \"\(node.name)\": also \(describe(other)); give each node its own name")
-      } else { names[node.name] = entry }
+      } else {
+        names[node.name] = entry
+      }
 
       if node.ip == head.address.address {
-        if placeOnce("ip=") { error(entry.ipNode, "\(node.name)'s address \(node.ip) is the head's own address; pick another") }
+        if once("ip=", at: entry.item) {
+          error(entry.ipNode, "\(node.name)'s address \(node.ip) is the head's own address; pick another")
+        }
       } else if !head.address.contains(node.ip) {
-        if placeOnce("ip<") {
-          error(entry.ipNode, "\(node.name)'s address \(node.ip) is outside the head's subnet \(head.address.networkDescription); pick an address inside it or change head.address")
+        if once("ip<", at: entry.item) {
+          error(
+            entry.ipNode,
+            "\(node.name)'s address \(node.ip) is outside the head's subnet \(head.address.networkDescription); pick an address inside it or change head.address"
+          )
         }
       } else if !head.address.isHost(node.ip) {
-        if placeOnce("ip!") {
-          error(entry.ipNode, "\(node.name)'s address \(node.ip) is the subnet's \(node.ip == head.address.network ? "network" : "broadcast") address; pick a host address")
+        if once("ip!", at: entry.item) {
+          error(
+            entry.ipNode,
+            "\(node.name)'s address \(node.ip) is the subnet's \(node.ip == head.address.network ? "network" : "broadcast") address; pick a host address"
+          )
         }
       } else if let other = ips[node.ip] {
-        error(entry.ipNode, "duplicate ip \(node.ip): \(node.name) and \(describe(other)) both have it; give each node its own address")
-      } else { ips[node.ip] = entry }
+        error(
+          entry.ipNode,
+          "duplicate ip \(node.ip): \(node.name) and \(describe(other)) both have it; give each node its own address")
+      } else {
+        ips[node.ip] = entry
+      }
 
       if let mac = node.mac {
         if let other = macs[mac] {
           error(entry.macNode, "duplicate mac \(mac): \(node.name) and \(describe(other)) both have it; each board has its own")
-        } else { macs[mac] = entry }
+        } else {
+          macs[mac] = entry
+        }
       }
       if let serial = node.serial {
         if let other = serials[serial] {
-          error(entry.serialNode, "duplicate serial \(serial): \(node.name) and \(describe(other)) both have it; each board has its own")
-        } else { serials[serial] = entry }
+          error(
+            entry.serialNode,
+            "duplicate serial \(serial): \(node.name) and \(describe(other)) both have it; each board has its own")
+        } else {
+          serials[serial] = entry
+        }
       }
-      storageChecks(node, entry, once: placeOnce)
-      if node.boot == .netboot && node.mac == nil && node.serial == nil && placeOnce("boot") {
-        warning(entry.nameNode, "\(node.name) boots from the network but has no mac or serial, so it cannot be served yet; add one, or run 'piswarm discover --add'")
+      storageChecks(node, entry)
+      if node.boot == .netboot && node.mac == nil && node.serial == nil && once("boot", at: entry.item) {
+        warning(
+          entry.nameNode,
+          "\(node.name) boots from the network but has no mac or serial, so it cannot be served yet; add one, or run 'piswarm discover --add'"
+        )
       }
     }
   }
 
-  mutating func storageChecks(_ node: Node, _ entry: Placed, once: (String) -> Bool) {
-    let at = entry.storageNode ?? entry.nameNode
+  /// True the first time `kind` is reported at `node`'s place.
+  mutating func once(_ kind: String, at node: Yams.Node?) -> Bool {
+    reported.insert("\(location(node)) \(kind)").inserted
+  }
+
+  mutating func storageChecks(_ node: Node, _ entry: Placed) {
+    // A storage mode inherited from defaults is reported once, where defaults say it.
+    let at = entry.storageNode ?? defaultStorageNode ?? entry.nameNode
     switch node.dockerStorage {
     case .root where node.boot == .netboot:
-      if once("root") {
-        error(at, "\(node.name) boots from the network, so its root is NFS, where Docker's overlay2 cannot run; use docker_storage: loopfile:16G (an image file on the share) or device:/dev/…")
+      if once("root", at: at) {
+        error(
+          at,
+          "\(entry.storageNode == nil && defaultStorageNode != nil ? "defaults.docker_storage is root, but " : "")\(node.name) boots from the network, so its root is NFS, where Docker's overlay2 cannot run; use docker_storage: loopfile:16G (an image file on the share) or device:/dev/…"
+        )
       }
     case .tmpfs where node.role == .manager:
-      if once("tmpfs") {
-        error(at, "\(node.name) is a manager with docker_storage tmpfs: its swarm state would be lost at every reboot; use loopfile:SIZE or device:/dev/… for managers")
+      if once("tmpfs", at: at) {
+        error(
+          at,
+          "\(node.name) is a manager with docker_storage tmpfs: its swarm state would be lost at every reboot; use loopfile:SIZE or device:/dev/… for managers"
+        )
       }
     case .tmpfs:
-      if once("tmpfs") {
-        warning(at, "\(node.name) keeps Docker in memory (tmpfs): images and swarm membership are lost at reboot, and it rejoins as a new node")
+      if once("tmpfs", at: at) {
+        warning(
+          at,
+          "\(node.name) keeps Docker in memory (tmpfs): images and swarm membership are lost at reboot, and it rejoins as a new node"
+        )
       }
     case .loopfile(let size) where size < .gibibytes(2):
-      if once("small") { warning(at, "\(node.name)'s loopfile of \(size) is small for Docker images; 8G or more is usual") }
+      if once("small", at: at) {
+        warning(at, "\(node.name)'s loopfile of \(size) is small for Docker images; 8G or more is usual")
+      }
     default:
       break
     }

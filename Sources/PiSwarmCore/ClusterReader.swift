@@ -3,6 +3,11 @@ import Yams
 /// Walks the YAML tree of a cluster file, collecting every problem instead of stopping at the first.
 struct ClusterReader {
   var diagnostics: [Diagnostic] = []
+  /// Where defaults.docker_storage is written, for messages about nodes that inherit it.
+  var defaultStorageNode: Yams.Node?
+  /// (place, kind) pairs already reported, so that a range or an inherited default that is wrong
+  /// for many nodes is reported once.
+  var reported = Set<String>()
 
   static let topKeys = ["version", "name", "head", "ssh", "defaults", "swarm", "nodes"]
   static let headKeys = ["interface", "address", "lan", "dhcp_range", "tftp_root", "nfs_root", "dnsmasq_conf"]
@@ -45,7 +50,10 @@ struct ClusterReader {
         continue
       }
       guard keys.contains(name) else {
-        error(key, "unknown key \"\(name)\" in \(what)\(Suggestion.hint(for: name, in: keys)); known keys: \(keys.joined(separator: ", "))")
+        error(
+          key,
+          "unknown key \"\(name)\" in \(what)\(Suggestion.hint(for: name, in: keys)); known keys: \(keys.joined(separator: ", "))"
+        )
         continue
       }
       entries[name] = Entry(key: key, value: value)
@@ -69,7 +77,9 @@ struct ClusterReader {
   }
 
   /// A required scalar: reports a missing or empty one at `parent`.
-  mutating func required(_ entries: [String: Entry], _ key: String, in what: String, at parent: Yams.Node, example: String)
+  mutating func required(
+    _ entries: [String: Entry], _ key: String, in what: String, at parent: Yams.Node, example: String
+  )
     -> (String, Yams.Node)?
   {
     guard let entry = entries[key] else {
@@ -105,7 +115,10 @@ struct ClusterReader {
         continue
       }
       if !Self.isLabelKey(name) {
-        error(key, "label \"\(name)\" in \(what) is not a valid Docker label key; use letters, digits, '.', '-', '_' and '/', e.g. \"rack\" or \"com.example.zone\"")
+        error(
+          key,
+          "label \"\(name)\" in \(what) is not a valid Docker label key; use letters, digits, '.', '-', '_' and '/', e.g. \"rack\" or \"com.example.zone\""
+        )
       }
       if let text = text(value, "label \"\(name)\"") { labels[name] = text } else if isNull(value) { labels[name] = "" }
     }
@@ -136,32 +149,40 @@ struct ClusterReader {
 
   mutating func read(_ root: Yams.Node) -> Cluster? {
     guard root.mapping != nil else {
-      error(root, "a cluster file is a mapping with keys name, head, ssh, defaults, swarm and nodes; found \(kind(of: root)). Run 'piswarm init' for a starter file")
+      error(
+        root,
+        "a cluster file is a mapping with keys name, head, ssh, defaults, swarm and nodes; found \(kind(of: root)). Run 'piswarm init' for a starter file"
+      )
       return nil
     }
     guard let top = mapping(root, "the cluster file", keys: Self.topKeys) else { return nil }
 
     if let entry = top["version"], let raw = text(entry.value, "version"), raw != String(Cluster.schemaVersion) {
-      error(entry.value, "version \"\(raw)\" is not supported: this piswarm reads cluster files of version \(Cluster.schemaVersion)")
+      error(
+        entry.value, "version \"\(raw)\" is not supported: this piswarm reads cluster files of version \(Cluster.schemaVersion)")
     }
     let name = clusterName(top, root)
     let head = self.head(top, root)
     let ssh = self.ssh(top["ssh"])
     let defaults = self.defaults(top["defaults"])
     let swarm = self.swarm(top["swarm"])
-    guard let name, let head, let defaults else { return nil }
+    guard let head, let defaults else { return nil }
+    let clusterName = name ?? "invalid"
     let entries = nodeEntries(top["nodes"], head: head, defaults: defaults)
     var nodes = entries.map(\.node)
     let managers = assignRoles(&nodes, swarm: swarm, entry: top["swarm"])
     check(entries: entries, nodes: nodes, head: head)
     _ = managers
-    return Cluster(name: name, head: head, ssh: ssh, defaults: defaults, swarm: swarm.settings, nodes: nodes)
+    return Cluster(name: clusterName, head: head, ssh: ssh, defaults: defaults, swarm: swarm.settings, nodes: nodes)
   }
 
   mutating func clusterName(_ top: [String: Entry], _ root: Yams.Node) -> String? {
     guard let (name, node) = required(top, "name", in: "the cluster file", at: root, example: "pi-cluster") else { return nil }
     guard Self.isClusterName(name) else {
-      error(node, "cluster name \"\(name)\" may hold only lowercase letters, digits and '-' (at most 63, not starting or ending with '-'), e.g. \"\(Self.suggestedName(name))\"")
+      error(
+        node,
+        "cluster name \"\(name)\" may hold only lowercase letters, digits and '-' (at most 63, not starting or ending with '-'), e.g. \"\(Self.suggestedName(name))\""
+      )
       return nil
     }
     return name
@@ -185,7 +206,14 @@ struct ClusterReader {
     guard let fields = mapping(entry.value, "head", keys: Self.headKeys) else { return nil }
     let at = entry.key
     let interface = required(fields, "interface", in: "head", at: at, example: "eth1").flatMap { name, node in
-      HostName.isInterfaceName(name) ? name : { error(node, "head.interface \"\(name)\" is not a network interface name (1 to 15 characters, no '/', ':' or spaces), e.g. eth1"); return nil }()
+      HostName.isInterfaceName(name)
+        ? name
+        : {
+          error(
+            node,
+            "head.interface \"\(name)\" is not a network interface name (1 to 15 characters, no '/', ':' or spaces), e.g. eth1");
+          return nil
+        }()
     }
     var address: IPv4Interface?
     if let (raw, node) = required(fields, "address", in: "head", at: at, example: "192.168.50.1/24") {
@@ -195,7 +223,9 @@ struct ClusterReader {
     var range: ClosedRange<IPv4Address>?
     if let entry = fields["dhcp_range"], let raw = text(entry.value, "head.dhcp_range") {
       if lan != .dhcp {
-        error(entry.key, "head.dhcp_range is only used with lan: dhcp (lan is \(lan?.rawValue ?? "invalid")); remove it or set lan: dhcp")
+        error(
+          entry.key,
+          "head.dhcp_range is only used with lan: dhcp (lan is \(lan?.rawValue ?? "invalid")); remove it or set lan: dhcp")
       } else if let address {
         range = dhcpRange(raw, entry.value, address)
       }
@@ -203,8 +233,11 @@ struct ClusterReader {
     let tftp = path(fields["tftp_root"], "head.tftp_root") ?? Head.defaultTFTPRoot
     let nfs = path(fields["nfs_root"], "head.nfs_root") ?? Head.defaultNFSRoot
     let conf = path(fields["dnsmasq_conf"], "head.dnsmasq_conf") ?? Head.defaultDnsmasqConf
-    guard let interface, let address, let lan else { return nil }
-    return Head(interface: interface, address: address, lan: lan, dhcpRange: range, tftpRoot: tftp, nfsRoot: nfs, dnsmasqConf: conf)
+    // Carry on with placeholders after an error, so that the nodes are checked too.
+    guard let address else { return nil }
+    return Head(
+      interface: interface ?? "invalid", address: address, lan: lan ?? .proxy, dhcpRange: range, tftpRoot: tftp, nfsRoot: nfs,
+      dnsmasqConf: conf)
   }
 
   mutating func headAddress(_ raw: String, _ node: Yams.Node) -> IPv4Interface? {
@@ -217,7 +250,9 @@ struct ClusterReader {
       return nil
     }
     if address.prefixLength > 30 {
-      error(node, "head.address \"\(raw)\": a /\(address.prefixLength) subnet leaves no room for nodes; use a shorter prefix, e.g. /24")
+      error(
+        node,
+        "head.address \"\(raw)\": a /\(address.prefixLength) subnet leaves no room for nodes; use a shorter prefix, e.g. /24")
       return nil
     }
     if address.address == address.network || address.address == address.broadcast {
@@ -265,12 +300,18 @@ struct ClusterReader {
     var settings = SSHSettings(user: SSHSettings.defaultUser, key: nil)
     guard let entry, let fields = mapping(entry.value, "ssh", keys: Self.sshKeys) else { return settings }
     if let user = fields["user"], let name = text(user.value, "ssh.user") {
-      if HostName.isUserName(name) { settings.user = name } else {
+      if HostName.isUserName(name) {
+        settings.user = name
+      } else {
         error(user.value, "ssh.user \"\(name)\" is not a user name (lowercase letters, digits, '_' and '-'), e.g. root or pi")
       }
     }
     if let key = fields["key"], let path = text(key.value, "ssh.key") {
-      if path.isEmpty { error(key.value, "ssh.key is empty; give the private key's path, e.g. ~/.ssh/id_ed25519") } else { settings.key = path }
+      if path.isEmpty {
+        error(key.value, "ssh.key is empty; give the private key's path, e.g. ~/.ssh/id_ed25519")
+      } else {
+        settings.key = path
+      }
     }
     return settings
   }
@@ -279,21 +320,19 @@ struct ClusterReader {
     var defaults = NodeDefaults(boot: .netboot, image: nil, dockerStorage: nil, power: .none)
     guard let entry else { return defaults }
     guard let fields = mapping(entry.value, "defaults", keys: Self.defaultsKeys) else { return nil }
-    var ok = true
-    if let boot = fields["boot"] {
-      if let mode = enumValue(boot.value, "defaults.boot", as: BootMode.self) { defaults.boot = mode } else { ok = false }
+    if let boot = fields["boot"], let mode = enumValue(boot.value, "defaults.boot", as: BootMode.self) {
+      defaults.boot = mode
     }
     if let image = fields["image"] { defaults.image = text(image.value, "defaults.image") }
     if let storage = fields["docker_storage"] {
-      if let parsed = self.storage(storage.value, "defaults.docker_storage") { defaults.dockerStorage = parsed } else { ok = false }
+      defaultStorageNode = storage.value
+      defaults.dockerStorage = self.storage(storage.value, "defaults.docker_storage")
     }
-    if let power = fields["power"] {
-      if let partial = self.power(power.value, "defaults.power") {
-        defaults.power = PowerConfig(driver: partial.driver ?? "none", settings: partial.settings)
-        checkPower(defaults.power, at: power.key, what: "defaults.power")
-      } else { ok = false }
+    if let power = fields["power"], let partial = self.power(power.value, "defaults.power") {
+      defaults.power = PowerConfig(driver: partial.driver ?? "none", settings: partial.settings)
+      checkPower(defaults.power, at: power.key, what: "defaults.power")
     }
-    return ok ? defaults : nil
+    return defaults
   }
 
   mutating func storage(_ node: Yams.Node, _ what: String) -> DockerStorage? {
@@ -334,7 +373,10 @@ struct ClusterReader {
 
   mutating func checkDriver(_ driver: String, _ node: Yams.Node, _ what: String) -> Bool {
     if PowerConfig.drivers.contains(driver) { return true }
-    error(node, "\(what): unknown power driver \"\(driver)\"\(Suggestion.hint(for: driver, in: PowerConfig.drivers)); drivers: \(PowerConfig.drivers.joined(separator: ", "))")
+    error(
+      node,
+      "\(what): unknown power driver \"\(driver)\"\(Suggestion.hint(for: driver, in: PowerConfig.drivers)); drivers: \(PowerConfig.drivers.joined(separator: ", "))"
+    )
     return false
   }
 
@@ -345,7 +387,10 @@ struct ClusterReader {
       default: []
       }
     for key in needed where power.settings[key]?.isEmpty ?? true {
-      error(node, "\(what): the \(power.driver) driver needs \"\(key)\", a command with {node}, {ip} or {port} in it, e.g. \(key): \"uhubctl -l 1-1 -p {port} -a \(key)\"")
+      error(
+        node,
+        "\(what): the \(power.driver) driver needs \"\(key)\", a command with {node}, {ip} or {port} in it, e.g. \(key): \"uhubctl -l 1-1 -p {port} -a \(key)\""
+      )
     }
   }
 
@@ -353,6 +398,7 @@ struct ClusterReader {
     var settings: SwarmSettings
     var managerNodes: [(String, Yams.Node)] = []
     var managersNode: Yams.Node?
+    var listLength = 0
   }
 
   mutating func swarm(_ entry: Entry?) -> SwarmRead {
@@ -361,6 +407,7 @@ struct ClusterReader {
     if let managers = fields["managers"] {
       read.managersNode = managers.value
       if let list = managers.value.sequence {
+        read.listLength = list.count
         var names: [String] = []
         for item in list {
           guard let name = text(item, "a manager") else { continue }
@@ -372,13 +419,17 @@ struct ClusterReader {
         if let count = Int(raw), count >= 0 {
           read.settings.managers = .count(count)
         } else {
-          error(managers.value, "swarm.managers \"\(raw)\" must be a count (e.g. 3) or a list of node names (e.g. [node01, node02, node03])")
+          error(
+            managers.value,
+            "swarm.managers \"\(raw)\" must be a count (e.g. 3) or a list of node names (e.g. [node01, node02, node03])")
         }
       }
     }
     if let labels = fields["labels"] { read.settings.labels = self.labels(labels.value, "swarm.labels") }
     if let advertise = fields["advertise"], let name = text(advertise.value, "swarm.advertise") {
-      if HostName.isInterfaceName(name) { read.settings.advertise = name } else {
+      if HostName.isInterfaceName(name) {
+        read.settings.advertise = name
+      } else {
         error(advertise.value, "swarm.advertise \"\(name)\" is not a network interface name, e.g. eth0")
       }
     }

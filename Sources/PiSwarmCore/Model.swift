@@ -54,8 +54,9 @@ public enum DockerStorage: Hashable, Sendable, CustomStringConvertible {
       return .success(.device(String(argument)))
     default:
       return .failure(
-        .init("\"\(text)\" is not a storage mode; use root, loopfile:SIZE, device:/dev/… or tmpfs:SIZE"
-          + Suggestion.hint(for: String(kind), in: kinds)))
+        .init(
+          "\"\(text)\" is not a storage mode; use root, loopfile:SIZE, device:/dev/… or tmpfs:SIZE"
+            + Suggestion.hint(for: String(kind), in: kinds)))
     }
   }
 

@@ -58,7 +58,8 @@ public enum StarterFile {
         power: none                   # or { driver: command, on: "…", off: "…" }
 
       swarm:
-        managers: 1                   # a count (the first nodes) or a list of names; 3 tolerates a failure
+        # managers: 3                 # a count (the first N nodes) or a list of names. Default: 3 with
+                                      # three or more nodes, else 1. 3 managers survive one failure.
         advertise: eth0               # the nodes' interface for swarm traffic
         # labels: { cluster: \(options.name) }
 

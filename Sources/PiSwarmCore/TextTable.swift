@@ -54,7 +54,8 @@ public enum NodeListing {
       [
         entry.name, entry.ip, entry.mac ?? "-", entry.serial ?? "-", entry.model ?? "-", entry.boot,
         entry.dockerStorage, entry.role,
-        entry.labels.isEmpty ? "-" : entry.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","),
+        entry.labels.isEmpty
+          ? "-" : entry.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","),
       ]
     }
     return TextTable.render(header: header, rows: rows)

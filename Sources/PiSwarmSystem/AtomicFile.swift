@@ -100,4 +100,3 @@ public enum Files {
     path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
   }
 }
-

@@ -6,11 +6,13 @@ public struct Command: Sendable {
   public var executable: String
   public var arguments: [String]
   public var environment: [String: String]?
+  public var directory: String?
 
-  public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) {
+  public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, directory: String? = nil) {
     self.executable = executable
     self.arguments = arguments
     self.environment = environment
+    self.directory = directory
   }
 
   public struct Output: Sendable {
@@ -25,11 +27,13 @@ public struct Command: Sendable {
   public func run(input: Data? = nil) throws(PiSwarmError) -> Output {
     let process = Process()
     guard let path = Self.resolve(executable) else {
-      throw PiSwarmError(.system, "\(executable) is not installed (not found on PATH)", advice: "install it, e.g. with 'make deps'")
+      throw PiSwarmError(
+        .system, "\(executable) is not installed (not found on PATH)", advice: "install it, e.g. with 'make deps'")
     }
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
     if let environment { process.environment = environment }
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     let out = Pipe()
     let err = Pipe()
     let inPipe = Pipe()

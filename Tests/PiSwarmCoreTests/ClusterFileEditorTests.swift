@@ -37,7 +37,7 @@ import Testing
   @Test func addThenRemoveGivesBackTheSameBytes() throws {
     let added = try ClusterFileEditor.adding(spec, to: Self.commented)
     #expect(added != Self.commented)
-    #expect(added.contains("  - name: node03\n    ip: 10.42.0.3\n    mac: \"b8:27:eb:00:00:03\"\n    labels: {rack: a}\n"))
+    #expect(added.contains("  - name: node03\n    ip: 10.42.0.3\n    mac: b8:27:eb:00:00:03\n    labels: {rack: a}\n"))
     let decoded = ClusterFile.decode(text: added)
     #expect(decoded.cluster?.nodes.map(\.name) == ["node01", "node02", "node03"])
     #expect(decoded.cluster?.node(named: "node03")?.labels == ["rack": "a"])

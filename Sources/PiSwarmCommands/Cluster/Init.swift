@@ -42,8 +42,12 @@ struct Init: ParsableCommand {
     guard HostName.isValid(name) else {
       throw ValidationError("--name \"\(name)\" may hold only lowercase letters, digits and '-', e.g. pi-cluster")
     }
-    guard HostName.isInterfaceName(interface) else { throw ValidationError("--interface \"\(interface)\" is not an interface name, e.g. eth1") }
-    guard IPv4Interface(address) != nil else { throw ValidationError("--address \"\(address)\" is not an address with prefix, e.g. 192.168.50.1/24") }
+    guard HostName.isInterfaceName(interface) else {
+      throw ValidationError("--interface \"\(interface)\" is not an interface name, e.g. eth1")
+    }
+    guard IPv4Interface(address) != nil else {
+      throw ValidationError("--address \"\(address)\" is not an address with prefix, e.g. 192.168.50.1/24")
+    }
     guard LANMode(rawValue: lan) != nil else { throw ValidationError("--lan \"\(lan)\" is not one of proxy, dhcp, none") }
     guard HostName.isUserName(sshUser) else { throw ValidationError("--ssh-user \"\(sshUser)\" is not a user name") }
   }
@@ -52,7 +56,9 @@ struct Init: ParsableCommand {
     try reporting {
       let path = global.clusterFile
       if Files.exists(path) && !force {
-        throw PiSwarmError(.exists, "\(path) exists already", advice: "edit it, or run 'piswarm init --force' to replace it (the old file is kept as \(path).bak)")
+        throw PiSwarmError(
+          .exists, "\(path) exists already",
+          advice: "edit it, or run 'piswarm init --force' to replace it (the old file is kept as \(path).bak)")
       }
       guard let address = IPv4Interface(address), let lan = LANMode(rawValue: lan) else { throw Exit.usage }
       let text = StarterFile.render(
@@ -64,7 +70,8 @@ struct Init: ParsableCommand {
         throw PiSwarmError(.invalidInput, "these options make an invalid cluster file")
       }
       if !Files.exists(global.defaultKey) && Command.resolve("ssh-keygen") == nil {
-        throw PiSwarmError(.system, "ssh-keygen is not installed", advice: "install openssh-client (apt-get install openssh-client)")
+        throw PiSwarmError(
+          .system, "ssh-keygen is not installed", advice: "install openssh-client (apt-get install openssh-client)")
       }
       try global.mutating(commandLine) { store throws(PiSwarmError) in
         let keyPath = global.defaultKey

@@ -51,8 +51,12 @@ struct NodeAdd: ParsableCommand {
     if let model, BoardModel(rawValue: model) == nil {
       throw ValidationError("--model \"\(model)\" is not one of \(BoardModel.allCases.map(\.rawValue).joined(separator: ", "))")
     }
-    if let boot, BootMode(rawValue: boot) == nil { throw ValidationError("--boot \"\(boot)\" is not one of netboot, sd, preinstalled") }
-    if let storage, case .failure(let failure) = DockerStorage.parse(storage) { throw ValidationError("--storage: \(failure.message)") }
+    if let boot, BootMode(rawValue: boot) == nil {
+      throw ValidationError("--boot \"\(boot)\" is not one of netboot, sd, preinstalled")
+    }
+    if let storage, case .failure(let failure) = DockerStorage.parse(storage) {
+      throw ValidationError("--storage: \(failure.message)")
+    }
     for label in labels where !label.contains("=") { throw ValidationError("--label \"\(label)\" is not KEY=VALUE, e.g. rack=a") }
   }
 
@@ -61,13 +65,15 @@ struct NodeAdd: ParsableCommand {
     if address == nil {
       address = NodeAddress.nextFree(in: cluster)
       guard address != nil else {
-        throw PiSwarmError(.invalidInput, "no free address left in \(cluster.head.address.networkDescription)", advice: "give one with --ip")
+        throw PiSwarmError(
+          .invalidInput, "no free address left in \(cluster.head.address.networkDescription)", advice: "give one with --ip")
       }
     }
     guard let address else { throw PiSwarmError(.invalidInput, "no address") }
     let storage = self.storage.flatMap { try? DockerStorage.parse($0).get() }
     return ClusterFileEditor.NodeSpec(
-      name: name, ip: address, mac: mac.flatMap { MACAddress($0) }, serial: serial, model: model.flatMap { BoardModel(rawValue: $0) },
+      name: name, ip: address, mac: mac.flatMap { MACAddress($0) }, serial: serial,
+      model: model.flatMap { BoardModel(rawValue: $0) },
       boot: boot.flatMap { BootMode(rawValue: $0) }, dockerStorage: storage,
       labels: labels.map { label in
         let parts = label.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -90,7 +96,9 @@ struct NodeAdd: ParsableCommand {
   func prepare() throws(PiSwarmError) -> (String, String, ClusterFileEditor.NodeSpec) {
     let loaded = try global.loadCluster(printWarnings: false)
     if let existing = loaded.cluster.node(named: name) {
-      throw PiSwarmError(.exists, "node \(name) is already in \(loaded.path) (line \(existing.location.line))", advice: "pick another name, or 'piswarm node rm \(name)' first")
+      throw PiSwarmError(
+        .exists, "node \(name) is already in \(loaded.path) (line \(existing.location.line))",
+        advice: "pick another name, or 'piswarm node rm \(name)' first")
     }
     let spec = try spec(in: loaded.cluster)
     let text = try ClusterFileEditor.adding(spec, to: loaded.text)
@@ -100,13 +108,16 @@ struct NodeAdd: ParsableCommand {
 }
 
 enum NodeAddress {
-  /// The address after the highest node address (or head + 10 with no nodes) that is free.
+  /// The first free host address after the highest node address (from the subnet's tenth address
+  /// when there are no nodes), wrapping round to the start of the subnet; nil when all are taken.
   static func nextFree(in cluster: Cluster) -> IPv4Address? {
-    let used = Set(cluster.nodes.map(\.ip) + [cluster.head.address.address])
-    var candidate = (cluster.nodes.map(\.ip).max() ?? cluster.head.address.address.advanced(by: 9) ?? cluster.head.address.address).advanced(by: 1)
-    while let address = candidate, cluster.head.address.isHost(address) {
-      if !used.contains(address) { return address }
-      candidate = address.advanced(by: 1)
+    let subnet = cluster.head.address
+    let used = Set(cluster.nodes.map(\.ip) + [subnet.address])
+    let size = Int(subnet.broadcast.value - subnet.network.value) + 1
+    let start = cluster.nodes.map(\.ip).max().map { Int($0.value - subnet.network.value) + 1 } ?? min(10, size - 2)
+    for step in 0..<size {
+      guard let candidate = subnet.network.advanced(by: (start + step) % size) else { continue }
+      if subnet.isHost(candidate) && !used.contains(candidate) { return candidate }
     }
     return nil
   }

@@ -17,7 +17,7 @@ extension GlobalOptions {
   func loadCluster(printWarnings: Bool = true) throws(PiSwarmError) -> LoadedCluster {
     let path = clusterFile
     let bytes: Data
-    do { bytes = try Files.read(path) } catch where error.code == .notFound {
+    do { bytes = try Files.read(path) } catch  where error.code == .notFound {
       throw PiSwarmError(
         .invalidInput, "no cluster file at \(path)",
         advice: "run 'piswarm init' to write one, or point to yours with --file or PISWARM_FILE")

@@ -5,10 +5,14 @@ import PiSwarmSystem
 
 /// Where the cluster file and the state directory are, shared by every command.
 public struct GlobalOptions: ParsableArguments {
-  @Option(name: [.customShort("f"), .long], help: ArgumentHelp("The cluster file.", discussion: "Default: $PISWARM_FILE, else ./cluster.yml."))
+  @Option(
+    name: [.customShort("f"), .long],
+    help: ArgumentHelp("The cluster file.", discussion: "Default: $PISWARM_FILE, else ./cluster.yml."))
   public var file: String?
 
-  @Option(name: .long, help: ArgumentHelp("piswarm's state directory.", discussion: "Default: $PISWARM_STATE_DIR, else /var/lib/piswarm."))
+  @Option(
+    name: .long,
+    help: ArgumentHelp("piswarm's state directory.", discussion: "Default: $PISWARM_STATE_DIR, else /var/lib/piswarm."))
   public var stateDir: String?
 
   public init() {}
@@ -34,4 +38,3 @@ public struct GlobalOptions: ParsableArguments {
   /// The SSH key piswarm init makes when ssh.key is not set.
   public var defaultKey: String { Files.absolute(stateDirectory) + "/ssh/id_ed25519" }
 }
-

@@ -1,0 +1,42 @@
+# piswarm: everything a fresh Debian 12 machine (as root) needs, from a clean clone.
+#   make demo   installs what it needs, builds, runs the demo
+#   make test   installs what it needs, builds, runs every test
+
+SWIFT ?= swift
+SHELL := /bin/bash
+BIN := .build/debug/piswarm
+
+# Debian packages piswarm, its lab and its tests use.
+DEBS := openssh-client openssh-server dnsmasq-base docker.io busybox-static iptables iproute2 tini \
+        libsqlite3-dev util-linux procps psmisc e2fsprogs kmod pssh hyperfine
+
+.PHONY: all deps build test unit-test lint demo bench clean format
+
+all: build
+
+deps:
+	@scripts/install-deps.sh $(DEBS)
+
+build: deps
+	$(SWIFT) build --build-tests
+
+lint:
+	$(SWIFT) format lint --strict -r Sources Tests Package.swift
+
+format:
+	$(SWIFT) format -i -r Sources Tests Package.swift
+
+test: build lint
+	$(SWIFT) test --skip-build
+
+unit-test:
+	$(SWIFT) build --build-tests && $(SWIFT) test --skip-build --skip Integration
+
+demo: build
+	@scripts/demo.sh $(BIN)
+
+bench: build
+	@bench/run.sh
+
+clean:
+	rm -rf .build

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Runs every benchmark; results go to stdout, to be recorded in docs/benchmarks.md.
+set -euo pipefail
+cd "$(dirname "$0")"
+for bench in validate.sh; do
+  echo "== $bench"
+  ./"$bench"
+done
