@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 config=${CONFIG:-release}
-swift build -c "$config" --product piswarm >/dev/null
-bin=".build/$config/piswarm"
+scratch=.build-bench
+swift build -c "$config" --scratch-path "$scratch" --product piswarm >/dev/null
+bin="$scratch/$config/piswarm"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 python3 bench/gen-cluster.py 2000 > "$work/cluster.yml"
