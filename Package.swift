@@ -37,11 +37,17 @@ let package = Package(
       dependencies: ["PiSwarmCore", .product(name: "GRDB", package: "GRDB.swift")],
       swiftSettings: strict
     ),
+    // Virtual nodes in namespaces, for tries and tests.
+    .target(
+      name: "PiSwarmLab",
+      dependencies: ["PiSwarmCore", "PiSwarmSystem"],
+      swiftSettings: strict
+    ),
     // The command tree. The only target that imports ArgumentParser.
     .target(
       name: "PiSwarmCommands",
       dependencies: [
-        "PiSwarmCore", "PiSwarmSystem", "PiSwarmStore",
+        "PiSwarmCore", "PiSwarmSystem", "PiSwarmStore", "PiSwarmLab",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],

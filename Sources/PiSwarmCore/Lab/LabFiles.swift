@@ -1,0 +1,154 @@
+/// Every file a lab writes, rendered from its layout. Pure.
+public enum LabFiles {
+  /// The v1 cgroup hierarchies a node (and its containers) are placed in.
+  public static let cgroupControllers = ["memory", "pids", "cpu,cpuacct", "blkio", "freezer", "devices", "systemd"]
+
+  public static func sshdConfig(_ node: LabLayout.Node) -> String {
+    """
+    # piswarm lab node \(node.name): key-only logins.
+    Port 22
+    ListenAddress \(node.ip)
+    HostKey /etc/ssh/ssh_host_ed25519_key
+    PidFile /run/sshd.pid
+    PermitRootLogin prohibit-password
+    PubkeyAuthentication yes
+    AuthorizedKeysFile .ssh/authorized_keys
+    PasswordAuthentication no
+    KbdInteractiveAuthentication no
+    UsePAM no
+    UseDNS no
+    MaxStartups 200
+    MaxSessions 200
+    X11Forwarding no
+    PrintMotd no
+    AcceptEnv LANG LC_*
+    Subsystem sftp internal-sftp
+
+    """
+  }
+
+  /// The node's dockerd settings: its own cgroup parent, no registry mirrors (no registry is
+  /// reachable), overlay2 on the host's ext4.
+  public static func daemonJSON(_ layout: LabLayout, _ node: LabLayout.Node) -> String {
+    """
+    {
+      "cgroup-parent": "/\(layout.cgroup)/\(node.name)/docker",
+      "data-root": "/var/lib/docker",
+      "exec-root": "/run/docker",
+      "hosts": ["unix:///run/docker.sock"],
+      "iptables": true,
+      "labels": ["piswarm.lab=\(layout.name)"],
+      "log-driver": "json-file",
+      "log-opts": {"max-file": "2", "max-size": "10m"},
+      "pidfile": "/run/docker.pid",
+      "registry-mirrors": [],
+      "storage-driver": "overlay2",
+      "userland-proxy": false
+    }
+
+    """
+  }
+
+  public static func hosts(_ layout: LabLayout, _ node: LabLayout.Node) -> String {
+    var lines = ["127.0.0.1\tlocalhost", "\(node.ip)\t\(node.name)", "\(layout.headAddress.address)\thead"]
+    for other in layout.nodes where other != node { lines.append("\(other.ip)\t\(other.name)") }
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// The node's init, run by tini as PID 1's child inside the node's namespaces.
+  public static func initScript(_ layout: LabLayout, _ node: LabLayout.Node) -> String {
+    let controllers = cgroupControllers.joined(separator: " ")
+    return """
+      #!/bin/sh
+      # piswarm lab node \(node.name) of lab \(layout.name): runs under tini in the node's own mount,
+      # UTS, IPC and PID namespaces and its network namespace \(node.namespace).
+      D=\(Shell.quote(node.directory))
+      set -u
+      hostname \(node.name)
+
+      # Join the node's cgroups (PID 1, tini, and this shell); containers go below via cgroup-parent.
+      for c in \(controllers); do
+        g=/sys/fs/cgroup/$c/\(layout.cgroup)/\(node.name)
+        [ -d "/sys/fs/cgroup/$c" ] || continue
+        mkdir -p "$g" && echo 1 > "$g/cgroup.procs" && echo $$ > "$g/cgroup.procs"
+      done
+
+      # Drop this mount namespace's copies of /run/netns/*: they would keep other nodes' network
+      # namespaces alive after they are deleted.
+      awk '$5 ~ "^/run/netns(/|$)" {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
+
+      # The node's own sysfs (its own /sys/class/net), keeping the host's cgroup mounts.
+      mkdir -p "$D/.cgroup"
+      mount --rbind /sys/fs/cgroup "$D/.cgroup"
+      umount -l /sys
+      mount -t sysfs -o nosuid,nodev,noexec sysfs /sys
+      mount --move "$D/.cgroup" /sys/fs/cgroup
+
+      # A fresh /run at every start: no stale docker.pid or sshd.pid from an earlier run.
+      mount -t tmpfs -o mode=0755,nosuid,nodev,size=64m run-\(node.name) /run
+      mkdir -p /run/sshd /run/lock && chmod 1777 /run/lock
+      mount -t tmpfs -o mode=1777,nosuid,nodev,size=64m shm-\(node.name) /dev/shm
+
+      # The node's private state over the host's folders.
+      for pair in etc-ssh:/etc/ssh root:/root etc-docker:/etc/docker var-lib-docker:/var/lib/docker \\
+        var-lib-containerd:/var/lib/containerd var-log:/var/log hosts:/etc/hosts hostname:/etc/hostname tmp:/tmp; do
+        mkdir -p "${pair#*:}" 2>/dev/null
+        mount --bind "$D/${pair%%:*}" "${pair#*:}"
+      done
+
+      /usr/sbin/sshd -D -e -f /etc/ssh/sshd_config >>/var/log/sshd.log 2>&1 &
+      DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 /usr/sbin/dockerd --config-file /etc/docker/daemon.json >>/var/log/dockerd.log 2>&1 &
+      echo "\(node.name): sshd and dockerd started"
+      exec sleep infinity
+
+      """
+  }
+
+  /// The lab's cluster file: the host side of the bridge is the head; every node with its MAC,
+  /// address and role; the lab power driver.
+  public static func clusterFile(_ layout: LabLayout, managers: Int, stateDirectory: String) -> String {
+    var lines = [
+      "# Written by 'piswarm lab up' for lab \(layout.name). 'piswarm lab down --name \(layout.name)' removes it.",
+      "version: 1",
+      "name: lab-\(layout.name)",
+      "head:",
+      "  interface: \(layout.hostInterface)",
+      "  address: \(layout.headAddress)",
+      "  lan: none",
+      "  tftp_root: \(layout.directory)/tftp",
+      "  nfs_root: \(layout.directory)/nfs",
+      "  dnsmasq_conf: \(layout.directory)/dnsmasq.conf",
+      "ssh:",
+      "  user: root",
+      "  key: \(YAMLText.scalar(layout.keyPath))",
+      "defaults:",
+      "  boot: preinstalled",
+      "  docker_storage: root",
+      "  power: { driver: lab, lab: \(layout.name) }",
+      "swarm:",
+      "  managers: [\(layout.nodes.prefix(managers).map(\.name).joined(separator: ", "))]",
+      "  advertise: eth0",
+      "  labels: { lab: \(layout.name) }",
+      "nodes:",
+    ]
+    for node in layout.nodes {
+      lines += ["  - name: \(node.name)", "    mac: \(node.mac)", "    ip: \(node.ip)", "    model: other"]
+    }
+    if layout.nodes.isEmpty { lines[lines.count - 1] = "nodes: []" }
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// One known_hosts line pinning a node's host key (the public key file's type and key).
+  public static func knownHostsLine(_ node: LabLayout.Node, publicKey: String) -> String {
+    let fields = publicKey.split(separator: " ")
+    return "\(node.ip) \(fields.prefix(2).joined(separator: " "))"
+  }
+}
+
+extension String {
+  func replacingAll(in target: Character, with replacement: String) -> String {
+    var out = ""
+    for character in self { if character == target { out += replacement } else { out.append(character) } }
+    return out
+  }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import PiSwarmCore
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Small network probes: is a daemon answering yet.
+public enum Probes {
+  /// `GET path` over a Unix socket (Docker's API wants a Host header); returns the status code
+  /// and body, or nil when nothing answers within `timeout` seconds.
+  public static func unixHTTPGet(socket: String, path: String, timeout: Double = 2) -> (status: Int, body: String)? {
+    let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    setTimeouts(fd, timeout)
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    let bytes = Array(socket.utf8)
+    guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return nil }
+    withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+      for (index, byte) in bytes.enumerated() { buffer[index] = byte }
+    }
+    let connected = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    }
+    guard connected == 0 else { return nil }
+    let request = "GET \(path) HTTP/1.0\r\nHost: docker\r\n\r\n"
+    guard writeAll(fd, Array(request.utf8)) else { return nil }
+    let response = readAll(fd, limit: 1 << 20)
+    let text = String(decoding: response, as: UTF8.self)
+    guard text.hasPrefix("HTTP/"), let code = Int(text.split(separator: " ").dropFirst().first ?? "") else { return nil }
+    let body = text.range(of: "\r\n\r\n").map { String(text[$0.upperBound...]) } ?? ""
+    return (code, body)
+  }
+
+  /// The first line a TCP server sends (an SSH banner), or nil.
+  public static func tcpBanner(host: IPv4Address, port: UInt16, timeout: Double = 2) -> String? {
+    let fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    setTimeouts(fd, timeout)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = port.bigEndian
+    address.sin_addr.s_addr = host.value.bigEndian
+    let connected = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else { return nil }
+    var buffer = [UInt8](repeating: 0, count: 256)
+    let count = read(fd, &buffer, buffer.count)
+    guard count > 0 else { return nil }
+    return String(decoding: buffer[0..<count], as: UTF8.self).split(separator: "\r\n").first.map(String.init)
+  }
+
+  static func setTimeouts(_ fd: Int32, _ seconds: Double) {
+    var time = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1_000_000))
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
+  }
+
+  static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+    var offset = 0
+    while offset < bytes.count {
+      let written = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+      if written <= 0 { return false }
+      offset += written
+    }
+    return true
+  }
+
+  static func readAll(_ fd: Int32, limit: Int) -> [UInt8] {
+    var result: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while result.count < limit {
+      let count = read(fd, &buffer, buffer.count)
+      if count <= 0 { break }
+      result += buffer[0..<count]
+    }
+    return result
+  }
+}
+
+/// The mount table, from /proc/self/mountinfo.
+public enum Mounts {
+  /// Mount points (unescaped) of the calling process's mount namespace.
+  public static func points(of pid: String = "self") -> [String] {
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/mountinfo", encoding: .utf8) else { return [] }
+    return text.split(separator: "\n").compactMap { line in
+      let fields = line.split(separator: " ")
+      return fields.count > 4 ? unescape(String(fields[4])) : nil
+    }
+  }
+
+  static func unescape(_ text: String) -> String {
+    var result = ""
+    var index = text.startIndex
+    while index < text.endIndex {
+      if text[index] == "\\", let end = text.index(index, offsetBy: 4, limitedBy: text.endIndex),
+        let code = UInt8(text[text.index(after: index)..<end], radix: 8)
+      {
+        result.append(Character(Unicode.Scalar(code)))
+        index = end
+      } else {
+        result.append(text[index])
+        index = text.index(after: index)
+      }
+    }
+    return result
+  }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import PiSwarmCore
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Starting long-lived processes that outlive piswarm, and finding and ending processes by PID
+/// through /proc. Never by name.
+public enum Processes {
+  /// Starts `arguments` in a new session, stdin from /dev/null, stdout and stderr appended to
+  /// `log`, with exactly `environment`. Returns its PID; does not wait for it.
+  public static func spawnDetached(
+    _ arguments: [String], environment: [String: String], log: String
+  ) throws(PiSwarmError)
+    -> pid_t
+  {
+    guard let executable = arguments.first, let path = Command.resolve(executable) else {
+      throw PiSwarmError(.system, "\(arguments.first ?? "?") is not installed (not found on PATH)")
+    }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    // POSIX_SPAWN_SETSID (glibc 2.26+) and a default signal mask.
+    posix_spawnattr_setflags(&attributes, Int16(0x80 | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    var empty = sigset_t()
+    sigemptyset(&empty)
+    posix_spawnattr_setsigmask(&attributes, &empty)
+    var all = sigset_t()
+    sigfillset(&all)
+    posix_spawnattr_setsigdefault(&attributes, &all)
+
+    let argv = ([path] + arguments.dropFirst()).map { strdup($0) } + [nil]
+    let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer {
+      for pointer in argv { free(pointer) }
+      for pointer in envp { free(pointer) }
+    }
+    var pid: pid_t = 0
+    let result = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
+    guard result == 0 else {
+      throw PiSwarmError(.system, "cannot start \(executable): \(String(cString: strerror(result)))")
+    }
+    return pid
+  }
+
+  public static func isAlive(_ pid: pid_t) -> Bool {
+    guard pid > 0 else { return false }
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+    // A zombie has ended; only its parent's wait is missing.
+    guard let close = stat.lastIndex(of: ")") else { return false }
+    let state = stat[stat.index(close, offsetBy: 2)...].first
+    return state != "Z" && state != "X"
+  }
+
+  /// The command line of `pid`, its words.
+  public static func commandLine(_ pid: pid_t) -> [String] {
+    guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return [] }
+    return data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+  }
+
+  public static func name(_ pid: pid_t) -> String {
+    ((try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)) ?? "").trimmingCharacters(in: .newlines)
+  }
+
+  /// Direct children of `pid`, over all its threads.
+  public static func children(_ pid: pid_t) -> [pid_t] {
+    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+    var result: [pid_t] = []
+    for task in tasks {
+      let text = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/children", encoding: .utf8)) ?? ""
+      result += text.split(separator: " ").compactMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+    return result
+  }
+
+  /// Every descendant of `pid`, breadth first.
+  public static func descendants(_ pid: pid_t) -> [pid_t] {
+    var result: [pid_t] = []
+    var queue = children(pid)
+    while !queue.isEmpty {
+      let next = queue.removeFirst()
+      result.append(next)
+      queue += children(next)
+    }
+    return result
+  }
+
+  /// The PID namespace of `pid` (`pid:[4026532…]`), or nil.
+  public static func pidNamespace(_ pid: pid_t) -> String? {
+    try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/pid")
+  }
+
+  /// All PIDs on the machine.
+  public static func all() -> [pid_t] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { pid_t($0) }
+  }
+
+  /// PIDs whose PID namespace is `namespace`.
+  public static func inNamespace(_ namespace: String) -> [pid_t] {
+    all().filter { pidNamespace($0) == namespace }
+  }
+
+  @discardableResult
+  public static func signal(_ pid: pid_t, _ signal: Int32) -> Bool { pid > 0 && kill(pid, signal) == 0 }
+
+  /// Waits until every PID in `pids` has ended (or is a zombie), up to `timeout` seconds.
+  /// Returns those still alive.
+  public static func waitForExit(_ pids: [pid_t], timeout: Double) -> [pid_t] {
+    let deadline = Date().addingTimeInterval(timeout)
+    var alive = pids.filter(isAlive)
+    while !alive.isEmpty && Date() < deadline {
+      usleep(20_000)
+      reapChildren()
+      alive = alive.filter(isAlive)
+    }
+    return alive
+  }
+
+  /// Collects our own ended children so that they leave no zombies.
+  public static func reapChildren() {
+    var status: Int32 = 0
+    while waitpid(-1, &status, WNOHANG) > 0 {}
+  }
+}
