@@ -86,8 +86,15 @@ public struct VirtualLab: Sendable {
 
     let started = Date()
     var launching: [LabLayout.Node] = []
+    var restarted: [LabLayout.Node] = []
     for node in layout.nodes {
-      if let pid = state.launchers[node.name], isLauncher(pid, of: node) { continue }
+      if let pid = state.launchers[node.name], isLauncher(pid, of: node) {
+        if dockerd(pid) == nil {
+          try restartDocker(node, launcher: pid)
+          restarted.append(node)
+        }
+        continue
+      }
       try prepareFiles(layout, node)
       try makeNetwork(layout, node)
       launching.append(node)
@@ -99,7 +106,8 @@ public struct VirtualLab: Sendable {
       state.launchers[node.name] = try launch(layout, node)
     }
     try state.save(stateDirectory: stateDirectory)
-    try waitUntilReady(layout, launching, timeout: 60 + Double(launching.count) * 4)
+    if !restarted.isEmpty { progress("lab \(name): restarted dockerd on \(restarted.map(\.name).joined(separator: ", "))") }
+    try waitUntilReady(layout, launching + restarted, timeout: 60 + Double(launching.count) * 4)
     if !launching.isEmpty {
       progress(String(format: "lab \(name): %d node(s) up in %.1f s", launching.count, Date().timeIntervalSince(started)))
     }
@@ -335,11 +343,17 @@ public struct VirtualLab: Sendable {
   /// Powers a node on (a fresh /run, as at boot) and waits until sshd and dockerd answer.
   public func start(lab name: String, node nodeName: String) throws(PiSwarmError) {
     var (state, node) = try find(lab: name, node: nodeName)
+    let layout = state.layout(stateDirectory: stateDirectory)
     if let launcher = state.launchers[node.name], isLauncher(launcher, of: node) {
-      progress("\(node.name) is already running")
+      if dockerd(launcher) == nil {
+        progress("\(node.name) is running but its dockerd is not: starting dockerd")
+        try restartDocker(node, launcher: launcher)
+        try waitUntilReady(layout, [node], timeout: 60)
+      } else {
+        progress("\(node.name) is already running")
+      }
       return
     }
-    let layout = state.layout(stateDirectory: stateDirectory)
     try makeNetwork(layout, node)
     state.launchers[node.name] = try launch(layout, node)
     try state.save(stateDirectory: stateDirectory)
@@ -369,9 +383,21 @@ public struct VirtualLab: Sendable {
     return (state, node)
   }
 
+  /// The node's dockerd: the process named dockerd in the node's PID namespace (started by its
+  /// init, or restarted later through nsenter).
   func dockerd(_ launcher: Int32) -> Int32? {
-    guard let pid1 = initPID(launcher) else { return nil }
-    return Processes.descendants(pid1).first { Processes.name($0) == "dockerd" }
+    guard let pid1 = initPID(launcher), let namespace = Processes.pidNamespace(pid1) else { return nil }
+    let isDockerd = { (pid: Int32) in Processes.name(pid) == "dockerd" && Processes.isAlive(pid) }
+    return Processes.descendants(pid1).first(where: isDockerd) ?? Processes.inNamespace(namespace).first(where: isDockerd)
+  }
+
+  /// Starts dockerd again in a running node whose dockerd has died (as systemd would on a Pi).
+  /// The stale pid file goes first; the new dockerd is handed to the node's init like the first.
+  func restartDocker(_ node: LabLayout.Node, launcher: Int32) throws(PiSwarmError) {
+    guard let pid1 = initPID(launcher) else { return }
+    try Command(
+      "nsenter", ["--target", "\(pid1)", "--all", "--", "/bin/sh", "-c", "rm -f /run/docker.pid; (\(LabFiles.dockerStart) &)"]
+    ).check()
   }
 
   /// SIGTERM to each node's dockerd, up to 15 s for them to finish, then SIGKILL to each PID 1:

@@ -1,64 +1,178 @@
 import Foundation
 import PiSwarmCore
+import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 /// A process started from an argument array (never a shell string), its output collected.
+/// Built on posix_spawn, poll and waitpid: no run loop, no signal handler, no shared state.
 public struct Command: Sendable {
   public var executable: String
   public var arguments: [String]
+  /// Nil inherits piswarm's environment.
   public var environment: [String: String]?
   public var directory: String?
+  /// Seconds after which the process is killed (SIGKILL) and the run fails; nil waits forever.
+  public var timeout: Double?
 
-  public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, directory: String? = nil) {
+  public init(
+    _ executable: String, _ arguments: [String], environment: [String: String]? = nil, directory: String? = nil,
+    timeout: Double? = nil
+  ) {
     self.executable = executable
     self.arguments = arguments
     self.environment = environment
     self.directory = directory
+    self.timeout = timeout
   }
 
   public struct Output: Sendable {
     public var status: Int32
     public var stdout: Data
     public var stderr: Data
+    /// True when the process was killed because its timeout passed.
+    public var timedOut: Bool = false
     public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
     public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
   }
 
-  /// Runs to completion. The executable is looked up on PATH when it holds no '/'.
+  /// Runs to completion. The executable is looked up on PATH when it holds no '/'. The exit
+  /// status is the process's, or 128 + the signal that ended it.
   public func run(input: Data? = nil) throws(PiSwarmError) -> Output {
-    let process = Process()
     guard let path = Self.resolve(executable) else {
       throw PiSwarmError(
         .system, "\(executable) is not installed (not found on PATH)", advice: "install it, e.g. with 'make deps'")
     }
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    if let environment { process.environment = environment }
-    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-    let out = Pipe()
-    let err = Pipe()
-    let inPipe = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = input == nil ? FileHandle.nullDevice : inPipe
-    do { try process.run() } catch {
-      throw PiSwarmError(.system, "cannot start \(executable)", cause: error.localizedDescription)
+    var outPipe: [Int32] = [-1, -1]
+    var errPipe: [Int32] = [-1, -1]
+    var inPipe: [Int32] = [-1, -1]
+    // Pipes are made and marked close-on-exec under the same lock as every spawn, so that no
+    // other thread's child inherits them (which would hold their write ends open).
+    let made = Self.spawnLock.withLock { _ in
+      Self.cloexecPipe(&outPipe) && Self.cloexecPipe(&errPipe) && (input == nil || Self.cloexecPipe(&inPipe))
     }
-    if let input {
-      try? inPipe.fileHandleForWriting.write(contentsOf: input)
-      try? inPipe.fileHandleForWriting.close()
+    guard made else {
+      throw PiSwarmError(.system, "cannot make pipes for \(executable): \(String(cString: strerror(errno)))")
     }
-    // Read both pipes concurrently so neither fills and blocks the child.
-    let collected = Collected()
-    let group = DispatchGroup()
-    group.enter()
-    DispatchQueue.global().async {
-      collected.setStderr(err.fileHandleForReading.readDataToEndOfFile())
-      group.leave()
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    if input != nil {
+      posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
+    } else {
+      posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     }
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
-    process.waitUntilExit()
-    return Output(status: process.terminationStatus, stdout: stdout, stderr: collected.stderr)
+    posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+    posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    var empty = sigset_t()
+    sigemptyset(&empty)
+    posix_spawnattr_setsigmask(&attributes, &empty)
+    var defaults = sigset_t()
+    sigemptyset(&defaults)
+    for signal in [SIGPIPE, SIGINT, SIGTERM, SIGCHLD] { sigaddset(&defaults, signal) }
+    posix_spawnattr_setsigdefault(&attributes, &defaults)
+
+    // A working folder goes through env(1): glibc's addchdir is not visible to Swift here.
+    let words = directory.map { ["/usr/bin/env", "-C", $0, path] } ?? [path]
+    let program = directory == nil ? path : "/usr/bin/env"
+    let argv: [UnsafeMutablePointer<CChar>?] = (words + arguments).map { strdup($0) } + [nil]
+    let env = environment ?? ProcessInfo.processInfo.environment
+    let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer {
+      for pointer in argv { free(pointer) }
+      for pointer in envp { free(pointer) }
+    }
+    var pid: pid_t = 0
+    let spawned = Self.spawnLock.withLock { _ in posix_spawn(&pid, program, &actions, &attributes, argv, envp) }
+    close(outPipe[1])
+    close(errPipe[1])
+    if input != nil { close(inPipe[0]) }
+    guard spawned == 0 else {
+      close(outPipe[0])
+      close(errPipe[0])
+      if input != nil { close(inPipe[1]) }
+      throw PiSwarmError(.system, "cannot start \(executable): \(String(cString: strerror(spawned)))")
+    }
+    let (stdout, stderr, timedOut) = Self.pump(
+      stdout: outPipe[0], stderr: errPipe[0], stdin: input == nil ? -1 : inPipe[1], input: input ?? Data(), pid: pid,
+      deadline: timeout.map { Date().addingTimeInterval($0) })
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    let code: Int32 = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+    return Output(status: code, stdout: stdout, stderr: stderr, timedOut: timedOut)
+  }
+
+  static let spawnLock = Mutex(())
+
+  static func cloexecPipe(_ fds: inout [Int32]) -> Bool {
+    guard pipe(&fds) == 0 else { return false }
+    _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+    _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+    return true
+  }
+
+  /// Feeds stdin and drains stdout and stderr until both close, killing the process at the deadline.
+  static func pump(
+    stdout: Int32, stderr: Int32, stdin: Int32, input: Data, pid: pid_t, deadline: Date?
+  )
+    -> (Data, Data, Bool)
+  {
+    var out = Data()
+    var err = Data()
+    var pending = input[...]
+    var writeFD = stdin
+    var open: [Int32: Bool] = [stdout: true, stderr: true]
+    var timedOut = false
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    if writeFD >= 0 {
+      _ = fcntl(writeFD, F_SETFL, fcntl(writeFD, F_GETFL) | O_NONBLOCK)
+      if pending.isEmpty {
+        close(writeFD)
+        writeFD = -1
+      }
+    }
+    while open.values.contains(true) || writeFD >= 0 {
+      var fds = open.filter(\.value).map { pollfd(fd: $0.key, events: Int16(POLLIN), revents: 0) }
+      if writeFD >= 0 { fds.append(pollfd(fd: writeFD, events: Int16(POLLOUT), revents: 0)) }
+      var wait: Int32 = -1
+      if let deadline {
+        let left = deadline.timeIntervalSinceNow
+        if left <= 0 {
+          if !timedOut { kill(pid, SIGKILL) }
+          timedOut = true
+          wait = 100
+        } else {
+          wait = Int32(min(left, 1) * 1000) + 1
+        }
+      }
+      let ready = poll(&fds, nfds_t(fds.count), wait)
+      if ready < 0 && errno != EINTR { break }
+      for entry in fds where entry.revents != 0 {
+        if entry.fd == writeFD {
+          let written = pending.withUnsafeBytes { write(writeFD, $0.baseAddress, $0.count) }
+          if written > 0 { pending = pending.dropFirst(written) }
+          if written < 0 && errno != EAGAIN || pending.isEmpty {
+            close(writeFD)
+            writeFD = -1
+          }
+          continue
+        }
+        let count = read(entry.fd, &buffer, buffer.count)
+        if count > 0 {
+          if entry.fd == stdout { out.append(contentsOf: buffer[0..<count]) } else { err.append(contentsOf: buffer[0..<count]) }
+        } else if count == 0 || errno != EINTR && errno != EAGAIN {
+          open[entry.fd] = false
+          close(entry.fd)
+        }
+      }
+    }
+    return (out, err, timedOut)
   }
 
   /// Runs and throws when the exit status is not 0, with the tool's stderr as the cause.
@@ -66,8 +180,10 @@ public struct Command: Sendable {
   public func check(input: Data? = nil) throws(PiSwarmError) -> Output {
     let output = try run(input: input)
     guard output.status == 0 else {
+      let what = ([executable] + arguments).joined(separator: " ")
       throw PiSwarmError(
-        .system, "\(([executable] + arguments).joined(separator: " ")) failed with status \(output.status)",
+        .system,
+        output.timedOut ? "\(what) did not finish within \(Int(timeout ?? 0)) s" : "\(what) failed with status \(output.status)",
         cause: output.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))
     }
     return output
@@ -83,13 +199,4 @@ public struct Command: Sendable {
     }
     return nil
   }
-}
-
-/// stderr collected on another thread; guarded by a lock.
-private final class Collected: @unchecked Sendable {
-  // @unchecked: every access to `data` goes through `lock`.
-  private let lock = NSLock()
-  private var data = Data()
-  func setStderr(_ value: Data) { lock.withLock { data = value } }
-  var stderr: Data { lock.withLock { data } }
 }

@@ -43,7 +43,7 @@ public enum Processes {
       for pointer in envp { free(pointer) }
     }
     var pid: pid_t = 0
-    let result = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
+    let result = Command.spawnLock.withLock { _ in posix_spawn(&pid, path, &actions, &attributes, argv, envp) }
     guard result == 0 else {
       throw PiSwarmError(.system, "cannot start \(executable): \(String(cString: strerror(result)))")
     }
@@ -117,15 +117,16 @@ public enum Processes {
     var alive = pids.filter(isAlive)
     while !alive.isEmpty && Date() < deadline {
       usleep(20_000)
-      reapChildren()
+      for pid in alive { reap(pid) }
       alive = alive.filter(isAlive)
     }
     return alive
   }
 
-  /// Collects our own ended children so that they leave no zombies.
-  public static func reapChildren() {
+  /// Collects `pid` if it is our own child and has ended, so that it leaves no zombie. Never
+  /// `waitpid(-1)`: that would take other waits' children.
+  public static func reap(_ pid: pid_t) {
     var status: Int32 = 0
-    while waitpid(-1, &status, WNOHANG) > 0 {}
+    _ = waitpid(pid, &status, WNOHANG)
   }
 }

@@ -3,6 +3,11 @@ public enum LabFiles {
   /// The v1 cgroup hierarchies a node (and its containers) are placed in.
   public static let cgroupControllers = ["memory", "pids", "cpu,cpuacct", "blkio", "freezer", "devices", "systemd"]
 
+  /// How a node starts its dockerd, at boot and after a crash: offline images only (no registry
+  /// is reachable from a lab), logs in the node's /var/log.
+  public static let dockerStart =
+    "DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 /usr/sbin/dockerd --config-file /etc/docker/daemon.json >>/var/log/dockerd.log 2>&1"
+
   public static func sshdConfig(_ node: LabLayout.Node) -> String {
     """
     # piswarm lab node \(node.name): key-only logins.
@@ -96,8 +101,10 @@ public enum LabFiles {
         mount --bind "$D/${pair%%:*}" "${pair#*:}"
       done
 
-      /usr/sbin/sshd -D -e -f /etc/ssh/sshd_config >>/var/log/sshd.log 2>&1 &
-      DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 /usr/sbin/dockerd --config-file /etc/docker/daemon.json >>/var/log/dockerd.log 2>&1 &
+      # Services are started from subshells that exit at once, so that they become children of
+      # tini, which reaps them; this shell turns into 'sleep', which would not.
+      (/usr/sbin/sshd -D -e -f /etc/ssh/sshd_config >>/var/log/sshd.log 2>&1 &)
+      (\(dockerStart) &)
       echo "\(node.name): sshd and dockerd started"
       exec sleep infinity
 
