@@ -76,6 +76,18 @@ let package = Package(
       swiftSettings: strict
     ),
     .testTarget(
+      name: "PiSwarmLabTests",
+      dependencies: ["PiSwarmLab", "PiSwarmCore", "PiSwarmTestSupport"],
+      exclude: ["Golden"],
+      swiftSettings: strict
+    ),
+    // Needs root, namespaces, sshd and dockerd: the real components. Run by `make test` and CI.
+    .testTarget(
+      name: "PiSwarmIntegrationTests",
+      dependencies: ["PiSwarmSystem", "PiSwarmCore", "PiSwarmTestSupport", "piswarm"],
+      swiftSettings: strict
+    ),
+    .testTarget(
       name: "PiSwarmCommandsTests",
       dependencies: ["PiSwarmCommands", "PiSwarmStore", "PiSwarmSystem", "PiSwarmTestSupport", "piswarm"],
       swiftSettings: strict
