@@ -1,22 +1,29 @@
 #!/usr/bin/env bash
-# The demo: a cluster file written and checked by piswarm, in a folder of its own.
+# The demo: a virtual 3-node Pi cluster on this machine, then piswarm reading its cluster file.
+# The lab stays up for you to explore; the last lines say how to reach it and take it down.
 set -euo pipefail
 bin=$(realpath "$1")
-demo=$(mktemp -d /tmp/piswarm-demo.XXXXXX)
-cd "$demo"
-export PISWARM_STATE_DIR="$demo/state"
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+export PISWARM_STATE_DIR=${PISWARM_STATE_DIR:-/var/lib/piswarm}
+lab=${LAB:-demo}
+bold() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+step() { bold "$*"; "$@"; }
 
-step "$bin" init --name demo --interface eth1 --address 10.42.0.250/24 --lan dhcp
-step "$bin" node add node01 --mac b8:27:eb:00:00:01 --model pi4 --label disk=ssd
-step "$bin" node add node02 --mac b8:27:eb:00:00:02 --model pi4
-step "$bin" node add node03 --mac b8:27:eb:00:00:03 --model pi3b+
-step "$bin" validate
-step "$bin" node ls
-printf '\n\033[1m$ cat cluster.yml\033[0m (the end of it)\n'
-tail -n 16 cluster.yml
-printf '\nA mistake is reported where it is:\n'
-sed 's/ip: 10.42.0.11$/ip: 10.42.1.11/; s/lan: dhcp/lan: dchp/' cluster.yml > broken.yml
-step "$bin" validate --file broken.yml || true
-echo
-echo "demo files: $demo"
+bold "$bin lab up --name $lab --nodes 3"
+file=$("$bin" lab up --name "$lab" --nodes 3 | tee /dev/stderr | tail -n 1)
+step "$bin" --file "$file" validate
+step "$bin" --file "$file" node ls
+key=$(dirname "$file")/id_ed25519
+ssh_opts=(-i "$key" -o "UserKnownHostsFile=$PISWARM_STATE_DIR/known_hosts" -o StrictHostKeyChecking=yes -o BatchMode=yes)
+for ip in $("$bin" --file "$file" node ls --json | python3 -c 'import json,sys; print(" ".join(n["ip"] for n in json.load(sys.stdin)))'); do
+  bold "ssh root@$ip 'hostname; docker info --format ...'"
+  ssh "${ssh_opts[@]}" "root@$ip" 'echo "host name: $(hostname)"; docker info --format "docker {{.ServerVersion}} on {{.Name}}, storage {{.Driver}}, images: {{.Images}}"'
+done
+step "$bin" lab ls
+
+cat <<EOT
+
+The lab is running. Try:
+  ssh ${ssh_opts[*]} root@$(sed -n 's/^    ip: //p' "$file" | head -n 1)
+  PISWARM_STATE_DIR=$PISWARM_STATE_DIR $bin lab stop node02 --name $lab
+  PISWARM_STATE_DIR=$PISWARM_STATE_DIR $bin lab down --name $lab     # removes everything
+EOT
