@@ -37,6 +37,12 @@ let package = Package(
       dependencies: ["PiSwarmCore", .product(name: "GRDB", package: "GRDB.swift")],
       swiftSettings: strict
     ),
+    // OpenSSH transport: ControlMaster per node, pinned host keys, bounded fan-out.
+    .target(
+      name: "PiSwarmSSH",
+      dependencies: ["PiSwarmCore", "PiSwarmSystem"],
+      swiftSettings: strict
+    ),
     // Virtual nodes in namespaces, for tries and tests.
     .target(
       name: "PiSwarmLab",
@@ -47,7 +53,7 @@ let package = Package(
     .target(
       name: "PiSwarmCommands",
       dependencies: [
-        "PiSwarmCore", "PiSwarmSystem", "PiSwarmStore", "PiSwarmLab",
+        "PiSwarmCore", "PiSwarmSystem", "PiSwarmStore", "PiSwarmLab", "PiSwarmSSH",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],

@@ -498,10 +498,12 @@ public struct VirtualLab: Sendable {
     rmdir(path)
   }
 
-  /// Host folders the lab had to create as mount points go again with the last lab.
+  /// Host folders the lab had to create as mount points go again with the last lab: only when
+  /// no lab of any state directory runs (removing a folder that is a mount point in a node's
+  /// mount namespace would detach that node's mount).
   func removeCreatedMountPoints() {
     let record = stateDirectory + "/labs/.created-mount-points"
-    guard LabState.all(stateDirectory: stateDirectory).isEmpty,
+    guard LabState.all(stateDirectory: stateDirectory).isEmpty, !Self.namespaces().contains(where: { $0.hasPrefix("pslab-") }),
       let text = try? String(contentsOfFile: record, encoding: .utf8)
     else { return }
     for path in text.split(separator: "\n").reversed() { rmdir(String(path)) }

@@ -40,7 +40,7 @@ public struct Command: Sendable {
 
   /// Runs to completion. The executable is looked up on PATH when it holds no '/'. The exit
   /// status is the process's, or 128 + the signal that ended it.
-  public func run(input: Data? = nil) throws(PiSwarmError) -> Output {
+  public func run(input: Data? = nil, onOutput: (@Sendable (Data, Bool) -> Void)? = nil) throws(PiSwarmError) -> Output {
     guard let path = Self.resolve(executable) else {
       throw PiSwarmError(
         .system, "\(executable) is not installed (not found on PATH)", advice: "install it, e.g. with 'make deps'")
@@ -99,16 +99,33 @@ public struct Command: Sendable {
       if input != nil { close(inPipe[1]) }
       throw PiSwarmError(.system, "cannot start \(executable): \(String(cString: strerror(spawned)))")
     }
+    Children.register(pid)
     let (stdout, stderr, timedOut) = Self.pump(
       stdout: outPipe[0], stderr: errPipe[0], stdin: input == nil ? -1 : inPipe[1], input: input ?? Data(), pid: pid,
-      deadline: timeout.map { Date().addingTimeInterval($0) })
+      deadline: timeout.map { Date().addingTimeInterval($0) }, onOutput: onOutput)
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    Children.unregister(pid)
     let code: Int32 = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
     return Output(status: code, stdout: stdout, stderr: stderr, timedOut: timedOut)
   }
 
   static let spawnLock = Mutex(())
+
+  /// The children a `Command` is waiting for, so that an interrupted piswarm can end them.
+  public enum Children {
+    static let running = Mutex(Set<pid_t>())
+
+    static func register(_ pid: pid_t) { running.withLock { _ = $0.insert(pid) } }
+    static func unregister(_ pid: pid_t) { running.withLock { _ = $0.remove(pid) } }
+
+    /// Sends `signal` to every child still running (by PID, only our own).
+    public static func signalAll(_ signal: Int32) {
+      for pid in running.withLock({ $0 }) { kill(pid, signal) }
+    }
+
+    public static var count: Int { running.withLock { $0.count } }
+  }
 
   static func cloexecPipe(_ fds: inout [Int32]) -> Bool {
     guard pipe(&fds) == 0 else { return false }
@@ -119,10 +136,9 @@ public struct Command: Sendable {
 
   /// Feeds stdin and drains stdout and stderr until both close, killing the process at the deadline.
   static func pump(
-    stdout: Int32, stderr: Int32, stdin: Int32, input: Data, pid: pid_t, deadline: Date?
-  )
-    -> (Data, Data, Bool)
-  {
+    stdout: Int32, stderr: Int32, stdin: Int32, input: Data, pid: pid_t, deadline: Date?,
+    onOutput: (@Sendable (Data, Bool) -> Void)? = nil
+  ) -> (Data, Data, Bool) {
     var out = Data()
     var err = Data()
     var pending = input[...]
@@ -165,6 +181,7 @@ public struct Command: Sendable {
         }
         let count = read(entry.fd, &buffer, buffer.count)
         if count > 0 {
+          onOutput?(Data(buffer[0..<count]), entry.fd == stderr)
           if entry.fd == stdout { out.append(contentsOf: buffer[0..<count]) } else { err.append(contentsOf: buffer[0..<count]) }
         } else if count == 0 || errno != EINTR && errno != EAGAIN {
           open[entry.fd] = false

@@ -47,6 +47,7 @@ public enum LabFiles {
       "log-opts": {"max-file": "2", "max-size": "10m"},
       "pidfile": "/run/docker.pid",
       "registry-mirrors": [],
+      "shutdown-timeout": 15,
       "storage-driver": "overlay2",
       "userland-proxy": false
     }

@@ -1,0 +1,118 @@
+import ArgumentParser
+import Foundation
+import PiSwarmCore
+import PiSwarmSSH
+import PiSwarmSystem
+import Synchronization
+
+struct Exec: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Run a command on many nodes at once over SSH.",
+    discussion: """
+      TARGET is all, managers, workers, label=KEY=VALUE, or node names (node01,node02 or
+      node[01-05]). Each word after -- is quoted for the remote shell as it is; for shell syntax
+      run a shell: -- sh -c 'echo $HOSTNAME'. Output is grouped per node (or streamed with
+      --stream); exit 1 when any node failed, with a summary of which and why on stderr.
+
+      Examples:
+        piswarm exec all -- uptime
+        piswarm exec workers --stream -- journalctl -n 5
+        piswarm exec label=rack=a --json -- cat /etc/os-release
+      """
+  )
+
+  @OptionGroup var global: GlobalOptions
+  @OptionGroup var remote: RemoteOptions
+
+  @Argument(help: "all, managers, workers, label=KEY=VALUE, or node names.")
+  var target: String
+
+  @Argument(parsing: .postTerminator, help: "The command and its arguments, after --.")
+  var command: [String] = []
+
+  @Flag(help: "Print lines as they come, prefixed with the node name.")
+  var stream = false
+
+  @Flag(help: "Print the results as JSON on stdout.")
+  var json = false
+
+  func validate() throws {
+    guard !command.isEmpty else { throw ValidationError("give the command after --, e.g. piswarm exec all -- uptime") }
+    if stream && json { throw ValidationError("--stream and --json do not go together") }
+  }
+
+  func run() throws {
+    try reporting {
+      let cluster = try global.loadCluster(printWarnings: false).cluster
+      let nodes = try Targets.resolve(target, in: cluster).get()
+      guard !nodes.isEmpty else { throw PiSwarmError(.invalidInput, "target \"\(target)\" matches no node") }
+      let transport = remote.transport(cluster, global: global)
+      try transport.prepare()
+      Interrupts.install { transport.closeMasters(nodes) }
+      let printer = LinePrinter(width: nodes.map(\.name.count).max() ?? 0)
+      var onOutput: (@Sendable (Node, Data, Bool) -> Void)? = nil
+      if stream { onOutput = { node, data, isError in printer.add(node.name, data, isError: isError) } }
+      let results = transport.reportingNewKeys(nodes) {
+        transport.run(on: nodes, command, parallel: remote.parallel, onOutput: onOutput)
+      }
+      if stream { printer.flush() }
+      try Interrupts.finish(transport, nodes)
+      if json {
+        Console.out(try Console.json(results))
+      } else if !stream {
+        Console.out(ExecOutput.grouped(results))
+      }
+      Console.err(results.summary())
+      if results.contains(where: { !$0.ok }) { throw Exit.failure }
+    }
+  }
+}
+
+enum ExecOutput {
+  /// Each node's output under a header line, in target order.
+  static func grouped(_ results: [NodeResult]) -> String {
+    results.map { result in
+      var text = "── \(result.node) (\(result.host)) \(result.status)" + String(format: " %.2fs", result.seconds) + "\n"
+      text += result.stdout
+      if !result.stdout.isEmpty && !result.stdout.hasSuffix("\n") { text += "\n" }
+      // For ssh's own failures the message says it better than ssh's stderr (kept in --json).
+      let detail = result.status == "ok" || result.status == "failed" ? result.stderr : (result.message ?? result.stderr)
+      text += detail
+      if !detail.isEmpty && !detail.hasSuffix("\n") { text += "\n" }
+      return text
+    }.joined()
+  }
+}
+
+/// `--stream`: whole lines, prefixed with the node's name, as they arrive.
+final class LinePrinter: Sendable {
+  let width: Int
+  let partial = Mutex([String: Data]())
+
+  init(width: Int) { self.width = width }
+
+  func add(_ node: String, _ data: Data, isError: Bool) {
+    let key = node + (isError ? "!" : "")
+    let lines: [Data] = partial.withLock { buffers in
+      var buffer = (buffers[key] ?? Data()) + data
+      var complete: [Data] = []
+      while let newline = buffer.firstIndex(of: 0x0A) {
+        complete.append(buffer[buffer.startIndex...newline])
+        buffer = Data(buffer[buffer.index(after: newline)...])
+      }
+      buffers[key] = buffer
+      return complete
+    }
+    let prefix = node.padding(toLength: width, withPad: " ", startingAt: 0) + (isError ? " ! " : " | ")
+    for line in lines {
+      let text = prefix + String(decoding: line, as: UTF8.self)
+      if isError { Console.err(text) } else { Console.out(text) }
+    }
+  }
+
+  func flush() {
+    for (key, rest) in partial.withLock({ $0 }) where !rest.isEmpty {
+      add(key.hasSuffix("!") ? String(key.dropLast()) : key, Data("\n".utf8), isError: key.hasSuffix("!"))
+    }
+  }
+}

@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import PiSwarmCore
+import PiSwarmSSH
+import PiSwarmStore
+import PiSwarmSystem
+
+struct Facts: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Gather facts from nodes: architecture, board, OS, kernel, memory, disk, temperature, Docker, swarm.",
+    discussion: """
+      The facts are stored in the state store with the time they were read. Exit 1 when a node
+      could not be reached (the others are still read and stored).
+
+      Examples:
+        piswarm facts
+        piswarm facts workers --json
+      """
+  )
+
+  @OptionGroup var global: GlobalOptions
+  @OptionGroup var remote: RemoteOptions
+
+  @Argument(help: "all (default), managers, workers, label=KEY=VALUE, or node names.")
+  var target = "all"
+
+  @Flag(help: "Print JSON on stdout.")
+  var json = false
+
+  struct Entry: Encodable {
+    var node: String
+    var ok: Bool
+    var facts: [String: String]
+    var error: String?
+  }
+
+  func run() throws {
+    try reporting {
+      let cluster = try global.loadCluster(printWarnings: false).cluster
+      let nodes = try Targets.resolve(target, in: cluster).get()
+      let transport = remote.transport(cluster, global: global)
+      try transport.prepare()
+      Interrupts.install { transport.closeMasters(nodes) }
+      let results = transport.reportingNewKeys(nodes) {
+        transport.run(on: nodes, ["sh", "-c", NodeFacts.script], parallel: remote.parallel)
+      }
+      try Interrupts.finish(transport, nodes)
+      let now = Date()
+      let entries = results.map { result in
+        Entry(
+          node: result.node, ok: result.ok, facts: result.ok ? NodeFacts.parse(result.stdout) : [:],
+          error: result.ok ? nil : result.message)
+      }
+      try global.mutating(commandLine) { store throws(PiSwarmError) in
+        for entry in entries where entry.ok { try store.setFacts(node: entry.node, facts: entry.facts, at: now) }
+      }
+      if json {
+        Console.out(try Console.json(entries))
+      } else {
+        Console.out(FactsTable.render(entries.map { ($0.node, $0.facts, $0.error) }))
+      }
+      if results.contains(where: { !$0.ok }) {
+        Console.err(results.summary())
+        throw Exit.failure
+      }
+    }
+  }
+}
+
+enum FactsTable {
+  static func render(_ rows: [(String, [String: String], String?)]) -> String {
+    let header = [
+      "NODE", "ARCH", "MODEL", "OS", "KERNEL", "MEMORY", "DISK FREE", "TEMP", "THROTTLED", "UPTIME", "DOCKER", "SWARM",
+    ]
+    let body = rows.map { node, facts, error -> [String] in
+      guard error == nil else { return [node, "unreachable"] + Array(repeating: "-", count: header.count - 2) }
+      return [
+        node, facts["arch"] ?? "-", facts["model"] ?? "-", facts["os"] ?? "-", facts["kernel"] ?? "-",
+        megabytes(facts["memory_available_kb"]) + "/" + megabytes(facts["memory_total_kb"]),
+        megabytes(facts["disk_available_kb"]), facts["cpu_temp_c"].map { $0 + "C" } ?? "-",
+        facts["throttled"].map(NodeFacts.describeThrottled) ?? "-", duration(facts["uptime_s"]), facts["docker"] ?? "-",
+        facts["swarm"] ?? "-",
+      ]
+    }
+    return TextTable.render(header: header, rows: body)
+  }
+
+  static func megabytes(_ kilobytes: String?) -> String {
+    guard let kilobytes, let value = Double(kilobytes) else { return "-" }
+    return value >= 1024 * 1024 ? String(format: "%.1fG", value / 1024 / 1024) : String(format: "%.0fM", value / 1024)
+  }
+
+  static func duration(_ seconds: String?) -> String {
+    guard let seconds, let value = Double(seconds) else { return "-" }
+    let total = Int(value)
+    if total >= 86400 { return "\(total / 86400)d\(total % 86400 / 3600)h" }
+    if total >= 3600 { return "\(total / 3600)h\(total % 3600 / 60)m" }
+    return "\(total / 60)m\(total % 60)s"
+  }
+}
