@@ -82,6 +82,11 @@ let package = Package(
       swiftSettings: strict
     ),
     .testTarget(
+      name: "PiSwarmSSHTests",
+      dependencies: ["PiSwarmSSH", "PiSwarmCore", "PiSwarmTestSupport"],
+      swiftSettings: strict
+    ),
+    .testTarget(
       name: "PiSwarmLabTests",
       dependencies: ["PiSwarmLab", "PiSwarmCore", "PiSwarmTestSupport"],
       exclude: ["Golden"],
