@@ -4,17 +4,7 @@ import PiSwarmTestSupport
 
 /// Runs the built `piswarm` binary, as a user would.
 enum CLI {
-  static var binary: String {
-    // The test bundle sits in the same products folder as the executable.
-    let runner = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-    var folder = runner.deletingLastPathComponent()
-    for _ in 0..<4 {
-      let candidate = folder.appendingPathComponent("piswarm").path
-      if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-      folder = folder.deletingLastPathComponent()
-    }
-    return URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build/debug/piswarm").path
-  }
+  static var binary: String { TestBinary.piswarm() }
 
   struct Result {
     var status: Int32

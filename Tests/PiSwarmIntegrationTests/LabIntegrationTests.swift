@@ -7,16 +7,7 @@ import Testing
 /// The virtual lab, for real: namespaces, sshd, dockerd. Each test uses its own state directory
 /// and lab names unique to its run, and takes its lab down even when it fails.
 @Suite(.serialized, .enabled(if: Prerequisites.shouldRun)) struct LabIntegrationTests {
-  static var binary: String {
-    let runner = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-    var folder = runner.deletingLastPathComponent()
-    for _ in 0..<4 {
-      let candidate = folder.appendingPathComponent("piswarm").path
-      if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-      folder = folder.deletingLastPathComponent()
-    }
-    return URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build/debug/piswarm").path
-  }
+  static var binary: String { TestBinary.piswarm() }
 
   struct Lab {
     let state: TemporaryDirectory
