@@ -43,6 +43,12 @@ let package = Package(
       dependencies: ["PiSwarmCore", "PiSwarmSystem"],
       swiftSettings: strict
     ),
+    // Docker Engine API client (over SSH dial-stdio or a Unix socket) and swarm formation.
+    .target(
+      name: "PiSwarmDocker",
+      dependencies: ["PiSwarmCore", "PiSwarmSystem", "PiSwarmSSH"],
+      swiftSettings: strict
+    ),
     // Virtual nodes in namespaces, for tries and tests.
     .target(
       name: "PiSwarmLab",
@@ -53,7 +59,7 @@ let package = Package(
     .target(
       name: "PiSwarmCommands",
       dependencies: [
-        "PiSwarmCore", "PiSwarmSystem", "PiSwarmStore", "PiSwarmLab", "PiSwarmSSH",
+        "PiSwarmCore", "PiSwarmSystem", "PiSwarmStore", "PiSwarmLab", "PiSwarmSSH", "PiSwarmDocker",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],
@@ -84,6 +90,11 @@ let package = Package(
     .testTarget(
       name: "PiSwarmSSHTests",
       dependencies: ["PiSwarmSSH", "PiSwarmCore", "PiSwarmTestSupport"],
+      swiftSettings: strict
+    ),
+    .testTarget(
+      name: "PiSwarmDockerTests",
+      dependencies: ["PiSwarmDocker", "PiSwarmCore", "PiSwarmSystem", "PiSwarmTestSupport"],
       swiftSettings: strict
     ),
     .testTarget(

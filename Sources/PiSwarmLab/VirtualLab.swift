@@ -60,6 +60,10 @@ public struct VirtualLab: Sendable {
       throw PiSwarmError(.system, "the lab needs root (network namespaces, mounts)", advice: "run it as root")
     }
 
+    // Subnets are a machine-wide resource (labs of other state directories too): choosing one and
+    // putting the head's address on it happen under one machine-wide lock.
+    let subnetLock = try MachineLock.acquire("/run/piswarm-lab-subnets.lock")
+    defer { subnetLock.release() }
     var state: LabState
     if let existing = LabState.load(name: name, stateDirectory: stateDirectory) {
       state = existing
@@ -83,6 +87,7 @@ public struct VirtualLab: Sendable {
     try state.save(stateDirectory: stateDirectory)  // first, so that 'down' finds a lab that crashes below
     try prepareHost(layout)
     try makeSwitch(layout)
+    subnetLock.release()
 
     let started = Date()
     var launching: [LabLayout.Node] = []

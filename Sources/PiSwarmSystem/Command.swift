@@ -16,6 +16,9 @@ public struct Command: Sendable {
   public var directory: String?
   /// Seconds after which the process is killed (SIGKILL) and the run fails; nil waits forever.
   public var timeout: Double?
+  /// Keep stdin open after `input` is written, until the process closes its output: for a peer
+  /// (like `docker system dial-stdio`) that would take an early EOF as the client going away.
+  public var keepInputOpen = false
 
   public init(
     _ executable: String, _ arguments: [String], environment: [String: String]? = nil, directory: String? = nil,
@@ -102,7 +105,7 @@ public struct Command: Sendable {
     Children.register(pid)
     let (stdout, stderr, timedOut) = Self.pump(
       stdout: outPipe[0], stderr: errPipe[0], stdin: input == nil ? -1 : inPipe[1], input: input ?? Data(), pid: pid,
-      deadline: timeout.map { Date().addingTimeInterval($0) }, onOutput: onOutput)
+      deadline: timeout.map { Date().addingTimeInterval($0) }, keepInputOpen: keepInputOpen, onOutput: onOutput)
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     Children.unregister(pid)
@@ -136,9 +139,11 @@ public struct Command: Sendable {
 
   /// Feeds stdin and drains stdout and stderr until both close, killing the process at the deadline.
   static func pump(
-    stdout: Int32, stderr: Int32, stdin: Int32, input: Data, pid: pid_t, deadline: Date?,
+    stdout: Int32, stderr: Int32, stdin: Int32, input: Data, pid: pid_t, deadline: Date?, keepInputOpen: Bool = false,
     onOutput: (@Sendable (Data, Bool) -> Void)? = nil
   ) -> (Data, Data, Bool) {
+    var heldOpen: Int32 = -1
+    defer { if heldOpen >= 0 { close(heldOpen) } }
     var out = Data()
     var err = Data()
     var pending = input[...]
@@ -149,7 +154,7 @@ public struct Command: Sendable {
     if writeFD >= 0 {
       _ = fcntl(writeFD, F_SETFL, fcntl(writeFD, F_GETFL) | O_NONBLOCK)
       if pending.isEmpty {
-        close(writeFD)
+        if keepInputOpen { heldOpen = writeFD } else { close(writeFD) }
         writeFD = -1
       }
     }
@@ -174,7 +179,7 @@ public struct Command: Sendable {
           let written = pending.withUnsafeBytes { write(writeFD, $0.baseAddress, $0.count) }
           if written > 0 { pending = pending.dropFirst(written) }
           if written < 0 && errno != EAGAIN || pending.isEmpty {
-            close(writeFD)
+            if keepInputOpen && written >= 0 { heldOpen = writeFD } else { close(writeFD) }
             writeFD = -1
           }
           continue

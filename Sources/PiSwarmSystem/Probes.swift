@@ -10,6 +10,16 @@ public enum Probes {
   /// `GET path` over a Unix socket (Docker's API wants a Host header); returns the status code
   /// and body, or nil when nothing answers within `timeout` seconds.
   public static func unixHTTPGet(socket: String, path: String, timeout: Double = 2) -> (status: Int, body: String)? {
+    let request = "GET \(path) HTTP/1.0\r\nHost: docker\r\n\r\n"
+    guard let response = unixExchange(socket: socket, request: Data(request.utf8), timeout: timeout) else { return nil }
+    let text = String(decoding: response, as: UTF8.self)
+    guard text.hasPrefix("HTTP/"), let code = Int(text.split(separator: " ").dropFirst().first ?? "") else { return nil }
+    let body = text.range(of: "\r\n\r\n").map { String(text[$0.upperBound...]) } ?? ""
+    return (code, body)
+  }
+
+  /// Writes `request` to a Unix stream socket and reads until the peer closes.
+  public static func unixExchange(socket: String, request: Data, timeout: Double) -> Data? {
     let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
@@ -25,13 +35,8 @@ public enum Probes {
       $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
     }
     guard connected == 0 else { return nil }
-    let request = "GET \(path) HTTP/1.0\r\nHost: docker\r\n\r\n"
-    guard writeAll(fd, Array(request.utf8)) else { return nil }
-    let response = readAll(fd, limit: 1 << 20)
-    let text = String(decoding: response, as: UTF8.self)
-    guard text.hasPrefix("HTTP/"), let code = Int(text.split(separator: " ").dropFirst().first ?? "") else { return nil }
-    let body = text.range(of: "\r\n\r\n").map { String(text[$0.upperBound...]) } ?? ""
-    return (code, body)
+    guard writeAll(fd, Array(request)) else { return nil }
+    return Data(readAll(fd, limit: 64 << 20))
   }
 
   /// The first line a TCP server sends (an SSH banner), or nil.

@@ -1,0 +1,130 @@
+import Foundation
+import PiSwarmCore
+
+/// Carries one HTTP exchange to a dockerd: over SSH (`docker system dial-stdio`) or a Unix socket.
+public protocol DockerTransport: Sendable {
+  /// Sends the request bytes and returns everything the daemon sent until it closed.
+  func exchange(_ request: Data) throws(PiSwarmError) -> Data
+  /// For messages: which daemon this is.
+  var endpoint: String { get }
+}
+
+/// A Docker Engine API client: one small method per endpoint, the API version negotiated via
+/// `/_ping`, errors that keep the daemon's own message.
+public struct DockerClient: Sendable {
+  public static let newestKnownVersion = (1, 51)
+  public static let oldestVersion = (1, 40)
+
+  public let transport: any DockerTransport
+  /// Negotiated API version, e.g. "1.41"; nil until `negotiate()`.
+  public private(set) var version: String?
+
+  public init(transport: any DockerTransport) {
+    self.transport = transport
+  }
+
+  /// `GET /_ping`: takes the daemon's API version, capped at the newest piswarm knows.
+  public mutating func negotiate() throws(PiSwarmError) {
+    let response = try send(HTTP.Request("GET", "/_ping"), versioned: false)
+    guard response.status == 200, let announced = response.headers["api-version"] else {
+      throw PiSwarmError(.system, "\(transport.endpoint): dockerd did not answer /_ping (HTTP \(response.status))")
+    }
+    version = Self.negotiated(announced)
+  }
+
+  public static func negotiated(_ announced: String) -> String {
+    let parts = announced.split(separator: ".").compactMap { Int($0) }
+    guard parts.count == 2 else { return "\(oldestVersion.0).\(oldestVersion.1)" }
+    if (parts[0], parts[1]) > newestKnownVersion { return "\(newestKnownVersion.0).\(newestKnownVersion.1)" }
+    return announced
+  }
+
+  public func info() throws(PiSwarmError) -> EngineInfo { try decode(try call("GET", "/info")) }
+
+  public func swarmInspect() throws(PiSwarmError) -> SwarmInspect { try decode(try call("GET", "/swarm")) }
+
+  /// Returns the new node ID.
+  public func swarmInit(advertiseAddress: String) throws(PiSwarmError) -> String {
+    let body: JSONValue = .object([
+      "ListenAddr": .string("0.0.0.0:2377"), "AdvertiseAddr": .string("\(advertiseAddress):2377"),
+      "ForceNewCluster": .bool(false),
+    ])
+    return try decode(try call("POST", "/swarm/init", body: body))
+  }
+
+  public func swarmJoin(advertiseAddress: String, managers: [String], token: String) throws(PiSwarmError) {
+    let body: JSONValue = .object([
+      "ListenAddr": .string("0.0.0.0:2377"), "AdvertiseAddr": .string("\(advertiseAddress):2377"),
+      "RemoteAddrs": .array(managers.map { .string("\($0):2377") }), "JoinToken": .string(token),
+    ])
+    _ = try call("POST", "/swarm/join", body: body)
+  }
+
+  /// Rotates both join tokens (read, modify, write with the swarm's version).
+  public func rotateJoinTokens() throws(PiSwarmError) {
+    let swarm = try swarmInspect()
+    _ = try call(
+      "POST", "/swarm/update?version=\(swarm.Version.Index)&rotateWorkerToken=true&rotateManagerToken=true", body: swarm.Spec)
+  }
+
+  public func nodes() throws(PiSwarmError) -> [SwarmNode] { try decode(try call("GET", "/nodes")) }
+
+  /// Writes a node's whole spec back with the version it was read at.
+  public func updateNode(_ node: SwarmNode, spec: SwarmNode.NodeSpec) throws(PiSwarmError) {
+    let encoded = try encode(spec)
+    _ = try call("POST", "/nodes/\(node.ID)/update?version=\(node.Version.Index)", raw: encoded)
+  }
+
+  public func removeNode(_ id: String, force: Bool = false) throws(PiSwarmError) {
+    _ = try call("DELETE", "/nodes/\(id)\(force ? "?force=true" : "")")
+  }
+
+  public func leaveSwarm(force: Bool) throws(PiSwarmError) {
+    _ = try call("POST", "/swarm/leave\(force ? "?force=true" : "")")
+  }
+
+  // MARK: - plumbing
+
+  func call(_ method: String, _ path: String, body: JSONValue? = nil) throws(PiSwarmError) -> Data {
+    var raw: Data?
+    if let body { raw = try encode(body) }
+    return try call(method, path, raw: raw)
+  }
+
+  func call(_ method: String, _ path: String, raw: Data?) throws(PiSwarmError) -> Data {
+    let response = try send(HTTP.Request(method, path, body: raw), versioned: true)
+    guard (200..<300).contains(response.status) else {
+      let message =
+        (try? JSONDecoder().decode(EngineErrorBody.self, from: response.body).message)
+        ?? String(decoding: response.body, as: UTF8.self)
+      // A request path never holds a secret; bodies (join tokens) are never part of a message.
+      throw PiSwarmError(
+        .system, "\(transport.endpoint): \(method) \(path.split(separator: "?").first ?? "") failed with HTTP \(response.status)",
+        cause: message.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+    return response.body
+  }
+
+  func send(_ request: HTTP.Request, versioned: Bool) throws(PiSwarmError) -> HTTP.Response {
+    var request = request
+    if versioned { request.path = "/v\(version ?? "1.41")" + request.path }
+    let data = try transport.exchange(request.bytes)
+    guard let response = HTTP.parse(data) else {
+      throw PiSwarmError(
+        .system, "\(transport.endpoint): no HTTP answer from dockerd (\(data.count) bytes)", advice: "is dockerd running there?")
+    }
+    return response
+  }
+
+  func decode<T: Decodable>(_ data: Data) throws(PiSwarmError) -> T {
+    do { return try JSONDecoder().decode(T.self, from: data) } catch {
+      throw PiSwarmError(.system, "\(transport.endpoint): unexpected answer from dockerd", cause: "\(error)")
+    }
+  }
+
+  func encode<T: Encodable>(_ value: T) throws(PiSwarmError) -> Data {
+    do { return try JSONEncoder().encode(value) } catch {
+      throw PiSwarmError(.system, "cannot encode a request", cause: "\(error)")
+    }
+  }
+}

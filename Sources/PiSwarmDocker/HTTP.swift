@@ -1,0 +1,129 @@
+import Foundation
+import PiSwarmCore
+
+/// HTTP/1.1 as the Docker Engine API speaks it, one request per connection. Pure.
+public enum HTTP {
+  public struct Request: Sendable, Equatable {
+    public var method: String
+    public var path: String
+    public var body: Data?
+
+    public init(_ method: String, _ path: String, body: Data? = nil) {
+      self.method = method
+      self.path = path
+      self.body = body
+    }
+
+    /// The bytes on the wire. dockerd answers 400 without a Host header; `Connection: close`
+    /// makes it end the stream after the response, which is how the response's end is found.
+    public var bytes: Data {
+      var head = "\(method) \(path) HTTP/1.1\r\nHost: docker\r\nUser-Agent: piswarm\r\nConnection: close\r\n"
+      if let body {
+        head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n"
+      } else if method != "GET" && method != "HEAD" {
+        head += "Content-Length: 0\r\n"
+      }
+      return Data((head + "\r\n").utf8) + (body ?? Data())
+    }
+  }
+
+  public struct Response: Sendable, Equatable {
+    public var status: Int
+    /// Header names in lowercase.
+    public var headers: [String: String]
+    public var body: Data
+  }
+
+  /// Parses a whole response (the connection closed after it); chunked bodies are joined.
+  public static func parse(_ data: Data) -> Response? {
+    guard let split = data.firstRange(of: Data("\r\n\r\n".utf8)) else { return nil }
+    let head = String(decoding: data[data.startIndex..<split.lowerBound], as: UTF8.self)
+    var lines = head.components(separatedBy: "\r\n")
+    guard !lines.isEmpty else { return nil }
+    let statusLine = lines.removeFirst().split(separator: " ")
+    guard statusLine.count >= 2, statusLine[0].hasPrefix("HTTP/"), let status = Int(statusLine[1]) else { return nil }
+    var headers: [String: String] = [:]
+    for line in lines {
+      guard let colon = line.firstIndex(of: ":") else { continue }
+      headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+    }
+    var body = Data(data[split.upperBound...])
+    if headers["transfer-encoding"]?.lowercased().contains("chunked") == true {
+      guard let joined = dechunk(body) else { return nil }
+      body = joined
+    } else if let length = headers["content-length"].flatMap(Int.init) {
+      guard body.count >= length else { return nil }
+      body = body.prefix(length)
+    }
+    return Response(status: status, headers: headers, body: body)
+  }
+
+  static func dechunk(_ data: Data) -> Data? {
+    var out = Data()
+    var rest = data[...]
+    while true {
+      guard let lineEnd = rest.firstRange(of: Data("\r\n".utf8)) else { return nil }
+      let sizeText = String(decoding: rest[rest.startIndex..<lineEnd.lowerBound], as: UTF8.self).split(separator: ";").first ?? ""
+      guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16) else { return nil }
+      rest = rest[lineEnd.upperBound...]
+      if size == 0 { return out }
+      guard rest.count >= size else { return nil }
+      out += rest.prefix(size)
+      rest = rest.dropFirst(size)
+      if rest.starts(with: Data("\r\n".utf8)) { rest = rest.dropFirst(2) }
+    }
+  }
+}
+
+/// Any JSON value, for specs that must be sent back whole (read, modify, write).
+public enum JSONValue: Codable, Sendable, Equatable {
+  case null
+  case bool(Bool)
+  case number(Double)
+  case string(String)
+  case array([JSONValue])
+  case object([String: JSONValue])
+
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.singleValueContainer()
+    if container.decodeNil() {
+      self = .null
+    } else if let value = try? container.decode(Bool.self) {
+      self = .bool(value)
+    } else if let value = try? container.decode(Double.self) {
+      self = .number(value)
+    } else if let value = try? container.decode(String.self) {
+      self = .string(value)
+    } else if let value = try? container.decode([JSONValue].self) {
+      self = .array(value)
+    } else {
+      self = .object(try container.decode([String: JSONValue].self))
+    }
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.singleValueContainer()
+    switch self {
+    case .null: try container.encodeNil()
+    case .bool(let value): try container.encode(value)
+    case .number(let value):
+      if value == value.rounded(), abs(value) < 1e15 { try container.encode(Int64(value)) } else { try container.encode(value) }
+    case .string(let value): try container.encode(value)
+    case .array(let value): try container.encode(value)
+    case .object(let value): try container.encode(value)
+    }
+  }
+
+  public subscript(key: String) -> JSONValue? {
+    get {
+      if case .object(let object) = self { return object[key] }
+      return nil
+    }
+    set {
+      if case .object(var object) = self {
+        object[key] = newValue
+        self = .object(object)
+      }
+    }
+  }
+}

@@ -1,0 +1,201 @@
+import Foundation
+import PiSwarmCore
+import PiSwarmSSH
+
+/// Brings running dockerds to the swarm `cluster.yml` describes: init on the first manager with
+/// an explicit advertise address, the other managers join one at a time, workers in parallel,
+/// roles and labels applied (read, modify, write), join tokens rotated after any join. Nodes
+/// already in this swarm are left alone; a node in another swarm is an error with advice.
+public struct SwarmConvergence: Sendable {
+  public struct Outcome: Sendable, Codable, Equatable {
+    public var node: String
+    public var role: String
+    /// What was done: `unchanged`, `initialized`, `joined`, `promoted`, `demoted`, `labels`, or `failed`.
+    public var actions: [String]
+    public var error: String?
+
+    public var failed: Bool { error != nil }
+  }
+
+  public let cluster: Cluster
+  public let parallel: Int
+  public let client: @Sendable (Node) -> DockerClient
+  public let progress: @Sendable (String) -> Void
+
+  public init(
+    cluster: Cluster, parallel: Int, client: @escaping @Sendable (Node) -> DockerClient,
+    progress: @escaping @Sendable (String) -> Void = { _ in }
+  ) {
+    self.cluster = cluster
+    self.parallel = parallel
+    self.client = client
+    self.progress = progress
+  }
+
+  struct Observed: Sendable {
+    var node: Node
+    var client: DockerClient?
+    var info: EngineInfo?
+    var error: String?
+  }
+
+  /// The labels piswarm puts on a node: swarm.labels, then the node's own.
+  public static func labels(for node: Node, in cluster: Cluster) -> [String: String] {
+    cluster.swarm.labels.merging(node.labels) { $1 }
+  }
+
+  public func run() -> [Outcome] {
+    // Observe every node at once.
+    var observed = FanOut.run(
+      cluster.nodes, parallel: parallel, skipped: { Observed(node: $0, error: "interrupted") },
+      { (node: Node) -> Observed in
+        var docker = client(node)
+        do {
+          try docker.negotiate()
+          return Observed(node: node, client: docker, info: try docker.info())
+        } catch {
+          return Observed(node: node, error: "\(error)")
+        }
+      })
+    var outcomes = Dictionary(
+      uniqueKeysWithValues: cluster.nodes.map { ($0.name, Outcome(node: $0.name, role: $0.role.rawValue, actions: [])) })
+    for item in observed where item.error != nil { outcomes[item.node.name]?.error = item.error }
+
+    // Which swarm is ours: the one the desired managers are in (the first one found).
+    let managersFirst =
+      observed.filter { $0.node.role == Node.Role.manager } + observed.filter { $0.node.role == Node.Role.worker }
+    var clusterID = managersFirst.first { $0.info?.Swarm.LocalNodeState == "active" && $0.info?.Swarm.ControlAvailable == true }?
+      .info?.Swarm.Cluster?.ID
+    for index in observed.indices {
+      guard let info = observed[index].info, info.Swarm.LocalNodeState != "inactive" else { continue }
+      let theirs = info.Swarm.Cluster?.ID ?? info.Swarm.NodeID ?? "?"
+      if info.Swarm.LocalNodeState == "active", clusterID == nil || info.Swarm.Cluster == nil { continue }
+      if let clusterID, info.Swarm.Cluster?.ID != clusterID || info.Swarm.LocalNodeState != "active" {
+        let state = info.Swarm.LocalNodeState
+        outcomes[observed[index].node.name]?.error =
+          "\(observed[index].node.name) is \(state == "active" ? "in another swarm (\(theirs.prefix(12)))" : "in swarm state \"\(state)\""); "
+          + "make it leave first: 'piswarm exec \(observed[index].node.name) -- docker swarm leave --force' (this discards its swarm state)"
+        observed[index].client = nil
+      }
+    }
+
+    // Init on the first reachable manager when there is no swarm.
+    let usable = observed.filter { $0.client != nil }
+    guard let first = usable.first(where: { $0.node.role == Node.Role.manager }) else {
+      for manager in cluster.managers where outcomes[manager.name]?.error == nil {
+        outcomes[manager.name]?.error = "no manager is reachable, so the swarm cannot be formed or changed"
+      }
+      return cluster.nodes.compactMap { outcomes[$0.name] }
+    }
+    var leaderClient = usable.first { $0.info?.Swarm.ControlAvailable == true && $0.info?.Swarm.Cluster?.ID == clusterID }?.client
+    if clusterID == nil, let docker = first.client {
+      do {
+        progress("\(first.node.name): swarm init, advertising \(first.node.ip)")
+        _ = try docker.swarmInit(advertiseAddress: first.node.ip.description)
+        outcomes[first.node.name]?.actions.append("initialized")
+        leaderClient = docker
+        clusterID = try docker.info().Swarm.Cluster?.ID
+      } catch {
+        outcomes[first.node.name]?.error = "swarm init failed: \(error)"
+        return cluster.nodes.compactMap { outcomes[$0.name] }
+      }
+    }
+    guard let leader = leaderClient else { return cluster.nodes.compactMap { outcomes[$0.name] } }
+
+    // Join: managers one at a time, then workers in parallel. Tokens stay in memory only.
+    let outside = usable.filter {
+      ($0.info?.Swarm.LocalNodeState ?? "inactive") == "inactive" && outcomes[$0.node.name]?.actions.isEmpty == true
+    }
+    var joined = false
+    if !outside.isEmpty {
+      do {
+        let tokens = try leader.swarmInspect().JoinTokens
+        var managerAddresses =
+          try leader.info().Swarm.RemoteManagers?.map { String($0.Addr.split(separator: ":").first ?? "") } ?? []
+        if managerAddresses.isEmpty { managerAddresses = [first.node.ip.description] }
+        for item in outside where item.node.role == Node.Role.manager {
+          guard let docker = item.client else { continue }
+          do {
+            progress("\(item.node.name): joining as a manager")
+            try docker.swarmJoin(advertiseAddress: item.node.ip.description, managers: managerAddresses, token: tokens.Manager)
+            outcomes[item.node.name]?.actions.append("joined")
+            managerAddresses.append(item.node.ip.description)
+            joined = true
+          } catch {
+            outcomes[item.node.name]?.error = "join failed: \(error)"
+          }
+        }
+        let workers = outside.filter { $0.node.role == Node.Role.worker }
+        let joinAddresses = managerAddresses
+        if !workers.isEmpty { progress("joining \(workers.count) worker(s)") }
+        let results = FanOut.run(
+          workers, parallel: parallel, skipped: { (item: Observed) -> (String, String?) in (item.node.name, "interrupted") }
+        ) { (item: Observed) -> (String, String?) in
+          do {
+            try item.client?.swarmJoin(advertiseAddress: item.node.ip.description, managers: joinAddresses, token: tokens.Worker)
+            return (item.node.name, nil)
+          } catch {
+            return (item.node.name, "join failed: \(error)")
+          }
+        }
+        for (name, error) in results {
+          if let error {
+            outcomes[name]?.error = error
+          } else {
+            outcomes[name]?.actions.append("joined")
+            joined = true
+          }
+        }
+      } catch {
+        for item in outside { outcomes[item.node.name]?.error = "cannot read the join tokens: \(error)" }
+      }
+    }
+
+    // Roles and labels, through a manager: read each node, write back only what differs.
+    do {
+      let swarmNodes = try leader.nodes()
+      var byAddress: [String: SwarmNode] = [:]
+      for node in swarmNodes {
+        // A node that rejoined leaves its old entry behind as down: prefer the ready one.
+        guard let address = node.Status.Addr else { continue }
+        if byAddress[address]?.Status.State != "ready" { byAddress[address] = node }
+      }
+      for node in cluster.nodes where outcomes[node.name]?.error == nil {
+        guard var current = byAddress[node.ip.description] else { continue }
+        var spec = current.Spec
+        let desiredRole = node.role.rawValue
+        if spec.Role != desiredRole {
+          spec.Role = desiredRole
+          outcomes[node.name]?.actions.append(desiredRole == "manager" ? "promoted" : "demoted")
+        }
+        var labels = spec.Labels ?? [:]
+        for (key, value) in Self.labels(for: node, in: cluster) where labels[key] != value { labels[key] = value }
+        if labels != (spec.Labels ?? [:]) {
+          spec.Labels = labels
+          outcomes[node.name]?.actions.append("labels")
+        }
+        if spec != current.Spec {
+          do {
+            try leader.updateNode(current, spec: spec)
+            current.Spec = spec
+          } catch {
+            outcomes[node.name]?.error = "node update failed: \(error)"
+          }
+        }
+      }
+      if joined {
+        try leader.rotateJoinTokens()
+        progress("rotated the join tokens")
+      }
+    } catch {
+      progress("cannot apply roles and labels: \(error)")
+      for node in cluster.nodes where outcomes[node.name]?.error == nil {
+        outcomes[node.name]?.error = "roles and labels: \(error)"
+      }
+    }
+    for name in outcomes.keys where outcomes[name]?.actions.isEmpty == true && outcomes[name]?.error == nil {
+      outcomes[name]?.actions = ["unchanged"]
+    }
+    return cluster.nodes.compactMap { outcomes[$0.name] }
+  }
+}

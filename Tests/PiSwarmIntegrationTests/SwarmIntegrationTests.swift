@@ -1,0 +1,69 @@
+import Foundation
+import PiSwarmCore
+import PiSwarmSystem
+import PiSwarmTestSupport
+import Testing
+
+/// `piswarm up` forming a real swarm from lab nodes' dockerds.
+@Suite(.serialized, .enabled(if: Prerequisites.shouldRun)) struct SwarmIntegrationTests {
+  typealias Lab = LabIntegrationTests.Lab
+
+  @Test func fiveNodesFormASwarmWithRolesAndLabelsAndConvergeAgainAfterFailures() throws {
+    guard Prerequisites.require() else { return }
+    let lab = Lab()
+    defer { lab.down() }
+    let up = try lab.piswarm(["lab", "up", "--name", lab.name, "--nodes", "5", "--managers", "3"])
+    try #require(up.status == 0, "\(up.stderrText)")
+    let file = up.stdoutText.split(separator: "\n").last.map(String.init) ?? ""
+    // A label of its own on node04, beside the lab's swarm-wide one.
+    let text = try String(contentsOfFile: file, encoding: .utf8)
+    try text.replacingOccurrences(of: "  - name: node04\n", with: "  - name: node04\n    labels: { disk: ssd }\n")
+      .write(toFile: file, atomically: true, encoding: .utf8)
+    let ip = { (n: Int) in "10.231.\(self.index(of: lab)).1\(n)" }
+
+    let first = try lab.piswarm(["--file", file, "up"])
+    #expect(first.status == 0, "\(first.stderrText)")
+    #expect(!first.stderrText.contains("SWMTKN") && !first.stdoutText.contains("SWMTKN"), "a join token was printed")
+    let list = try lab.ssh(ip(1), "docker node ls --format '{{.Hostname}} {{.Status}} {{.ManagerStatus}}'")
+    let rows = list.stdoutText.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }.sorted { $0[0] < $1[0] }
+    #expect(rows.map { $0[0] } == ["node01", "node02", "node03", "node04", "node05"], "\(list.stdoutText)")
+    #expect(rows.allSatisfy { $0.count > 1 && $0[1] == "Ready" })
+    #expect(rows.prefix(3).allSatisfy { $0.count == 3 && ["Leader", "Reachable"].contains($0[2]) })
+    #expect(rows.suffix(2).allSatisfy { $0.count == 2 })
+    let labels = try lab.ssh(ip(1), "docker node inspect node04 --format '{{json .Spec.Labels}}'").stdoutText
+    #expect(labels.contains("\"disk\":\"ssd\"") && labels.contains("\"lab\":\"\(lab.name)\""), "\(labels)")
+
+    // Again: nothing to change.
+    let second = try lab.piswarm(["--file", file, "up"])
+    #expect(second.status == 0)
+    #expect(second.stderrText.contains("no changes"), "\(second.stderrText)")
+
+    // A manager's dockerd crashes: up names it and exits 1; the swarm keeps quorum.
+    #expect(try lab.piswarm(["lab", "kill", "--name", lab.name, "node02"]).status == 0)
+    let degraded = try lab.piswarm(["--file", file, "up"])
+    #expect(degraded.status == 1)
+    #expect(degraded.stderrText.contains("node02:"), "\(degraded.stderrText)")
+    #expect(try lab.ssh(ip(1), "docker node ls -q | wc -l").stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "5")
+    #expect(try lab.piswarm(["lab", "start", "--name", lab.name, "node02"]).status == 0)
+    let healed = try lab.piswarm(["--file", file, "up"])
+    #expect(healed.status == 0, "\(healed.stderrText)")
+
+    // A worker unreachable during up: the others complete; a re-run once it is back completes it.
+    #expect(try lab.piswarm(["lab", "stop", "--name", lab.name, "node05"]).status == 0)
+    let partial = try lab.piswarm(["--file", file, "up", "--connect-timeout", "2", "--retries", "0"])
+    #expect(partial.status == 1)
+    #expect(partial.stderrText.contains("node05:"))
+    #expect(try lab.piswarm(["lab", "start", "--name", lab.name, "node05"]).status == 0)
+    let complete = try lab.piswarm(["--file", file, "up"])
+    #expect(complete.status == 0, "\(complete.stderrText)")
+  }
+
+  /// The lab's subnet index, from its state file.
+  func index(of lab: Lab) -> Int {
+    let path = "\(lab.state.path)/labs/\(lab.name)/lab.json"
+    guard let data = FileManager.default.contents(atPath: path),
+      let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+    else { return 0 }
+    return object["index"] as? Int ?? 0
+  }
+}
