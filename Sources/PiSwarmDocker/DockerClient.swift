@@ -75,6 +75,11 @@ public struct DockerClient: Sendable {
     _ = try call("POST", "/nodes/\(node.ID)/update?version=\(node.Version.Index)", raw: encoded)
   }
 
+  /// Tasks the swarm wants running (`desired-state=running`).
+  public func runningTasks() throws(PiSwarmError) -> [SwarmTask] {
+    try decode(try call("GET", "/tasks?filters=%7B%22desired-state%22%3A%5B%22running%22%5D%7D"))
+  }
+
   public func removeNode(_ id: String, force: Bool = false) throws(PiSwarmError) {
     _ = try call("DELETE", "/nodes/\(id)\(force ? "?force=true" : "")")
   }

@@ -44,6 +44,12 @@ import Testing
     #expect(degraded.status == 1)
     #expect(degraded.stderrText.contains("node02:"), "\(degraded.stderrText)")
     #expect(try lab.ssh(ip(1), "docker node ls -q | wc -l").stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "5")
+    let status = try lab.piswarm(["--file", file, "status", "--json"])
+    #expect(status.status == 1)
+    let statusRows = try JSONSerialization.jsonObject(with: status.stdout) as? [[String: Any]] ?? []
+    #expect(statusRows.first { $0["node"] as? String == "node02" }?["docker"] as? String == "down", "\(status.stdoutText)")
+    #expect(statusRows.first { $0["node"] as? String == "node01" }?["role"] as? String == "manager")
+    #expect(statusRows.contains { $0["leader"] as? Bool == true })
     #expect(try lab.piswarm(["lab", "start", "--name", lab.name, "node02"]).status == 0)
     let healed = try lab.piswarm(["--file", file, "up"])
     #expect(healed.status == 0, "\(healed.stderrText)")

@@ -1,0 +1,118 @@
+import ArgumentParser
+import Foundation
+import PiSwarmCore
+import PiSwarmDocker
+import PiSwarmSSH
+import PiSwarmSystem
+
+struct Status: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "One row per node: SSH, Docker, storage, swarm role, state, availability, leader, running tasks.",
+    discussion: """
+      Reads every node at once over SSH, and the swarm's view from a reachable manager. Exit 1
+      when a node cannot be reached or its dockerd does not answer.
+
+      Examples:
+        piswarm status
+        piswarm status --json | jq '.[] | select(.state != "ready")'
+      """
+  )
+
+  @OptionGroup var global: GlobalOptions
+  @OptionGroup var remote: RemoteOptions
+
+  @Flag(help: "Print JSON on stdout.")
+  var json = false
+
+  struct Row: Encodable, Sendable {
+    var node: String
+    var ip: String
+    var ssh: String
+    var docker: String?
+    var storage: String?
+    var backingFilesystem: String?
+    var role: String?
+    var state: String?
+    var availability: String?
+    var leader: Bool
+    var tasks: Int?
+    var error: String?
+  }
+
+  struct Probe: Sendable {
+    var row: Row
+    var client: DockerClient?
+    var info: EngineInfo?
+  }
+
+  func run() throws {
+    try reporting {
+      let cluster = try global.loadCluster(printWarnings: false).cluster
+      let transport = remote.transport(cluster, global: global)
+      try transport.prepare()
+      Interrupts.install { transport.closeMasters(cluster.nodes) }
+      let probes = FanOut.run(
+        cluster.nodes, parallel: remote.parallel,
+        skipped: { (node: Node) -> Probe in
+          Probe(row: Row(node: node.name, ip: node.ip.description, ssh: "cancelled", leader: false))
+        },
+        { (node: Node) -> Probe in
+          var row = Row(node: node.name, ip: node.ip.description, ssh: "ok", leader: false)
+          let reach = transport.run(node, ["true"])
+          guard reach.ok else {
+            row.ssh = reach.status
+            row.error = reach.message
+            return Probe(row: row)
+          }
+          var client = DockerClient(transport: SSHDialStdioTransport(ssh: transport.invocation(node)))
+          do {
+            try client.negotiate()
+            let info = try client.info()
+            row.docker = info.ServerVersion
+            row.storage = info.Driver
+            row.backingFilesystem = info.backingFilesystem
+            return Probe(row: row, client: client, info: info)
+          } catch {
+            row.docker = "down"
+            row.error = (error as? PiSwarmError)?.message ?? "\(error)"
+            return Probe(row: row)
+          }
+        })
+      try Interrupts.finish(transport, cluster.nodes)
+      var rows = probes.map(\.row)
+      // The swarm's view, from a manager that has it.
+      if let manager = probes.first(where: { $0.info?.Swarm.ControlAvailable == true })?.client {
+        let swarmNodes = (try? manager.nodes()) ?? []
+        let tasks = (try? manager.runningTasks()) ?? []
+        for index in rows.indices {
+          guard
+            let swarmNode = swarmNodes.filter({ $0.Status.Addr == rows[index].ip }).max(by: { a, _ in a.Status.State != "ready" })
+          else { continue }
+          rows[index].role = swarmNode.Spec.Role
+          rows[index].state = swarmNode.Status.State
+          rows[index].availability = swarmNode.Spec.Availability
+          rows[index].leader = swarmNode.ManagerStatus?.Leader ?? false
+          rows[index].tasks = tasks.filter { $0.NodeID == swarmNode.ID && $0.Status.State == "running" }.count
+        }
+      }
+      if json {
+        Console.out(try Console.json(rows))
+      } else {
+        let table = rows.map { row in
+          [
+            row.node, row.ip, row.ssh, row.docker ?? "-", row.storage.map { "\($0)/\(row.backingFilesystem ?? "?")" } ?? "-",
+            row.role ?? "-", row.state ?? "-", row.availability ?? "-", row.leader ? "*" : "", row.tasks.map(String.init) ?? "-",
+          ]
+        }
+        Console.out(
+          TextTable.render(
+            header: ["NODE", "IP", "SSH", "DOCKER", "STORAGE", "ROLE", "STATE", "AVAILABILITY", "LEADER", "TASKS"], rows: table))
+      }
+      let failed = rows.filter { $0.error != nil }
+      if !failed.isEmpty {
+        Console.err(failed.map { "\($0.node): \($0.error ?? "")" }.joined(separator: "\n"))
+        throw Exit.failure
+      }
+    }
+  }
+}
