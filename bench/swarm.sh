@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Benchmark: 'piswarm up' from running lab nodes to a full swarm (3 managers, the rest workers,
+# a label on every node) for 3, 10 and 30 nodes, beside, in the same run on the same nodes:
+#  (a) the floor: the shortest hand-written sequence of docker CLI calls over warm SSH
+#      (init; join-token; managers join one at a time; workers in parallel; one label call per node);
+#  (b) Ansible (PyPI 'ansible', its community.docker docker_swarm/docker_node modules), forks 32.
+# Every run starts from nodes that left any swarm. Targets: within 1.3x of the floor, at least 5x
+# faster than Ansible, and 30 nodes in under 1.5x the time of 10.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scratch=.build-bench
+swift build -c release --scratch-path "$scratch" --product piswarm >/dev/null
+bin="$(pwd)/$scratch/release/piswarm"
+command -v ansible-playbook >/dev/null || pip install -q ansible
+dpkg -s python3-docker >/dev/null 2>&1 || apt-get install -y -qq --no-install-recommends python3-docker >/dev/null
+state=$(mktemp -d /tmp/piswarm-bench-swarm.XXXXXX)
+export PISWARM_STATE_DIR=$state
+trap '"$bin" lab down --name bsw >/dev/null 2>&1 || true; rm -rf "$state"' EXIT
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(ansible --version | head -1)"
+file=$("$bin" lab up --name bsw --nodes 30 --managers 3 2>/dev/null | tail -n 1)
+key=$(dirname "$file")/id_ed25519
+ips=($(sed -n 's/^    ip: //p' "$file"))
+opts=(-F /dev/null -i "$key" -o UserKnownHostsFile="$state/known_hosts" -o StrictHostKeyChecking=yes -o BatchMode=yes
+  -o ControlMaster=auto -o ControlPath="$state/ssh/root@%h" -o ControlPersist=300 -o LogLevel=ERROR -l root)
+on() { local ip=$1; shift; ssh "${opts[@]}" "$ip" "$@"; }
+now() { date +%s.%N; }
+reset() {  # every node leaves its swarm
+  "$bin" --file "$file" exec all --parallel 32 -- docker swarm leave --force >/dev/null 2>&1 || true
+}
+
+floor() {  # n
+  local n=$1 i
+  on "${ips[0]}" docker swarm init --advertise-addr "${ips[0]}" >/dev/null
+  local mt wt; mt=$(on "${ips[0]}" docker swarm join-token -q manager); wt=$(on "${ips[0]}" docker swarm join-token -q worker)
+  for i in 1 2; do on "${ips[$i]}" docker swarm join --advertise-addr "${ips[$i]}" --token "$mt" "${ips[0]}:2377" >/dev/null; done
+  for ((i = 3; i < n; i++)); do on "${ips[$i]}" docker swarm join --advertise-addr "${ips[$i]}" --token "$wt" "${ips[0]}:2377" >/dev/null & done
+  wait
+  for ((i = 1; i <= n; i++)); do printf 'node%02d\n' "$i"; done | xargs -P 32 -I{} ssh "${opts[@]}" "${ips[0]}" docker node update --label-add lab=bench {} >/dev/null
+}
+
+ansible_inventory() {  # n
+  local n=$1 i
+  {
+    echo "[first]"; echo "node01 ansible_host=${ips[0]}"
+    echo "[other_managers]"; for i in 1 2; do printf 'node%02d ansible_host=%s\n' $((i + 1)) "${ips[$i]}"; done
+    echo "[workers]"; for ((i = 3; i < n; i++)); do printf 'node%02d ansible_host=%s\n' $((i + 1)) "${ips[$i]}"; done
+    echo "[all:vars]"; echo "ansible_user=root"; echo "ansible_python_interpreter=/usr/bin/python3"
+    echo "ansible_ssh_private_key_file=$key"
+    echo "ansible_ssh_common_args='-o UserKnownHostsFile=$state/known_hosts -o StrictHostKeyChecking=yes'"
+  } > "$state/inventory$n"
+}
+
+for n in 3 10 30; do
+  head -n $((n + 0)) <(printf '%s\n' "${ips[@]}") > /dev/null
+  # The cluster file for n nodes: the first n nodes of the lab's.
+  python3 - "$file" "$n" > "$state/cluster$n.yml" <<'PY'
+import sys
+lines = open(sys.argv[1]).read().split("\n")
+n = int(sys.argv[2]); out = []; count = 0
+for line in lines:
+    if line.startswith("  - name: "):
+        count += 1
+    if count > n and (line.startswith("  - name: ") or line.startswith("    ")):
+        continue
+    out.append(line)
+print("\n".join(out))
+PY
+  reset; "$bin" --file "$state/cluster$n.yml" exec all -- true >/dev/null 2>&1   # warm masters for all
+  t0=$(now); "$bin" --file "$state/cluster$n.yml" up >/dev/null 2>"$state/up$n.log"; t1=$(now)
+  piswarm=$(echo "$t1 - $t0" | bc)
+  t0=$(now); "$bin" --file "$state/cluster$n.yml" up >/dev/null 2>&1; t1=$(now)
+  again=$(echo "$t1 - $t0" | bc)
+  reset
+  t0=$(now); floor "$n"; t1=$(now)
+  floorTime=$(echo "$t1 - $t0" | bc)
+  reset
+  ansible_inventory "$n"
+  t0=$(now)
+  ANSIBLE_HOST_KEY_CHECKING=True ANSIBLE_FORKS=32 ANSIBLE_STDOUT_CALLBACK=dense ansible-playbook -i "$state/inventory$n" bench/swarm-playbook.yml >"$state/ansible$n.log" 2>&1 || { echo "ansible failed:"; tail -20 "$state/ansible$n.log"; }
+  t1=$(now)
+  ansibleTime=$(echo "$t1 - $t0" | bc)
+  ready=$(on "${ips[0]}" docker node ls --format '{{.Status}}' | grep -c Ready || true)
+  reset
+  printf '%2d nodes: piswarm up %.2f s (second up %.2f s); floor %.2f s (piswarm/floor %.2fx); ansible %.1f s (%.1fx slower than piswarm; %s Ready after it)\n' \
+    "$n" "$piswarm" "$again" "$floorTime" "$(echo "$piswarm / $floorTime" | bc -l)" "$ansibleTime" "$(echo "$ansibleTime / $piswarm" | bc -l)" "$ready"
+done
