@@ -50,7 +50,7 @@ ansible_inventory() {  # n
   } > "$state/inventory$n"
 }
 
-for n in 3 10 30; do
+for n in ${SIZES:-3 10 30}; do
   head -n $((n + 0)) <(printf '%s\n' "${ips[@]}") > /dev/null
   # The cluster file for n nodes: the first n nodes of the lab's.
   python3 - "$file" "$n" > "$state/cluster$n.yml" <<'PY'

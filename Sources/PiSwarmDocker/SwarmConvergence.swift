@@ -160,12 +160,17 @@ public struct SwarmConvergence: Sendable {
         guard let address = node.Status.Addr else { continue }
         if byAddress[address]?.Status.State != "ready" { byAddress[address] = node }
       }
+      // Role changes one at a time (they move raft membership); label-only updates in parallel.
+      var roleChanges: [(Node, SwarmNode, SwarmNode.NodeSpec)] = []
+      var labelChanges: [(Node, SwarmNode, SwarmNode.NodeSpec)] = []
       for node in cluster.nodes where outcomes[node.name]?.error == nil {
-        guard var current = byAddress[node.ip.description] else { continue }
+        guard let current = byAddress[node.ip.description] else { continue }
         var spec = current.Spec
         let desiredRole = node.role.rawValue
+        var roleChanged = false
         if spec.Role != desiredRole {
           spec.Role = desiredRole
+          roleChanged = true
           outcomes[node.name]?.actions.append(desiredRole == "manager" ? "promoted" : "demoted")
         }
         var labels = spec.Labels ?? [:]
@@ -174,15 +179,27 @@ public struct SwarmConvergence: Sendable {
           spec.Labels = labels
           outcomes[node.name]?.actions.append("labels")
         }
-        if spec != current.Spec {
-          do {
-            try leader.updateNode(current, spec: spec)
-            current.Spec = spec
-          } catch {
-            outcomes[node.name]?.error = "node update failed: \(error)"
-          }
+        if roleChanged {
+          roleChanges.append((node, current, spec))
+        } else if spec != current.Spec {
+          labelChanges.append((node, current, spec))
         }
       }
+      for (node, current, spec) in roleChanges {
+        do { try leader.updateNode(current, spec: spec) } catch { outcomes[node.name]?.error = "node update failed: \(error)" }
+      }
+      let labelResults = FanOut.run(
+        labelChanges, parallel: parallel,
+        skipped: { (change: (Node, SwarmNode, SwarmNode.NodeSpec)) -> (String, String?) in (change.0.name, "interrupted") }
+      ) { (change: (Node, SwarmNode, SwarmNode.NodeSpec)) -> (String, String?) in
+        do {
+          try leader.updateNode(change.1, spec: change.2)
+          return (change.0.name, nil)
+        } catch {
+          return (change.0.name, "node update failed: \(error)")
+        }
+      }
+      for (name, error) in labelResults where error != nil { outcomes[name]?.error = error }
       if joined {
         try leader.rotateJoinTokens()
         progress("rotated the join tokens")
