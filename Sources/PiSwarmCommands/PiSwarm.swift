@@ -15,7 +15,10 @@ public struct PiSwarm: ParsableCommand {
         piswarm validate
       """,
     version: "0.1.0",
-    subcommands: [Init.self, Validate.self, NodeCommand.self, Up.self, Status.self, Exec.self, Facts.self, LabCommand.self]
+    subcommands: [
+      Init.self, Validate.self, NodeCommand.self, Up.self, Status.self, PreflightCommand.self, Exec.self, Facts.self,
+      LabCommand.self,
+    ]
   )
 
   public init() {}

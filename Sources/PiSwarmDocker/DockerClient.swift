@@ -3,8 +3,8 @@ import PiSwarmCore
 
 /// Carries one HTTP exchange to a dockerd: over SSH (`docker system dial-stdio`) or a Unix socket.
 public protocol DockerTransport: Sendable {
-  /// Sends the request bytes and returns everything the daemon sent until it closed.
-  func exchange(_ request: Data) throws(PiSwarmError) -> Data
+  /// Sends the request and returns the daemon's whole response.
+  func exchange(_ request: HTTP.Request) throws(PiSwarmError) -> Data
   /// For messages: which daemon this is.
   var endpoint: String { get }
 }
@@ -113,7 +113,7 @@ public struct DockerClient: Sendable {
   func send(_ request: HTTP.Request, versioned: Bool) throws(PiSwarmError) -> HTTP.Response {
     var request = request
     if versioned { request.path = "/v\(version ?? "1.41")" + request.path }
-    let data = try transport.exchange(request.bytes)
+    let data = try transport.exchange(request)
     guard let response = HTTP.parse(data) else {
       throw PiSwarmError(
         .system, "\(transport.endpoint): no HTTP answer from dockerd (\(data.count) bytes)", advice: "is dockerd running there?")

@@ -14,10 +14,14 @@ public enum HTTP {
       self.body = body
     }
 
-    /// The bytes on the wire. dockerd answers 400 without a Host header; `Connection: close`
-    /// makes it end the stream after the response, which is how the response's end is found.
-    public var bytes: Data {
-      var head = "\(method) \(path) HTTP/1.1\r\nHost: docker\r\nUser-Agent: piswarm\r\nConnection: close\r\n"
+    /// The bytes on the wire, for a connection that carries this request only: dockerd answers
+    /// 400 without a Host header, and `Connection: close` makes it end the stream after the response.
+    public var bytes: Data { bytes(keepAlive: false) }
+
+    /// The bytes on the wire; with `keepAlive` the connection stays open for the next request.
+    public func bytes(keepAlive: Bool) -> Data {
+      var head = "\(method) \(path) HTTP/1.1\r\nHost: docker\r\nUser-Agent: piswarm\r\n"
+      if !keepAlive { head += "Connection: close\r\n" }
       if let body {
         head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n"
       } else if method != "GET" && method != "HEAD" {
@@ -56,6 +60,15 @@ public enum HTTP {
       body = body.prefix(length)
     }
     return Response(status: status, headers: headers, body: body)
+  }
+
+  /// Whether `data` holds a whole response on a kept-alive connection: its headers, and a body
+  /// framed by Content-Length or chunked encoding (or none, for 1xx, 204 and 304).
+  public static func isComplete(_ data: Data) -> Bool {
+    guard let response = parse(data) else { return false }
+    if response.status / 100 == 1 || response.status == 204 || response.status == 304 { return true }
+    if response.headers["transfer-encoding"]?.lowercased().contains("chunked") == true { return true }
+    return response.headers["content-length"] != nil
   }
 
   static func dechunk(_ data: Data) -> Data? {

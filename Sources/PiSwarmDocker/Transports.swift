@@ -2,16 +2,19 @@ import Foundation
 import PiSwarmCore
 import PiSwarmSSH
 import PiSwarmSystem
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
 #endif
 
 /// dockerd on a node, reached over SSH: `ssh … docker system dial-stdio` carries the HTTP stream
-/// (what `docker -H ssh://` does), through the node's ControlMaster. No TCP port is opened.
-public struct SSHDialStdioTransport: DockerTransport {
+/// (what `docker -H ssh://` does), through the node's ControlMaster. No TCP port is opened. One
+/// dial-stdio carries every request of a run (HTTP keep-alive), so a node costs one process.
+public final class SSHDialStdioTransport: DockerTransport {
   public let ssh: SSHInvocation
   public let timeout: Double
+  let conversation = Mutex<Conversation?>(nil)
 
   public init(ssh: SSHInvocation, timeout: Double = 60) {
     self.ssh = ssh
@@ -20,26 +23,49 @@ public struct SSHDialStdioTransport: DockerTransport {
 
   public var endpoint: String { ssh.host }
 
-  public func exchange(_ request: Data) throws(PiSwarmError) -> Data {
-    var command = Command("ssh", ssh.arguments(remote: ["docker", "system", "dial-stdio"]), timeout: timeout)
-    command.keepInputOpen = true
-    let output = try command.run(input: request)
-    let stderr = output.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
-    guard output.stdout.isEmpty,
-      let failure = SSHFailure.classify(status: output.status, stderr: stderr, timedOut: output.timedOut)
-    else {
-      return output.stdout
+  public func exchange(_ request: HTTP.Request) throws(PiSwarmError) -> Data {
+    do {
+      return try attempt(request)
+    } catch {
+      // A conversation that ended (dockerd restarted, the master closed) is opened once more
+      // for requests that change nothing.
+      guard request.method == "GET" else { throw error }
+      conversation.withLock { $0 = nil }
+      return try attempt(request)
     }
-    if failure == .commandFailed {
-      throw PiSwarmError(
-        .system, "\(ssh.host): dockerd is not answering",
-        advice: "is Docker installed and running there? ('piswarm exec NODE -- docker info')",
-        cause: stderr)
-    }
-    throw PiSwarmError(
-      .system, "\(ssh.host): cannot reach dockerd over SSH (\(failure.rawValue))",
-      advice: failure.advice(node: ssh.host, host: ssh.host, knownHosts: ssh.knownHosts), cause: stderr)
   }
+
+  func attempt(_ request: HTTP.Request) throws(PiSwarmError) -> Data {
+    let current = try conversation.withLock { (slot: inout Conversation?) throws(PiSwarmError) -> Conversation in
+      if let open = slot { return open }
+      let started = try Conversation(["ssh"] + ssh.arguments(remote: ["docker", "system", "dial-stdio"]))
+      slot = started
+      return started
+    }
+    do {
+      return try current.exchange(request.bytes(keepAlive: true), timeout: timeout, isComplete: HTTP.isComplete)
+    } catch {
+      conversation.withLock { if $0 === current { $0 = nil } }
+      current.close()
+      throw describe(error)
+    }
+  }
+
+  /// Turns a failed conversation into what it means: no SSH, or no dockerd.
+  func describe(_ error: PiSwarmError) -> PiSwarmError {
+    let cause = error.cause ?? ""
+    if let failure = SSHFailure.classify(status: 255, stderr: cause, timedOut: false), failure != .commandFailed {
+      return PiSwarmError(
+        .system, "\(ssh.host): cannot reach dockerd over SSH (\(failure.rawValue))",
+        advice: failure.advice(node: ssh.host, host: ssh.host, knownHosts: ssh.knownHosts), cause: cause)
+    }
+    return PiSwarmError(
+      .system, "\(ssh.host): dockerd is not answering",
+      advice: "is Docker installed and running there? ('piswarm exec NODE -- docker info')",
+      cause: cause.isEmpty ? error.message : cause)
+  }
+
+  deinit { conversation.withLock { $0?.close() } }
 }
 
 /// dockerd on a Unix socket (the local daemon, or a stub server in tests).
@@ -50,8 +76,8 @@ public struct UnixSocketTransport: DockerTransport {
 
   public var endpoint: String { "unix://\(path)" }
 
-  public func exchange(_ request: Data) throws(PiSwarmError) -> Data {
-    guard let data = Probes.unixExchange(socket: path, request: request, timeout: 60) else {
+  public func exchange(_ request: HTTP.Request) throws(PiSwarmError) -> Data {
+    guard let data = Probes.unixExchange(socket: path, request: request.bytes, timeout: 60) else {
       throw PiSwarmError(.system, "cannot reach dockerd at \(path)", advice: "is dockerd running?")
     }
     return data

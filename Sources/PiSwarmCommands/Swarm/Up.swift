@@ -17,8 +17,9 @@ struct Up: ParsableCommand {
       already in this swarm are left alone; a node in another swarm is an error with advice.
       Running it again changes nothing. Exit 1 when a node failed; the others still converge.
 
-      Not yet part of this run (see the issue list): preflight, installing Docker, daemon.json
-      and diskless storage. Nodes need a running dockerd.
+      Preflight runs first on every node (see 'piswarm preflight'); an error there stops the run
+      before anything changes. Not yet part of this run (see the issue list): installing Docker,
+      daemon.json and diskless storage. Nodes need a running dockerd.
 
       Examples:
         piswarm up
@@ -41,13 +42,24 @@ struct Up: ParsableCommand {
       let transport = remote.transport(cluster, global: global)
       try transport.prepare()
       Interrupts.install { transport.closeMasters(cluster.nodes) }
+      // Preflight on every node, every problem in one table, before anything changes. A node
+      // that cannot be reached does not stop the others: it fails in the run below.
+      let findings = transport.reportingNewKeys(cluster.nodes) { transport.preflight(cluster.nodes, parallel: remote.parallel) }
+      try Interrupts.finish(transport, cluster.nodes)
+      let blocking = findings.filter { $0.severity == .error && $0.check != "ssh" }
+      let shown = findings.filter { $0.check != "ssh" }
+      if !shown.isEmpty { Console.err(PreflightTable.render(shown)) }
+      if !blocking.isEmpty {
+        Console.err("preflight found \(blocking.count) error(s); nothing was changed")
+        throw Exit.failure
+      }
       let outcomes = try global.mutating(commandLine) { store throws(PiSwarmError) -> [SwarmConvergence.Outcome] in
         let started = Date()
         let convergence = SwarmConvergence(
           cluster: cluster, parallel: remote.parallel,
           client: { node in DockerClient(transport: SSHDialStdioTransport(ssh: transport.invocation(node))) },
           progress: { Console.err($0) })
-        let outcomes = transport.reportingNewKeys(cluster.nodes) { convergence.run() }
+        let outcomes = convergence.run()
         let runs = try store.runs(limit: 1)
         if let run = runs.first?.id {
           for outcome in outcomes {

@@ -23,16 +23,7 @@ public enum NodeFacts {
     """
 
   /// The KEY=VALUE lines of known keys; empty values are dropped.
-  public static func parse(_ output: String) -> [String: String] {
-    var facts: [String: String] = [:]
-    for line in output.split(separator: "\n") {
-      guard let equals = line.firstIndex(of: "=") else { continue }
-      let key = String(line[..<equals])
-      let value = String(line[line.index(after: equals)...]).trimmingCharacters(in: " \t\r")
-      if keys.contains(key), !value.isEmpty { facts[key] = value }
-    }
-    return facts
-  }
+  public static func parse(_ output: String) -> [String: String] { KeyValueLines.parse(output, keys: keys) }
 
   /// Throttling flags as words (from `vcgencmd get_throttled`'s hex bits).
   public static func describeThrottled(_ hex: String) -> String {
@@ -44,6 +35,21 @@ public enum NodeFacts {
       (1 << 19, "soft-temp-limit-seen"),
     ]
     return names.filter { bits & $0.0 != 0 }.map(\.1).joined(separator: ",")
+  }
+}
+
+/// `KEY=VALUE` lines printed by a remote script.
+public enum KeyValueLines {
+  /// The lines whose key is in `keys`, values trimmed; empty values are dropped.
+  public static func parse(_ output: String, keys: [String]) -> [String: String] {
+    var facts: [String: String] = [:]
+    for line in output.split(separator: "\n") {
+      guard let equals = line.firstIndex(of: "=") else { continue }
+      let key = String(line[..<equals])
+      let value = String(line[line.index(after: equals)...]).trimmingCharacters(in: " \t\r")
+      if keys.contains(key), !value.isEmpty { facts[key] = value }
+    }
+    return facts
   }
 }
 

@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import PiSwarmCore
+import PiSwarmSSH
+
+struct PreflightCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "preflight",
+    abstract: "Check nodes for what Docker and the swarm need, changing nothing.",
+    discussion: """
+      Checks, on every node at once: a 64-bit architecture; the vxlan kernel module (ip_vs
+      missing is a warning: no routing mesh); the memory cgroup; the clock against the head's
+      (warning above 2 s, error above 60 s); Docker; free space and the filesystem of Docker's
+      data root (overlay2 refuses NFS). 'piswarm up' runs the same checks first and changes
+      nothing when one fails. Exit 1 when there is an error.
+
+      Examples:
+        piswarm preflight
+        piswarm preflight workers --json
+      """
+  )
+
+  @OptionGroup var global: GlobalOptions
+  @OptionGroup var remote: RemoteOptions
+
+  @Argument(help: "all (default), managers, workers, label=KEY=VALUE, or node names.")
+  var target = "all"
+
+  @Flag(help: "Print the findings as JSON on stdout.")
+  var json = false
+
+  func run() throws {
+    try reporting {
+      let cluster = try global.loadCluster(printWarnings: false).cluster
+      let nodes = try Targets.resolve(target, in: cluster).get()
+      let transport = remote.transport(cluster, global: global)
+      try transport.prepare()
+      Interrupts.install { transport.closeMasters(nodes) }
+      let findings = transport.reportingNewKeys(nodes) { transport.preflight(nodes, parallel: remote.parallel) }
+      try Interrupts.finish(transport, nodes)
+      if json {
+        Console.out(try Console.json(findings))
+      } else if findings.isEmpty {
+        Console.out("all \(nodes.count) node(s) passed preflight\n")
+      } else {
+        Console.out(PreflightTable.render(findings))
+      }
+      if findings.contains(where: { $0.severity == .error }) { throw Exit.failure }
+    }
+  }
+}
+
+enum PreflightTable {
+  /// One row per problem, naming every node that has it (errors first).
+  static func render(_ findings: [Preflight.Finding]) -> String {
+    var order: [String] = []
+    var nodes: [String: [String]] = [:]
+    var first: [String: Preflight.Finding] = [:]
+    for finding in findings.sorted(by: { $0.severity == .error && $1.severity != .error }) {
+      let key = "\(finding.severity.rawValue)|\(finding.check)|\(finding.message)"
+      if first[key] == nil {
+        order.append(key)
+        first[key] = finding
+      }
+      nodes[key, default: []].append(finding.node)
+    }
+    let rows = order.compactMap { key in
+      first[key].map { [(nodes[key] ?? []).joined(separator: ","), $0.check, $0.severity.rawValue, $0.message] }
+    }
+    return TextTable.render(header: ["NODES", "CHECK", "SEVERITY", "PROBLEM"], rows: rows)
+  }
+}

@@ -1,0 +1,112 @@
+/// Checks on a node before anything changes on it: what Docker and the swarm need. One remote
+/// script prints KEY=VALUE lines; the evaluation is pure.
+public enum Preflight {
+  public struct Finding: Sendable, Codable, Equatable {
+    public enum Severity: String, Sendable, Codable { case error, warning }
+    public var node: String
+    public var check: String
+    public var severity: Severity
+    public var message: String
+
+    public init(node: String, check: String, severity: Severity, message: String) {
+      self.node = node
+      self.check = check
+      self.severity = severity
+      self.message = message
+    }
+  }
+
+  public static let keys = [
+    "arch", "vxlan", "ipvs", "memory_cgroup", "time", "docker", "data_root", "data_root_fs", "data_root_free_kb",
+  ]
+
+  /// Reads everything in one round trip. `$1` is the data root to look at (default /var/lib/docker).
+  public static let script = """
+    echo "arch=$(uname -m)"
+    if [ -d /sys/module/vxlan ] || grep -qw '^vxlan' /proc/modules 2>/dev/null || modprobe -n vxlan >/dev/null 2>&1; then echo vxlan=yes; else echo vxlan=no; fi
+    if [ -d /sys/module/ip_vs ] || [ -e /proc/net/ip_vs ] || modprobe -n ip_vs >/dev/null 2>&1; then echo ipvs=yes; else echo ipvs=no; fi
+    if [ -r /sys/fs/cgroup/cgroup.controllers ] && grep -qw memory /sys/fs/cgroup/cgroup.controllers; then echo memory_cgroup=yes; \
+    else awk '$1 == "memory" {print "memory_cgroup=" ($4 == 1 ? "yes" : "no")}' /proc/cgroups 2>/dev/null; fi
+    echo "time=$(date +%s.%N)"
+    if command -v dockerd >/dev/null 2>&1; then echo docker=yes; else echo docker=no; fi
+    root=/var/lib/docker; [ -d "$root" ] || root=/var/lib
+    echo "data_root=$root"
+    echo "data_root_fs=$(stat -f -c %T "$root" 2>/dev/null)"
+    df -Pk "$root" 2>/dev/null | awk 'NR == 2 {print "data_root_free_kb=" $4}'
+    true
+    """
+
+  /// The findings for one node. `clockOffset` is the node's clock minus the head's, in seconds
+  /// (nil when unknown).
+  public static func evaluate(_ facts: [String: String], node: Node, clockOffset: Double?) -> [Finding] {
+    var findings: [Finding] = []
+    func add(_ check: String, _ severity: Finding.Severity, _ message: String) {
+      findings.append(Finding(node: node.name, check: check, severity: severity, message: message))
+    }
+    switch facts["arch"] {
+    case "aarch64", "arm64", "x86_64", "amd64": break
+    case let arch?:
+      add(
+        "arch", .error,
+        "\(arch) is a 32-bit system: Docker 28 was the last release for 32-bit Raspberry Pi OS; install a 64-bit (arm64) OS")
+    case nil: add("arch", .error, "the architecture could not be read")
+    }
+    if facts["vxlan"] != "yes" {
+      add("kernel", .error, "no vxlan kernel module: swarm overlay networks cannot work; use a kernel with CONFIG_VXLAN")
+    }
+    if facts["ipvs"] != "yes" {
+      add(
+        "kernel", .warning,
+        "no ip_vs kernel module: no routing mesh or VIP load balancing; publish ports with mode=host and use --endpoint-mode dnsrr"
+      )
+    }
+    if facts["memory_cgroup"] != "yes" {
+      let fix =
+        node.model.map { $0 != .other } ?? true
+        ? "add cgroup_enable=memory cgroup_memory=1 to cmdline.txt (for netbooted nodes piswarm writes it) and reboot"
+        : "enable the memory cgroup on the kernel command line and reboot"
+      add("cgroup", .error, "the memory cgroup is off: Docker cannot limit containers' memory; \(fix)")
+    }
+    if let offset = clockOffset {
+      let size = abs(offset)
+      let text = size < 10 ? String(Double(Int(size * 10)) / 10) : String(Int(size))
+      if size > 60 {
+        add(
+          "clock", .error,
+          "the clock is \(text) s off the head's: swarm joins fail with x509 \"not yet valid\"; start time sync (systemd-timesyncd, chrony) and run again"
+        )
+      } else if size > 2 {
+        add("clock", .warning, "the clock is \(text) s off the head's; Pis have no real-time clock: run time sync before Docker")
+      }
+    }
+    if facts["docker"] != "yes" {
+      add(
+        "docker", .error,
+        "Docker is not installed; install docker.io (apt-get install docker.io): piswarm's own install step is not built yet")
+    }
+    let filesystem = facts["data_root_fs"] ?? ""
+    let root = facts["data_root"] ?? "/var/lib/docker"
+    if case .root = node.dockerStorage, filesystem.hasPrefix("nfs") {
+      add(
+        "storage", .error,
+        "Docker's data root \(root) is on NFS, where overlay2 cannot run; use docker_storage: loopfile:16G (or device:/dev/…)")
+    }
+    if let free = facts["data_root_free_kb"].flatMap({ UInt64($0) }) {
+      let needed: UInt64 =
+        switch node.dockerStorage {
+        case .loopfile(let size): size.bytes / 1024
+        default: 2 << 20
+        }
+      if free < 512 << 10 {
+        add("storage", .error, "only \(free / 1024) MiB free under \(root): Docker needs room for images")
+      } else if free < needed {
+        add(
+          "storage", .warning,
+          "\(free / 1024 / 1024) GiB free under \(root), less than the \(needed / 1024 / 1024) GiB Docker's storage may grow to")
+      }
+    }
+    return findings
+  }
+
+  public static func parse(_ output: String) -> [String: String] { KeyValueLines.parse(output, keys: keys) }
+}
