@@ -1,6 +1,10 @@
 import Foundation
 import PiSwarmCore
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// Carries one HTTP exchange to a dockerd: over SSH (`docker system dial-stdio`) or a Unix socket.
 public protocol DockerTransport: Sendable {
   /// Sends the request and returns the daemon's whole response.
@@ -68,6 +72,28 @@ public struct DockerClient: Sendable {
   }
 
   public func nodes() throws(PiSwarmError) -> [SwarmNode] { try decode(try call("GET", "/nodes")) }
+
+  public func inspectNode(_ id: String) throws(PiSwarmError) -> SwarmNode { try decode(try call("GET", "/nodes/\(id)")) }
+
+  /// Read, modify, write: applies `change` to the node's spec and writes it with the version it
+  /// was read at, reading again when the node changed in between ("update out of sequence",
+  /// as when a node that just joined turns ready).
+  public func updateNode(_ id: String, attempts: Int = 6, _ change: (inout SwarmNode.NodeSpec) -> Void) throws(PiSwarmError) {
+    var attempt = 0
+    while true {
+      attempt += 1
+      let node = try inspectNode(id)
+      var spec = node.Spec
+      change(&spec)
+      if spec == node.Spec { return }
+      do {
+        try updateNode(node, spec: spec)
+        return
+      } catch  where attempt < attempts && (error.cause ?? "").contains("out of sequence") {
+        usleep(useconds_t(50_000 * attempt))
+      }
+    }
+  }
 
   /// Writes a node's whole spec back with the version it was read at.
   public func updateNode(_ node: SwarmNode, spec: SwarmNode.NodeSpec) throws(PiSwarmError) {

@@ -44,6 +44,17 @@ public struct SwarmConvergence: Sendable {
     cluster.swarm.labels.merging(node.labels) { $1 }
   }
 
+  /// The node's current spec with the role and labels of `desired` (labels merged: other
+  /// labels someone put on the node stay).
+  static func merged(_ current: SwarmNode.NodeSpec, with desired: SwarmNode.NodeSpec) -> SwarmNode.NodeSpec {
+    var spec = current
+    spec.Role = desired.Role
+    var labels = current.Labels ?? [:]
+    for (key, value) in desired.Labels ?? [:] { labels[key] = value }
+    spec.Labels = labels
+    return spec
+  }
+
   public func run() -> [Outcome] {
     // Observe every node at once.
     var observed = FanOut.run(
@@ -186,14 +197,16 @@ public struct SwarmConvergence: Sendable {
         }
       }
       for (node, current, spec) in roleChanges {
-        do { try leader.updateNode(current, spec: spec) } catch { outcomes[node.name]?.error = "node update failed: \(error)" }
+        do { try leader.updateNode(current.ID) { $0 = Self.merged($0, with: spec) } } catch {
+          outcomes[node.name]?.error = "node update failed: \(error)"
+        }
       }
       let labelResults = FanOut.run(
         labelChanges, parallel: parallel,
         skipped: { (change: (Node, SwarmNode, SwarmNode.NodeSpec)) -> (String, String?) in (change.0.name, "interrupted") }
       ) { (change: (Node, SwarmNode, SwarmNode.NodeSpec)) -> (String, String?) in
         do {
-          try leader.updateNode(change.1, spec: change.2)
+          try leader.updateNode(change.1.ID) { $0 = Self.merged($0, with: change.2) }
           return (change.0.name, nil)
         } catch {
           return (change.0.name, "node update failed: \(error)")

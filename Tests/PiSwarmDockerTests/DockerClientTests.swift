@@ -208,3 +208,40 @@ final class StubDocker: Sendable {
     #expect(value["b"]?["c"] == .number(42))
   }
 }
+
+@Suite struct NodeUpdateRetryTests {
+  @Test func anUpdateOutOfSequenceIsReadAgainAndRetried() throws {
+    let node = { (version: Int) in
+      """
+      {"ID":"N2","Version":{"Index":\(version)},"Spec":{"Labels":{"keep":"me"},"Role":"worker","Availability":"active"},"Status":{"State":"ready","Addr":"10.0.0.2"}}
+      """
+    }
+    let stub = StubDocker([
+      "GET /_ping ": (200, ["Api-Version": "1.41"], "OK"),
+      "GET /v1.41/nodes/N2 ": (200, [:], node(8)),
+      "POST /v1.41/nodes/N2/update?version=8 ": (200, [:], ""),
+    ])
+    var client = DockerClient(transport: UnixSocketTransport(path: stub.path))
+    try client.negotiate()
+    try client.updateNode("N2") { $0.Labels?["rack"] = "a" }
+    let sent = stub.requests.withLock { $0 }
+    #expect(
+      sent.contains {
+        $0.hasPrefix("POST /v1.41/nodes/N2/update?version=8 ") && $0.contains("\"rack\":\"a\"") && $0.contains("\"keep\":\"me\"")
+      })
+  }
+
+  @Test func nothingToChangeWritesNothing() throws {
+    let stub = StubDocker([
+      "GET /_ping ": (200, ["Api-Version": "1.41"], "OK"),
+      "GET /v1.41/nodes/N2 ": (
+        200, [:],
+        #"{"ID":"N2","Version":{"Index":3},"Spec":{"Labels":{"rack":"a"},"Role":"worker","Availability":"active"},"Status":{"State":"ready"}}"#
+      ),
+    ])
+    var client = DockerClient(transport: UnixSocketTransport(path: stub.path))
+    try client.negotiate()
+    try client.updateNode("N2") { $0.Labels?["rack"] = "a" }
+    #expect(!stub.requests.withLock { $0 }.contains { $0.hasPrefix("POST") })
+  }
+}
