@@ -55,7 +55,9 @@ public struct SwarmConvergence: Sendable {
     return spec
   }
 
-  public func run() -> [Outcome] {
+  /// Every node read at once, with the swarm that is ours (the one the desired managers are in)
+  /// and nodes in another swarm marked as failed.
+  func observe() -> (observed: [Observed], outcomes: [String: Outcome], clusterID: String?) {
     // Observe every node at once.
     var observed = FanOut.run(
       cluster.nodes, parallel: parallel, skipped: { Observed(node: $0, error: "interrupted") },
@@ -75,7 +77,7 @@ public struct SwarmConvergence: Sendable {
     // Which swarm is ours: the one the desired managers are in (the first one found).
     let managersFirst =
       observed.filter { $0.node.role == Node.Role.manager } + observed.filter { $0.node.role == Node.Role.worker }
-    var clusterID = managersFirst.first { $0.info?.Swarm.LocalNodeState == "active" && $0.info?.Swarm.ControlAvailable == true }?
+    let clusterID = managersFirst.first { $0.info?.Swarm.LocalNodeState == "active" && $0.info?.Swarm.ControlAvailable == true }?
       .info?.Swarm.Cluster?.ID
     for index in observed.indices {
       guard let info = observed[index].info, info.Swarm.LocalNodeState != "inactive" else { continue }
@@ -90,6 +92,56 @@ public struct SwarmConvergence: Sendable {
       }
     }
 
+    return (observed, outcomes, clusterID)
+  }
+
+  /// What `run` would change, without changing anything.
+  public func plan() -> [Outcome] {
+    let (observed, initial, clusterID) = observe()
+    var outcomes = initial
+    let usable = observed.filter { $0.client != nil }
+    let outside = usable.filter { ($0.info?.Swarm.LocalNodeState ?? "inactive") == "inactive" }
+    if clusterID == nil, let first = usable.first(where: { $0.node.role == Node.Role.manager }) {
+      outcomes[first.node.name]?.actions.append("init")
+    }
+    for item in outside where outcomes[item.node.name]?.actions.isEmpty == true {
+      outcomes[item.node.name]?.actions.append("join as \(item.node.role.rawValue)")
+    }
+    let leader = usable.first { $0.info?.Swarm.ControlAvailable == true && $0.info?.Swarm.Cluster?.ID == clusterID }?.client
+    if let leader, let swarmNodes = try? leader.nodes() {
+      for node in cluster.nodes where outcomes[node.name]?.error == nil {
+        guard let current = swarmNodes.first(where: { $0.Status.Addr == node.ip.description && $0.Status.State == "ready" })
+        else { continue }
+        if current.Spec.Role != node.role.rawValue {
+          outcomes[node.name]?.actions.append(node.role == .manager ? "promote" : "demote")
+        }
+        let labels = current.Spec.Labels ?? [:]
+        let missing = Self.labels(for: node, in: cluster).filter { labels[$0.key] != $0.value }
+        if !missing.isEmpty {
+          outcomes[node.name]?.actions.append(
+            "label " + missing.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))
+        }
+      }
+    } else {
+      for item in usable where outside.contains(where: { $0.node.name == item.node.name }) {
+        let missing = Self.labels(for: item.node, in: cluster)
+        if !missing.isEmpty {
+          outcomes[item.node.name]?.actions.append(
+            "label " + missing.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))
+        }
+      }
+    }
+    if outside.contains(where: { outcomes[$0.node.name]?.error == nil }) {
+      outcomes[usable.first { $0.node.role == Node.Role.manager }?.node.name ?? ""]?.actions.append("rotate join tokens")
+    }
+    for name in outcomes.keys where outcomes[name]?.actions.isEmpty == true && outcomes[name]?.error == nil {
+      outcomes[name]?.actions = ["unchanged"]
+    }
+    return cluster.nodes.compactMap { outcomes[$0.name] }
+  }
+
+  public func run() -> [Outcome] {
+    var (observed, outcomes, clusterID) = observe()
     // Init on the first reachable manager when there is no swarm.
     let usable = observed.filter { $0.client != nil }
     guard let first = usable.first(where: { $0.node.role == Node.Role.manager }) else {

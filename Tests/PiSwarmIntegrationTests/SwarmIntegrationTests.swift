@@ -21,6 +21,15 @@ import Testing
       .write(toFile: file, atomically: true, encoding: .utf8)
     let ip = { (n: Int) in "10.231.\(self.index(of: lab)).1\(n)" }
 
+    // plan says what up will do, and changes nothing.
+    let plan = try lab.piswarm(["--file", file, "plan", "--json"])
+    #expect(plan.status == 0, "\(plan.stderrText)")
+    let planned = try JSONSerialization.jsonObject(with: plan.stdout) as? [[String: String]] ?? []
+    #expect(planned.contains { $0["node"] == "node01" && $0["change"] == "init" })
+    #expect(planned.contains { $0["node"] == "node02" && $0["change"] == "join as manager" })
+    #expect(planned.contains { $0["node"] == "node05" && $0["change"] == "join as worker" })
+    #expect(try lab.ssh(ip(1), "docker info --format '{{.Swarm.LocalNodeState}}'").stdoutText == "inactive\n")
+
     let first = try lab.piswarm(["--file", file, "up"])
     #expect(first.status == 0, "\(first.stderrText)")
     #expect(!first.stderrText.contains("SWMTKN") && !first.stdoutText.contains("SWMTKN"), "a join token was printed")
@@ -37,6 +46,9 @@ import Testing
     let second = try lab.piswarm(["--file", file, "up"])
     #expect(second.status == 0)
     #expect(second.stderrText.contains("no changes"), "\(second.stderrText)")
+    let calm = try lab.piswarm(["--file", file, "plan", "--json"])
+    let calmSteps = try JSONSerialization.jsonObject(with: calm.stdout) as? [[String: String]] ?? []
+    #expect(calmSteps.filter { $0["step"] == "swarm" }.allSatisfy { $0["change"] == "unchanged" }, "\(calm.stdoutText)")
 
     // A manager's dockerd crashes: up names it and exits 1; the swarm keeps quorum.
     #expect(try lab.piswarm(["lab", "kill", "--name", lab.name, "node02"]).status == 0)

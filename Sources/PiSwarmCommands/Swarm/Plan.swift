@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import PiSwarmCore
+import PiSwarmDocker
+import PiSwarmSSH
+
+struct Plan: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Print what 'piswarm up' would change, per node and step, changing nothing.",
+    discussion: """
+      Reads every node (preflight and the swarm's state) and prints the changes 'up' would make:
+      init, join as manager or worker, promote, demote, labels, token rotation; or unchanged.
+      Exit 1 when a node cannot be read or preflight finds an error.
+
+      Examples:
+        piswarm plan
+        piswarm plan --json
+      """
+  )
+
+  @OptionGroup var global: GlobalOptions
+  @OptionGroup var remote: RemoteOptions
+
+  @Flag(help: "Print JSON on stdout.")
+  var json = false
+
+  struct Step: Encodable {
+    var node: String
+    var step: String
+    var change: String
+  }
+
+  func run() throws {
+    try reporting {
+      let cluster = try global.loadCluster(printWarnings: true).cluster
+      let transport = remote.transport(cluster, global: global)
+      try transport.prepare()
+      Interrupts.install { transport.closeMasters(cluster.nodes) }
+      let findings = transport.reportingNewKeys(cluster.nodes) { transport.preflight(cluster.nodes, parallel: remote.parallel) }
+      let outcomes = SwarmConvergence(
+        cluster: cluster, parallel: remote.parallel,
+        client: { node in DockerClient(transport: SSHDialStdioTransport(ssh: transport.invocation(node))) }
+      ).plan()
+      try Interrupts.finish(transport, cluster.nodes)
+      var steps: [Step] = []
+      for node in cluster.nodes {
+        for finding in findings where finding.node == node.name && finding.check != "ssh" {
+          steps.append(Step(node: node.name, step: "preflight", change: "\(finding.severity.rawValue): \(finding.message)"))
+        }
+        if let outcome = outcomes.first(where: { $0.node == node.name }) {
+          if let error = outcome.error {
+            steps.append(Step(node: node.name, step: "swarm", change: "cannot read: \(error)"))
+          } else {
+            steps += outcome.actions.map { Step(node: node.name, step: "swarm", change: $0) }
+          }
+        }
+      }
+      if json {
+        Console.out(try Console.json(steps))
+      } else {
+        Console.out(TextTable.render(header: ["NODE", "STEP", "CHANGE"], rows: steps.map { [$0.node, $0.step, $0.change] }))
+      }
+      if outcomes.contains(where: { $0.error != nil }) || findings.contains(where: { $0.severity == .error }) {
+        throw Exit.failure
+      }
+    }
+  }
+}
