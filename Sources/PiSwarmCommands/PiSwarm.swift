@@ -16,7 +16,8 @@ public struct PiSwarm: ParsableCommand {
       """,
     version: "0.1.0",
     subcommands: [
-      Init.self, Validate.self, NodeCommand.self, Plan.self, Up.self, Status.self, PreflightCommand.self, Exec.self, Facts.self,
+      Init.self, Validate.self, NodeCommand.self, Plan.self, Up.self, Status.self, PreflightCommand.self, SwarmCommand.self,
+      Exec.self, Facts.self,
       LabCommand.self,
     ]
   )

@@ -106,6 +106,11 @@ public struct DockerClient: Sendable {
     try decode(try call("GET", "/tasks?filters=%7B%22desired-state%22%3A%5B%22running%22%5D%7D"))
   }
 
+  /// Running tasks on one node.
+  public func runningTasks(on nodeID: String) throws(PiSwarmError) -> [SwarmTask] {
+    try runningTasks().filter { $0.NodeID == nodeID && $0.Status.State == "running" }
+  }
+
   public func removeNode(_ id: String, force: Bool = false) throws(PiSwarmError) {
     _ = try call("DELETE", "/nodes/\(id)\(force ? "?force=true" : "")")
   }

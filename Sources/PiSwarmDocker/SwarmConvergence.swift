@@ -214,9 +214,23 @@ public struct SwarmConvergence: Sendable {
       }
     }
 
+    // Each node's own swarm ID: from what was observed, or, for nodes that just joined, asked
+    // again (a joining node shows in the manager's list without its address for a moment).
+    var nodeIDs: [String: String] = [:]
+    for item in usable {
+      if let id = item.info?.Swarm.NodeID, !id.isEmpty, item.info?.Swarm.LocalNodeState == "active" {
+        nodeIDs[item.node.name] = id
+      }
+    }
+    for item in usable where outcomes[item.node.name]?.actions.contains(where: { $0 == "joined" || $0 == "initialized" }) == true
+    {
+      if let id = try? item.client?.info().Swarm.NodeID, !id.isEmpty { nodeIDs[item.node.name] = id }
+    }
+
     // Roles and labels, through a manager: read each node, write back only what differs.
     do {
       let swarmNodes = try leader.nodes()
+      let byID = Dictionary(swarmNodes.map { ($0.ID, $0) }, uniquingKeysWith: { first, _ in first })
       var byAddress: [String: SwarmNode] = [:]
       for node in swarmNodes {
         // A node that rejoined leaves its old entry behind as down: prefer the ready one.
@@ -227,7 +241,10 @@ public struct SwarmConvergence: Sendable {
       var roleChanges: [(Node, SwarmNode, SwarmNode.NodeSpec)] = []
       var labelChanges: [(Node, SwarmNode, SwarmNode.NodeSpec)] = []
       for node in cluster.nodes where outcomes[node.name]?.error == nil {
-        guard let current = byAddress[node.ip.description] else { continue }
+        guard let current = nodeIDs[node.name].flatMap({ byID[$0] }) ?? byAddress[node.ip.description] else {
+          outcomes[node.name]?.error = "not found in the swarm's node list after joining"
+          continue
+        }
         var spec = current.Spec
         let desiredRole = node.role.rawValue
         var roleChanged = false

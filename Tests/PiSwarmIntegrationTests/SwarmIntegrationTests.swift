@@ -74,6 +74,23 @@ import Testing
     #expect(try lab.piswarm(["lab", "start", "--name", lab.name, "node05"]).status == 0)
     let complete = try lab.piswarm(["--file", file, "up"])
     #expect(complete.status == 0, "\(complete.stderrText)")
+
+    // Drain moves tasks away; rm demotes a manager, makes it leave and removes it.
+    let service = try lab.ssh(
+      ip(1),
+      "docker service create --detach --no-resolve-image --stop-signal SIGKILL --name spread --replicas 5 piswarm/base:latest sleep 100000"
+    )
+    #expect(service.status == 0, "\(service.stderrText)")
+    let drain = try lab.piswarm(["--file", file, "swarm", "drain", "node04"])
+    #expect(drain.status == 0, "\(drain.stderrText)")
+    let onNode4 = try lab.ssh(ip(1), "docker node ps node04 --filter desired-state=running -q | wc -l")
+    #expect(onNode4.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+    let remove = try lab.piswarm(["--file", file, "swarm", "rm", "node03"])
+    #expect(remove.status == 0, "\(remove.stderrText)")
+    #expect(remove.stderrText.contains("demoted"))
+    let left = try lab.ssh(ip(1), "docker node ls --format '{{.Hostname}}'").stdoutText.split(separator: "\n").sorted()
+    #expect(left == ["node01", "node02", "node04", "node05"])
+    #expect(try lab.ssh(ip(3), "docker info --format '{{.Swarm.LocalNodeState}}'").stdoutText == "inactive\n")
   }
 
   /// The lab's subnet index, from its state file.
