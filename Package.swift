@@ -106,7 +106,7 @@ let package = Package(
     // Needs root, namespaces, sshd and dockerd: the real components. Run by `make test` and CI.
     .testTarget(
       name: "PiSwarmIntegrationTests",
-      dependencies: ["PiSwarmSystem", "PiSwarmCore", "PiSwarmTestSupport", "piswarm"],
+      dependencies: ["PiSwarmSystem", "PiSwarmCore", "PiSwarmStore", "PiSwarmTestSupport", "piswarm"],
       swiftSettings: strict
     ),
     .testTarget(

@@ -118,7 +118,7 @@ public struct VirtualLab: Sendable {
     }
     try loadBaseImage(layout)
     try pinHostKeys(layout)
-    try AtomicFile.write(LabFiles.clusterFile(layout, managers: managers, stateDirectory: stateDirectory), to: layout.clusterFile)
+    try AtomicFile.write(LabFiles.clusterFile(layout, managers: managers), to: layout.clusterFile)
     return layout
   }
 

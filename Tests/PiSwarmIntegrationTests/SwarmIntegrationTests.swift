@@ -1,5 +1,6 @@
 import Foundation
 import PiSwarmCore
+import PiSwarmStore
 import PiSwarmSystem
 import PiSwarmTestSupport
 import Testing
@@ -39,6 +40,14 @@ import Testing
     #expect(rows.allSatisfy { $0.count > 1 && $0[1] == "Ready" })
     #expect(rows.prefix(3).allSatisfy { $0.count == 3 && ["Leader", "Reachable"].contains($0[2]) })
     #expect(rows.suffix(2).allSatisfy { $0.count == 2 })
+    // The run is journaled: one swarm step per node.
+    let store = try SQLiteStateStore(stateDirectory: lab.state.path)
+    let run = try #require(try store.runs(limit: 10).first { $0.command.hasSuffix(" up") })
+    #expect(run.status == .succeeded)
+    #expect(
+      try store.steps(run: try #require(run.id)).filter { $0.step == "swarm" }.map(\.node).sorted() == [
+        "node01", "node02", "node03", "node04", "node05",
+      ])
     let labels = try lab.ssh(ip(1), "docker node inspect node04 --format '{{json .Spec.Labels}}'").stdoutText
     #expect(labels.contains("\"disk\":\"ssd\"") && labels.contains("\"lab\":\"\(lab.name)\""), "\(labels)")
 

@@ -24,7 +24,7 @@ import Testing
   }
 
   @Test func clusterFileIsValidAndNamesEveryNode() throws {
-    let text = LabFiles.clusterFile(layout, managers: 3, stateDirectory: "/var/lib/piswarm")
+    let text = LabFiles.clusterFile(layout, managers: 3)
     let decoded = ClusterFile.decode(text: text)
     #expect(decoded.diagnostics.isEmpty, "\(decoded.diagnostics)")
     let cluster = try #require(decoded.cluster)

@@ -73,7 +73,7 @@ struct Init: ParsableCommand {
         throw PiSwarmError(
           .system, "ssh-keygen is not installed", advice: "install openssh-client (apt-get install openssh-client)")
       }
-      try global.mutating(commandLine) { store throws(PiSwarmError) in
+      try global.mutating(commandLine) { journal throws(PiSwarmError) in
         let keyPath = global.defaultKey
         try Files.makeDirectory((keyPath as NSString).deletingLastPathComponent, mode: 0o700)
         if !Files.exists(keyPath) {
@@ -86,7 +86,7 @@ struct Init: ParsableCommand {
           try AtomicFile.write(try Files.read(path), to: path + ".bak")
         }
         try AtomicFile.write(text, to: path)
-        try store.recordEvent(EventRecord(time: Date(), node: nil, kind: "init", detail: "wrote \(path)"))
+        try journal.store.recordEvent(EventRecord(time: Date(), node: nil, kind: "init", detail: "wrote \(path)"))
       }
       Console.err("state directory: \(global.stateDirectory)")
       Console.out("wrote \(path); next: 'piswarm node add NAME --ip ADDRESS', then 'piswarm validate'\n")

@@ -51,8 +51,8 @@ struct Facts: ParsableCommand {
           node: result.node, ok: result.ok, facts: result.ok ? NodeFacts.parse(result.stdout) : [:],
           error: result.ok ? nil : result.message)
       }
-      try global.mutating(commandLine) { store throws(PiSwarmError) in
-        for entry in entries where entry.ok { try store.setFacts(node: entry.node, facts: entry.facts, at: now) }
+      try global.mutating(commandLine) { journal throws(PiSwarmError) in
+        for entry in entries where entry.ok { try journal.store.setFacts(node: entry.node, facts: entry.facts, at: now) }
       }
       if json {
         Console.out(try Console.json(entries))

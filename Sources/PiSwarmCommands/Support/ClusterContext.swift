@@ -37,14 +37,14 @@ extension GlobalOptions {
 
   /// Runs `body` as a mutating command: the state directory exists (0700), the lock is held, the
   /// run is journaled in the state store.
-  func mutating<T>(_ command: String, _ body: (SQLiteStateStore) throws(PiSwarmError) -> T) throws(PiSwarmError) -> T {
+  func mutating<T>(_ command: String, _ body: (Journal) throws(PiSwarmError) -> T) throws(PiSwarmError) -> T {
     try Files.makeDirectory(stateDirectory, mode: 0o700)
     let lock = try StateLock.acquire(stateDirectory: stateDirectory, command: command)
     defer { lock.release() }
     let store = try SQLiteStateStore(stateDirectory: stateDirectory)
     let run = try store.beginRun(command: command)
     do {
-      let result = try body(store)
+      let result = try body(Journal(store: store, run: run))
       try store.endRun(run, status: .succeeded)
       return result
     } catch {
@@ -58,4 +58,15 @@ extension GlobalOptions {
 /// passed as arguments).
 var commandLine: String {
   (["piswarm"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+}
+
+/// The store and the run a mutating command is journaled as.
+struct Journal {
+  let store: SQLiteStateStore
+  let run: Int64
+
+  func step(node: String, _ step: String, status: String, started: Date, error: String? = nil) throws(PiSwarmError) {
+    try store.recordStep(
+      StepRecord(runID: run, node: node, step: step, status: status, startedAt: started, endedAt: Date(), error: error))
+  }
 }

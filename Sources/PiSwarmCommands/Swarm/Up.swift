@@ -53,22 +53,17 @@ struct Up: ParsableCommand {
         Console.err("preflight found \(blocking.count) error(s); nothing was changed")
         throw Exit.failure
       }
-      let outcomes = try global.mutating(commandLine) { store throws(PiSwarmError) -> [SwarmConvergence.Outcome] in
+      let outcomes = try global.mutating(commandLine) { journal throws(PiSwarmError) -> [SwarmConvergence.Outcome] in
         let started = Date()
         let convergence = SwarmConvergence(
           cluster: cluster, parallel: remote.parallel,
           client: { node in DockerClient(transport: SSHDialStdioTransport(ssh: transport.invocation(node))) },
           progress: { Console.err($0) })
         let outcomes = convergence.run()
-        let runs = try store.runs(limit: 1)
-        if let run = runs.first?.id {
-          for outcome in outcomes {
-            try store.recordStep(
-              StepRecord(
-                runID: run, node: outcome.node, step: "swarm",
-                status: outcome.failed ? "failed" : outcome.actions.joined(separator: ","),
-                startedAt: started, endedAt: Date(), error: outcome.error))
-          }
+        for outcome in outcomes {
+          try journal.step(
+            node: outcome.node, "swarm", status: outcome.failed ? "failed" : outcome.actions.joined(separator: ","),
+            started: started, error: outcome.error)
         }
         return outcomes
       }

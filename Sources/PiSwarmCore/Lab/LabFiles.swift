@@ -114,7 +114,7 @@ public enum LabFiles {
 
   /// The lab's cluster file: the host side of the bridge is the head; every node with its MAC,
   /// address and role; the lab power driver.
-  public static func clusterFile(_ layout: LabLayout, managers: Int, stateDirectory: String) -> String {
+  public static func clusterFile(_ layout: LabLayout, managers: Int) -> String {
     var lines = [
       "# Written by 'piswarm lab up' for lab \(layout.name). 'piswarm lab down --name \(layout.name)' removes it.",
       "version: 1",
