@@ -59,48 +59,27 @@ public struct Command: Sendable {
     guard made else {
       throw PiSwarmError(.system, "cannot make pipes for \(executable): \(String(cString: strerror(errno)))")
     }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    if input != nil {
-      posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
-    } else {
-      posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    }
-    posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-    posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-    var empty = sigset_t()
-    sigemptyset(&empty)
-    posix_spawnattr_setsigmask(&attributes, &empty)
-    var defaults = sigset_t()
-    sigemptyset(&defaults)
-    for signal in [SIGPIPE, SIGINT, SIGTERM, SIGCHLD] { sigaddset(&defaults, signal) }
-    posix_spawnattr_setsigdefault(&attributes, &defaults)
-
     // A working folder goes through env(1): glibc's addchdir is not visible to Swift here.
     let words = directory.map { ["/usr/bin/env", "-C", $0, path] } ?? [path]
     let program = directory == nil ? path : "/usr/bin/env"
-    let argv: [UnsafeMutablePointer<CChar>?] = (words + arguments).map { strdup($0) } + [nil]
-    let env = environment ?? ProcessInfo.processInfo.environment
-    let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-    defer {
-      for pointer in argv { free(pointer) }
-      for pointer in envp { free(pointer) }
+    let started = Spawn.start(program, words + arguments, environment: environment) { actions in
+      if input != nil {
+        posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
+      } else {
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+      }
+      posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+      posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
     }
-    var pid: pid_t = 0
-    let spawned = Self.spawnLock.withLock { _ in posix_spawn(&pid, program, &actions, &attributes, argv, envp) }
     close(outPipe[1])
     close(errPipe[1])
     if input != nil { close(inPipe[0]) }
-    guard spawned == 0 else {
+    guard case .success(let pid) = started else {
       close(outPipe[0])
       close(errPipe[0])
       if input != nil { close(inPipe[1]) }
-      throw PiSwarmError(.system, "cannot start \(executable): \(String(cString: strerror(spawned)))")
+      if case .failure(let failure) = started { throw PiSwarmError(.system, "cannot start \(executable): \(failure.text)") }
+      throw PiSwarmError(.system, "cannot start \(executable)")
     }
     Children.register(pid)
     let (stdout, stderr, timedOut) = Self.pump(

@@ -34,36 +34,19 @@ public final class Conversation: Sendable {
       Command.cloexecPipe(&inPipe) && Command.cloexecPipe(&outPipe) && Command.cloexecPipe(&errPipe)
     }
     guard made else { throw PiSwarmError(.system, "cannot make pipes: \(String(cString: strerror(errno)))") }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
-    posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-    posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
-    var empty = sigset_t()
-    sigemptyset(&empty)
-    posix_spawnattr_setsigmask(&attributes, &empty)
-    let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments.dropFirst()).map { strdup($0) } + [nil]
-    let env = environment ?? ProcessInfo.processInfo.environment
-    let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-    defer {
-      for pointer in argv { free(pointer) }
-      for pointer in envp { free(pointer) }
+    let started = Spawn.start(path, [path] + arguments.dropFirst(), environment: environment) { actions in
+      posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
+      posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+      posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
     }
-    var pid: pid_t = 0
-    let spawned = Command.spawnLock.withLock { _ in posix_spawn(&pid, path, &actions, &attributes, argv, envp) }
     Glibc.close(inPipe[0])
     Glibc.close(outPipe[1])
     Glibc.close(errPipe[1])
-    guard spawned == 0 else {
+    guard case .success(let pid) = started else {
       Glibc.close(inPipe[1])
       Glibc.close(outPipe[0])
       Glibc.close(errPipe[0])
-      throw PiSwarmError(.system, "cannot start \(executable): \(String(cString: strerror(spawned)))")
+      throw PiSwarmError(.system, "cannot start \(executable)")
     }
     Command.Children.register(pid)
     _ = fcntl(errPipe[0], F_SETFL, fcntl(errPipe[0], F_GETFL) | O_NONBLOCK)

@@ -18,36 +18,15 @@ public enum Processes {
     guard let executable = arguments.first, let path = Command.resolve(executable) else {
       throw PiSwarmError(.system, "\(arguments.first ?? "?") is not installed (not found on PATH)")
     }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o600)
-    posix_spawn_file_actions_adddup2(&actions, 1, 2)
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    // POSIX_SPAWN_SETSID (glibc 2.26+) and a default signal mask.
-    posix_spawnattr_setflags(&attributes, Int16(0x80 | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-    var empty = sigset_t()
-    sigemptyset(&empty)
-    posix_spawnattr_setsigmask(&attributes, &empty)
-    var all = sigset_t()
-    sigfillset(&all)
-    posix_spawnattr_setsigdefault(&attributes, &all)
-
-    let argv = ([path] + arguments.dropFirst()).map { strdup($0) } + [nil]
-    let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-    defer {
-      for pointer in argv { free(pointer) }
-      for pointer in envp { free(pointer) }
+    let started = Spawn.start(path, [path] + arguments.dropFirst(), environment: environment, newSession: true) { actions in
+      posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+      posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+      posix_spawn_file_actions_adddup2(&actions, 1, 2)
     }
-    var pid: pid_t = 0
-    let result = Command.spawnLock.withLock { _ in posix_spawn(&pid, path, &actions, &attributes, argv, envp) }
-    guard result == 0 else {
-      throw PiSwarmError(.system, "cannot start \(executable): \(String(cString: strerror(result)))")
+    switch started {
+    case .success(let pid): return pid
+    case .failure(let failure): throw PiSwarmError(.system, "cannot start \(executable): \(failure.text)")
     }
-    return pid
   }
 
   public static func isAlive(_ pid: pid_t) -> Bool {

@@ -23,6 +23,14 @@ struct SwarmNodeOptions: ParsableArguments {
 
   @Option(help: "Seconds to wait for its tasks to move.")
   var wait: Double = 120
+
+  /// The cluster and the one node named.
+  func target(_ global: GlobalOptions) throws(PiSwarmError) -> (Cluster, Node) {
+    let cluster = try global.loadCluster(printWarnings: false).cluster
+    let nodes = try Targets.resolve(node, in: cluster).get()
+    guard nodes.count == 1, let target = nodes.first else { throw PiSwarmError(.invalidInput, "name one node, e.g. node04") }
+    return (cluster, target)
+  }
 }
 
 extension RemoteOptions {
@@ -59,9 +67,7 @@ struct SwarmDrain: ParsableCommand {
 
   func run() throws {
     try reporting {
-      let cluster = try global.loadCluster(printWarnings: false).cluster
-      let node = try Targets.resolve(options.node, in: cluster).get()
-      guard node.count == 1, let target = node.first else { throw PiSwarmError(.invalidInput, "name one node") }
+      let (cluster, target) = try options.target(global)
       try global.mutating(commandLine) { _ throws(PiSwarmError) in
         let (manager, _) = try remote.clients(cluster, global: global, except: target)
         try SwarmRemoval(manager: manager) { Console.err($0) }.drain(target, timeout: options.wait)
@@ -88,9 +94,7 @@ struct SwarmRemove: ParsableCommand {
 
   func run() throws {
     try reporting {
-      let cluster = try global.loadCluster(printWarnings: false).cluster
-      let node = try Targets.resolve(options.node, in: cluster).get()
-      guard node.count == 1, let target = node.first else { throw PiSwarmError(.invalidInput, "name one node") }
+      let (cluster, target) = try options.target(global)
       try global.mutating(commandLine) { _ throws(PiSwarmError) in
         let (manager, own) = try remote.clients(cluster, global: global, except: target)
         try SwarmRemoval(manager: manager) { Console.err($0) }.remove(target, client: own, timeout: options.wait)
