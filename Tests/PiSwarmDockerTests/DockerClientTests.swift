@@ -10,17 +10,28 @@ import Testing
 #endif
 
 /// A stub dockerd: a Unix socket server answering canned responses by request line, recording
-/// what it was sent. One request per connection, as the client sends them.
+/// what it was sent. One request per connection, as the client sends them. Released, it closes
+/// its socket (its accept thread then ends) and its folder goes with it.
 final class StubDocker: Sendable {
+  /// What the accept thread needs; it never holds the stub itself.
+  final class Shared: Sendable {
+    let requests = Mutex<[String]>([])
+    let responses: [String: (Int, [String: String], String)]
+    init(_ responses: [String: (Int, [String: String], String)]) { self.responses = responses }
+  }
+
   let path: String
   let fd: Int32
-  let requests = Mutex<[String]>([])
-  let responses: [String: (Int, [String: String], String)]
+  let folder: TemporaryDirectory
+  let shared: Shared
+
+  /// The requests received so far.
+  func sent() -> [String] { shared.requests.withLock { $0 } }
 
   init(_ responses: [String: (Int, [String: String], String)]) {
-    let dir = TemporaryDirectory("piswarm-stub")
-    path = dir.file("docker.sock")
-    self.responses = responses
+    folder = TemporaryDirectory("piswarm-stub")
+    path = folder.file("docker.sock")
+    shared = Shared(responses)
     fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
     var address = sockaddr_un()
     address.sun_family = sa_family_t(AF_UNIX)
@@ -32,21 +43,17 @@ final class StubDocker: Sendable {
     }
     listen(fd, 16)
     let server = fd
-    let thread = Thread { [self] in
+    let shared = self.shared
+    Thread {
       while true {
         let client = accept(server, nil, nil)
         if client < 0 { return }
-        self.serve(client)
+        StubDocker.serve(client, shared)
       }
-    }
-    thread.start()
-    _ = dir  // the folder lives as long as the socket is used within a test
-    keep.withLock { $0 = dir }
+    }.start()
   }
 
-  let keep = Mutex<TemporaryDirectory?>(nil)
-
-  func serve(_ client: Int32) {
+  static func serve(_ client: Int32, _ shared: Shared) {
     var data = [UInt8]()
     var buffer = [UInt8](repeating: 0, count: 65536)
     while true {
@@ -63,10 +70,10 @@ final class StubDocker: Sendable {
       }
     }
     let request = String(decoding: data, as: UTF8.self)
-    requests.withLock { $0.append(request) }
+    shared.requests.withLock { $0.append(request) }
     let line = request.split(separator: "\r\n").first.map(String.init) ?? ""
-    let key = responses.keys.first { line.hasPrefix($0) }
-    let (status, headers, body) = key.flatMap { responses[$0] } ?? (404, [:], "{\"message\":\"page not found\"}")
+    let key = shared.responses.keys.first { line.hasPrefix($0) }
+    let (status, headers, body) = key.flatMap { shared.responses[$0] } ?? (404, [:], "{\"message\":\"page not found\"}")
     var response = "HTTP/1.1 \(status) X\r\nContent-Type: application/json\r\n"
     for (name, value) in headers { response += "\(name): \(value)\r\n" }
     // Bodies go chunked, as dockerd sends many of its answers.
@@ -108,7 +115,7 @@ final class StubDocker: Sendable {
     #expect(info.Name == "node01")
     #expect(info.backingFilesystem == "extfs")
     #expect(info.Swarm.Cluster?.ID == "C1")
-    #expect(stub.requests.withLock { $0 }.allSatisfy { $0.contains("Host: docker\r\n") })
+    #expect(stub.sent().allSatisfy { $0.contains("Host: docker\r\n") })
   }
 
   @Test(arguments: [("1.41", "1.41"), ("1.44", "1.44"), ("1.99", "1.51"), ("2.1", "1.51"), ("junk", "1.40")])
@@ -129,7 +136,7 @@ final class StubDocker: Sendable {
       let text = "\(error)"
       return text.contains("HTTP 503") && text.contains("This node is already part of a swarm.") && !text.contains("SWMTKN")
     }
-    let sent = stub.requests.withLock { $0 }.last ?? ""
+    let sent = stub.sent().last ?? ""
     #expect(sent.contains("\"JoinToken\":\"SWMTKN-1-secret\""))
     #expect(sent.contains("\"AdvertiseAddr\":\"10.0.0.2:2377\""))
   }
@@ -146,7 +153,7 @@ final class StubDocker: Sendable {
     var client = DockerClient(transport: UnixSocketTransport(path: stub.path))
     try client.negotiate()
     try client.rotateJoinTokens()
-    let update = stub.requests.withLock { $0 }.last ?? ""
+    let update = stub.sent().last ?? ""
     #expect(update.hasPrefix("POST /v1.41/swarm/update?version=42&rotateWorkerToken=true&rotateManagerToken=true "))
     #expect(update.contains("\"SnapshotInterval\":10000"))
   }
@@ -167,7 +174,7 @@ final class StubDocker: Sendable {
     var spec = node.Spec
     spec.Labels?["rack"] = "a"
     try client.updateNode(node, spec: spec)
-    let sent = stub.requests.withLock { $0 }.last ?? ""
+    let sent = stub.sent().last ?? ""
     #expect(sent.contains("\"keep\":\"me\""))
     #expect(sent.contains("\"rack\":\"a\""))
     #expect(sent.contains("\"Availability\":\"active\""))
@@ -224,7 +231,7 @@ final class StubDocker: Sendable {
     var client = DockerClient(transport: UnixSocketTransport(path: stub.path))
     try client.negotiate()
     try client.updateNode("N2") { $0.Labels?["rack"] = "a" }
-    let sent = stub.requests.withLock { $0 }
+    let sent = stub.sent()
     #expect(
       sent.contains {
         $0.hasPrefix("POST /v1.41/nodes/N2/update?version=8 ") && $0.contains("\"rack\":\"a\"") && $0.contains("\"keep\":\"me\"")
@@ -242,6 +249,6 @@ final class StubDocker: Sendable {
     var client = DockerClient(transport: UnixSocketTransport(path: stub.path))
     try client.negotiate()
     try client.updateNode("N2") { $0.Labels?["rack"] = "a" }
-    #expect(!stub.requests.withLock { $0 }.contains { $0.hasPrefix("POST") })
+    #expect(!stub.sent().contains { $0.hasPrefix("POST") })
   }
 }
