@@ -43,12 +43,8 @@ struct Exec: ParsableCommand {
 
   func run() throws {
     try reporting {
-      let cluster = try global.loadCluster(printWarnings: false).cluster
-      let nodes = try Targets.resolve(target, in: cluster).get()
+      let (_, nodes, transport) = try remote.session(global, target: target)
       guard !nodes.isEmpty else { throw PiSwarmError(.invalidInput, "target \"\(target)\" matches no node") }
-      let transport = remote.transport(cluster, global: global)
-      try transport.prepare()
-      Interrupts.install { transport.closeMasters(nodes) }
       let printer = LinePrinter(width: nodes.map(\.name.count).max() ?? 0)
       var onOutput: (@Sendable (Node, Data, Bool) -> Void)? = nil
       if stream { onOutput = { node, data, isError in printer.add(node.name, data, isError: isError) } }

@@ -36,11 +36,7 @@ struct Facts: ParsableCommand {
 
   func run() throws {
     try reporting {
-      let cluster = try global.loadCluster(printWarnings: false).cluster
-      let nodes = try Targets.resolve(target, in: cluster).get()
-      let transport = remote.transport(cluster, global: global)
-      try transport.prepare()
-      Interrupts.install { transport.closeMasters(nodes) }
+      let (_, nodes, transport) = try remote.session(global, target: target)
       let results = transport.reportingNewKeys(nodes) {
         transport.run(on: nodes, ["sh", "-c", NodeFacts.script], parallel: remote.parallel)
       }

@@ -32,6 +32,21 @@ struct RemoteOptions: ParsableArguments {
     guard (0...10).contains(retries) else { throw ValidationError("--retries must be 0 to 10") }
   }
 
+  /// The start of every command that reaches nodes: the cluster file read, the target resolved,
+  /// the SSH transport ready, and Ctrl-C set to close the masters of those nodes.
+  func session(
+    _ global: GlobalOptions, target: String = "all", printWarnings: Bool = false
+  ) throws(PiSwarmError) -> (
+    cluster: Cluster, nodes: [Node], transport: SSHTransport
+  ) {
+    let cluster = try global.loadCluster(printWarnings: printWarnings).cluster
+    let nodes = try Targets.resolve(target, in: cluster).get()
+    let transport = transport(cluster, global: global)
+    try transport.prepare()
+    Interrupts.install { transport.closeMasters(nodes) }
+    return (cluster, nodes, transport)
+  }
+
   func transport(_ cluster: Cluster, global: GlobalOptions) -> SSHTransport {
     let key = cluster.ssh.key.map(Files.expandTilde) ?? global.defaultKey
     return SSHTransport(

@@ -32,10 +32,7 @@ struct Plan: ParsableCommand {
 
   func run() throws {
     try reporting {
-      let cluster = try global.loadCluster(printWarnings: true).cluster
-      let transport = remote.transport(cluster, global: global)
-      try transport.prepare()
-      Interrupts.install { transport.closeMasters(cluster.nodes) }
+      let (cluster, _, transport) = try remote.session(global, printWarnings: true)
       let findings = transport.reportingNewKeys(cluster.nodes) { transport.preflight(cluster.nodes, parallel: remote.parallel) }
       let outcomes = SwarmConvergence(
         cluster: cluster, parallel: remote.parallel,

@@ -31,11 +31,7 @@ struct PreflightCommand: ParsableCommand {
 
   func run() throws {
     try reporting {
-      let cluster = try global.loadCluster(printWarnings: false).cluster
-      let nodes = try Targets.resolve(target, in: cluster).get()
-      let transport = remote.transport(cluster, global: global)
-      try transport.prepare()
-      Interrupts.install { transport.closeMasters(nodes) }
+      let (_, nodes, transport) = try remote.session(global, target: target)
       let findings = transport.reportingNewKeys(nodes) { transport.preflight(nodes, parallel: remote.parallel) }
       try Interrupts.finish(transport, nodes)
       if json {

@@ -47,10 +47,7 @@ struct Status: ParsableCommand {
 
   func run() throws {
     try reporting {
-      let cluster = try global.loadCluster(printWarnings: false).cluster
-      let transport = remote.transport(cluster, global: global)
-      try transport.prepare()
-      Interrupts.install { transport.closeMasters(cluster.nodes) }
+      let (cluster, _, transport) = try remote.session(global)
       let probes = FanOut.run(
         cluster.nodes, parallel: remote.parallel,
         skipped: { (node: Node) -> Probe in
