@@ -106,7 +106,6 @@ public struct Command: Sendable {
       for pid in running.withLock({ $0 }) { kill(pid, signal) }
     }
 
-    public static var count: Int { running.withLock { $0.count } }
   }
 
   static func cloexecPipe(_ fds: inout [Int32]) -> Bool {
