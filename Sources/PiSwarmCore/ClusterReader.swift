@@ -9,11 +9,12 @@ struct ClusterReader {
   /// for many nodes is reported once.
   var reported = Set<String>()
 
-  static let topKeys = ["version", "name", "head", "ssh", "defaults", "swarm", "nodes"]
+  static let topKeys = ["version", "name", "head", "ssh", "defaults", "swarm", "docker", "nodes"]
   static let headKeys = ["interface", "address", "lan", "dhcp_range", "tftp_root", "nfs_root", "dnsmasq_conf"]
   static let sshKeys = ["user", "key"]
   static let defaultsKeys = ["boot", "image", "docker_storage", "power"]
   static let swarmKeys = ["managers", "labels", "advertise"]
+  static let dockerKeys = ["registry_mirrors", "log_max_size", "log_max_files"]
   static let nodeKeys = ["name", "mac", "ip", "serial", "model", "boot", "docker_storage", "power", "labels"]
 
   mutating func error(_ node: Yams.Node?, _ message: String) {
@@ -166,6 +167,7 @@ struct ClusterReader {
     let ssh = self.ssh(top["ssh"])
     let defaults = self.defaults(top["defaults"])
     let swarm = self.swarm(top["swarm"])
+    let docker = self.docker(top["docker"])
     guard let head, let defaults else { return nil }
     let clusterName = name ?? "invalid"
     let entries = nodeEntries(top["nodes"], head: head, defaults: defaults)
@@ -173,7 +175,8 @@ struct ClusterReader {
     let managers = assignRoles(&nodes, swarm: swarm, entry: top["swarm"])
     check(entries: entries, nodes: nodes, head: head)
     _ = managers
-    return Cluster(name: clusterName, head: head, ssh: ssh, defaults: defaults, swarm: swarm.settings, nodes: nodes)
+    return Cluster(
+      name: clusterName, head: head, ssh: ssh, defaults: defaults, swarm: swarm.settings, docker: docker, nodes: nodes)
   }
 
   mutating func clusterName(_ top: [String: Entry], _ root: Yams.Node) -> String? {
@@ -435,6 +438,59 @@ struct ClusterReader {
     }
     return read
   }
+}
+
+extension ClusterReader {
+  mutating func docker(_ entry: Entry?) -> DockerSettings {
+    var settings = DockerSettings()
+    guard let entry, let fields = mapping(entry.value, "docker", keys: Self.dockerKeys) else { return settings }
+    if let mirrors = fields["registry_mirrors"] {
+      if let list = mirrors.value.sequence {
+        for item in list {
+          guard let url = text(item, "a registry mirror") else { continue }
+          if Self.isMirrorURL(url) {
+            settings.registryMirrors.append(url)
+          } else {
+            error(
+              item,
+              "registry mirror \"\(url)\" must be an http:// or https:// URL without spaces, e.g. https://mirror.example:5000")
+          }
+        }
+      } else if !isNull(mirrors.value) {
+        error(mirrors.value, "docker.registry_mirrors must be a list of URLs, e.g. [https://mirror.example:5000]")
+      }
+    }
+    if let size = fields["log_max_size"], let raw = text(size.value, "docker.log_max_size") {
+      if Self.isLogSize(raw) {
+        settings.logMaxSize = raw
+      } else {
+        error(size.value, "docker.log_max_size \"\(raw)\" must be a whole number with k, m or g, e.g. 10m")
+      }
+    }
+    if let files = fields["log_max_files"], let raw = text(files.value, "docker.log_max_files") {
+      if let count = Int(raw), (1...100).contains(count) {
+        settings.logMaxFiles = count
+      } else {
+        error(files.value, "docker.log_max_files \"\(raw)\" must be a whole number from 1 to 100, e.g. 3")
+      }
+    }
+    return settings
+  }
+
+  static func isMirrorURL(_ url: String) -> Bool {
+    (url.hasPrefix("https://") || url.hasPrefix("http://")) && url.count > 8 && url.count < 512
+      && !url.unicodeScalars.contains { $0.value <= 0x20 || $0 == "\"" || $0 == "\\" || $0.value == 0x7f }
+  }
+
+  static func isLogSize(_ text: String) -> Bool {
+    guard let unit = text.last, "kmg".contains(unit) else { return false }
+    let digits = text.dropLast()
+    return !digits.isEmpty && digits.count < 10 && digits.allSatisfy(\.isASCIIDigitCharacter) && Int(digits) != 0
+  }
+}
+
+extension Character {
+  var isASCIIDigitCharacter: Bool { ("0"..."9").contains(self) }
 }
 
 extension Substring {

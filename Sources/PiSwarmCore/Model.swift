@@ -172,6 +172,25 @@ public struct SwarmSettings: Hashable, Sendable {
   public static let defaultAdvertise = "eth0"
 }
 
+/// How every node's dockerd is configured (its daemon.json), beyond storage.
+public struct DockerSettings: Hashable, Sendable {
+  /// Registry mirrors (`https://…`), tried before Docker Hub.
+  public var registryMirrors: [String]
+  /// json-file log rotation: the size at which a container's log is rotated (Docker's format:
+  /// a number with k, m or g) and how many files are kept.
+  public var logMaxSize: String
+  public var logMaxFiles: Int
+
+  public static let defaultLogMaxSize = "10m"
+  public static let defaultLogMaxFiles = 3
+
+  public init(registryMirrors: [String] = [], logMaxSize: String = defaultLogMaxSize, logMaxFiles: Int = defaultLogMaxFiles) {
+    self.registryMirrors = registryMirrors
+    self.logMaxSize = logMaxSize
+    self.logMaxFiles = logMaxFiles
+  }
+}
+
 /// One node, after range expansion and defaults.
 public struct Node: Hashable, Sendable {
   public enum Role: String, Sendable, Codable {
@@ -225,7 +244,21 @@ public struct Cluster: Hashable, Sendable {
   public var ssh: SSHSettings
   public var defaults: NodeDefaults
   public var swarm: SwarmSettings
+  public var docker: DockerSettings
   public var nodes: [Node]
+
+  public init(
+    name: String, head: Head, ssh: SSHSettings, defaults: NodeDefaults, swarm: SwarmSettings,
+    docker: DockerSettings = DockerSettings(), nodes: [Node]
+  ) {
+    self.name = name
+    self.head = head
+    self.ssh = ssh
+    self.defaults = defaults
+    self.swarm = swarm
+    self.docker = docker
+    self.nodes = nodes
+  }
 
   public var managers: [Node] { nodes.filter { $0.role == .manager } }
   public var workers: [Node] { nodes.filter { $0.role == .worker } }

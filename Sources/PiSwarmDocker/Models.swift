@@ -3,6 +3,7 @@
 // The properties mirror the Engine API's JSON names (ID, ServerVersion, …) so that the models decode
 // and encode without a key map to get wrong; label keys inside them must never be case-converted.
 import Foundation
+import PiSwarmCore
 
 /// The parts of the Engine API's answers piswarm reads. Field names as the API spells them.
 public struct EngineInfo: Codable, Sendable, Equatable {

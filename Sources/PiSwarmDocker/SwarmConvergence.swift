@@ -21,6 +21,8 @@ public struct SwarmConvergence: Sendable {
   public let parallel: Int
   public let client: @Sendable (Node) -> DockerClient
   public let progress: @Sendable (String) -> Void
+  /// How long the run waits for nodes to show Ready in the swarm.
+  public var readyTimeout: Double = 30
 
   public init(
     cluster: Cluster, parallel: Int, client: @escaping @Sendable (Node) -> DockerClient,
@@ -138,6 +140,15 @@ public struct SwarmConvergence: Sendable {
       outcomes[name]?.actions = ["unchanged"]
     }
     return cluster.nodes.compactMap { outcomes[$0.name] }
+  }
+
+  /// Entries of the swarm's node list that an earlier life of the node at `address` left:
+  /// down workers with another ID. Managers are never removed this way (raft membership).
+  public static func staleEntries(_ nodes: [SwarmNode], address: String, currentID: String) -> [SwarmNode] {
+    nodes.filter {
+      $0.ID != currentID && $0.Status.Addr == address && $0.Status.State == "down" && $0.Spec.Role == "worker"
+        && $0.ManagerStatus == nil
+    }
   }
 
   public func run() -> [Outcome] {
@@ -282,6 +293,19 @@ public struct SwarmConvergence: Sendable {
         }
       }
       for (name, error) in labelResults where error != nil { outcomes[name]?.error = error }
+      // A node that rejoined under a new ID (tmpfs storage after a reboot, a reinstalled node)
+      // leaves its old entry behind as down: remove old worker entries at its address.
+      for node in cluster.nodes where outcomes[node.name]?.error == nil {
+        guard let currentID = nodeIDs[node.name] else { continue }
+        for stale in Self.staleEntries(swarmNodes, address: node.ip.description, currentID: currentID) {
+          do {
+            try leader.removeNode(stale.ID)
+            outcomes[node.name]?.actions.append("removed stale entry \(stale.ID.prefix(12))")
+          } catch {
+            progress("\(node.name): cannot remove its stale swarm entry \(stale.ID.prefix(12)): \(error)")
+          }
+        }
+      }
       if joined {
         try leader.rotateJoinTokens()
         progress("rotated the join tokens")
@@ -292,9 +316,32 @@ public struct SwarmConvergence: Sendable {
         outcomes[node.name]?.error = "roles and labels: \(error)"
       }
     }
+    waitUntilReady(leader, &outcomes, nodeIDs: nodeIDs)
     for name in outcomes.keys where outcomes[name]?.actions.isEmpty == true && outcomes[name]?.error == nil {
       outcomes[name]?.actions = ["unchanged"]
     }
     return cluster.nodes.compactMap { outcomes[$0.name] }
+  }
+
+  /// A node whose dockerd just restarted is back in its swarm at once, but the managers see it
+  /// Ready only after its next heartbeat: wait for that (at most `readyTimeout`), so that the
+  /// run ends with the swarm as cluster.yml says, or says which node is not.
+  func waitUntilReady(_ leader: DockerClient, _ outcomes: inout [String: Outcome], nodeIDs: [String: String]) {
+    let deadline = Date().addingTimeInterval(readyTimeout)
+    var waiting: [String: String] = [:]
+    while true {
+      guard let swarmNodes = try? leader.nodes() else { return }
+      let states = Dictionary(swarmNodes.map { ($0.ID, $0.Status.State) }, uniquingKeysWith: { first, _ in first })
+      waiting = [:]
+      for node in cluster.nodes where outcomes[node.name]?.error == nil {
+        guard let id = nodeIDs[node.name], let state = states[id], state != "ready" else { continue }
+        waiting[node.name] = state
+      }
+      if waiting.isEmpty || Date() > deadline || Cancellation.isCancelled { break }
+      usleep(250_000)
+    }
+    for (name, state) in waiting {
+      outcomes[name]?.error = "the swarm still sees it as \(state) \(Int(readyTimeout)) s after up; see 'piswarm status'"
+    }
   }
 }

@@ -135,7 +135,8 @@ public struct VirtualLab: Sendable {
 
   /// Mount points the node mounts need must exist on the host.
   func prepareHost(_ layout: LabLayout) throws(PiSwarmError) {
-    for path in ["/var/lib/docker", "/var/lib/containerd", "/etc/docker", "/etc/ssh"] where !Files.exists(path) {
+    for path in ["/var/lib/docker", "/var/lib/containerd", DockerStorageLayout.base, "/etc/docker", "/etc/ssh"]
+    where !Files.exists(path) {
       try Files.makeDirectory(path, mode: 0o711)
       let record = stateDirectory + "/labs/.created-mount-points"
       let existing = (try? String(contentsOfFile: record, encoding: .utf8)) ?? ""
@@ -204,7 +205,10 @@ public struct VirtualLab: Sendable {
 
   func prepareFiles(_ layout: LabLayout, _ node: LabLayout.Node) throws(PiSwarmError) {
     let directory = node.directory
-    for folder in ["etc-ssh", "root", "root/.ssh", "etc-docker", "var-lib-docker", "var-lib-containerd", "var-log", "tmp"] {
+    for folder in [
+      "etc-ssh", "root", "root/.ssh", "etc-docker", "var-lib-docker", "var-lib-containerd", "var-lib-piswarm-node", "var-log",
+      "tmp",
+    ] {
       try Files.makeDirectory(directory + "/" + folder, mode: folder.hasPrefix("root") ? 0o700 : 0o755)
     }
     chmod(directory + "/tmp", 0o1777)
@@ -217,7 +221,11 @@ public struct VirtualLab: Sendable {
     }
     try AtomicFile.write(LabFiles.sshdConfig(node), to: directory + "/etc-ssh/sshd_config")
     try AtomicFile.write(try Files.read(layout.keyPath + ".pub"), to: directory + "/root/.ssh/authorized_keys", mode: 0o600)
-    try AtomicFile.write(LabFiles.daemonJSON(layout, node), to: directory + "/etc-docker/daemon.json")
+    // 'piswarm up' may have changed these since: a new 'lab up' keeps them.
+    if !Files.exists(directory + "/etc-docker/daemon.json") {
+      try AtomicFile.write(LabFiles.daemonJSON(layout, node), to: directory + "/etc-docker/daemon.json")
+    }
+    if !Files.exists(directory + "/fstab") { try AtomicFile.write(LabFiles.fstab, to: directory + "/fstab") }
     try AtomicFile.write(LabFiles.hosts(layout, node), to: directory + "/hosts")
     try AtomicFile.write(node.name + "\n", to: directory + "/hostname")
     try AtomicFile.write(LabFiles.initScript(layout, node), to: directory + "/init.sh", mode: 0o755)

@@ -23,7 +23,8 @@ import Testing
     (["docker": "no"], "docker", .error, "not installed"),
     (["data_root_fs": "nfs"], "storage", .error, "NFS"),
     (["data_root_free_kb": "100000"], "storage", .error, "MiB free"),
-    (["data_root_free_kb": "\(1 << 20)"], "storage", .warning, "GiB free"),
+    (["data_root_free_kb": "\(1 << 20)"], "storage", .warning, "MiB free"),
+    (["docker": "no", "apt": "yes"], "docker", .warning, "installs docker.io"),
   ])
   func eachProblemIsFound(change: [String: String], check: String, severity: Preflight.Finding.Severity, words: String) {
     let found = findings(change)
@@ -31,6 +32,17 @@ import Testing
     #expect(found.first?.check == check)
     #expect(found.first?.severity == severity)
     #expect(found.first?.message.contains(words) == true, "\(found.first?.message ?? "")")
+  }
+
+  @Test func freeSpaceIsCheckedWhereTheStorageLives() {
+    var loop = pi
+    loop.dockerStorage = .loopfile(.gibibytes(16))
+    #expect(findings(["data_root_free_kb": "1000", "base_free_kb": "\(20 << 20)"], node: loop).isEmpty)
+    #expect(findings(["base_free_kb": "\(4 << 20)"], node: loop).first?.message.contains("less than the loopfile's 16G") == true)
+    #expect(findings(["base_free_kb": "1000"], node: loop).first?.severity == .error)
+    var memory = pi
+    memory.dockerStorage = .tmpfs(ByteSize(bytes: 512 << 20))
+    #expect(findings(["data_root_free_kb": "1000"], node: memory).isEmpty)
   }
 
   @Test func clockSkew() {

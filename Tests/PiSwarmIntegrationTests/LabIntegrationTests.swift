@@ -48,6 +48,27 @@ import Testing
     /// PID namespaces of the labs' nodes, recorded while they ran.
     var pidNamespaces: Set<String> = []
 
+    /// Device and inode of the labs' Docker storage image files, recorded while they exist: a loop device
+    /// still backed by one is a leftover (its path reads as the node saw it, so match by inode).
+    var loopFileInodes: Set<String> = []
+
+    mutating func recordLoopFiles() {
+      for lab in labs {
+        let nodes = "\(lab.state.path)/labs/\(lab.name)/nodes"
+        for node in (try? FileManager.default.contentsOfDirectory(atPath: nodes)) ?? [] {
+          let file = "\(nodes)/\(node)/var-lib-piswarm-node/docker.ext4"
+          if let attributes = try? FileManager.default.attributesOfItem(atPath: file),
+            let inode = attributes[.systemFileNumber] as? NSNumber, let device = attributes[.systemNumber] as? NSNumber
+          {
+            let dev = device.uint64Value
+            let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & ~UInt64(0xfff))
+            let minor = (dev & 0xff) | ((dev >> 12) & ~UInt64(0xff))
+            loopFileInodes.insert("\(major):\(minor) \(inode.stringValue)")
+          }
+        }
+      }
+    }
+
     mutating func recordNamespaces() {
       let host = Processes.pidNamespace(getpid())
       for pid in Processes.all() where mentions(Processes.commandLine(pid)) {
@@ -71,6 +92,13 @@ import Testing
           if Files.exists("/sys/fs/cgroup/\(hierarchy)/pslab-\(lab.name)") {
             found.append("cgroup \(hierarchy)/pslab-\(lab.name)")
           }
+        }
+      }
+      if !loopFileInodes.isEmpty {
+        let loops = (try? Command("losetup", ["-l", "-n", "-O", "NAME,BACK-MAJ:MIN,BACK-INO"]).run().stdoutText) ?? ""
+        for line in loops.split(separator: "\n") {
+          let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+          if fields.count == 3, loopFileInodes.contains("\(fields[1]) \(fields[2])") { found.append("loop device \(fields[0])") }
         }
       }
       for pid in Processes.all() where Processes.isAlive(pid) {

@@ -8,8 +8,9 @@ struct Plan: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Print what 'piswarm up' would change, per node and step, changing nothing.",
     discussion: """
-      Reads every node (preflight and the swarm's state) and prints the changes 'up' would make:
-      init, join as manager or worker, promote, demote, labels, token rotation; or unchanged.
+      Reads every node (preflight, Docker's setup and the swarm's state) and prints the changes
+      'up' would make: install docker.io, daemon.json, storage, restart dockerd; init, join as
+      manager or worker, promote, demote, labels, token rotation; or unchanged.
       Exit 1 when a node cannot be read or preflight finds an error.
 
       Examples:
@@ -34,6 +35,8 @@ struct Plan: ParsableCommand {
     try reporting {
       let (cluster, _, transport) = try remote.session(global, printWarnings: true)
       let findings = transport.reportingNewKeys(cluster.nodes) { transport.preflight(cluster.nodes, parallel: remote.parallel) }
+      let engines = EngineProvisioning(cluster: cluster, transport: transport, parallel: remote.parallel, format: false)
+        .plans(cluster.nodes)
       let outcomes = SwarmConvergence(
         cluster: cluster, parallel: remote.parallel,
         client: { node in DockerClient(transport: SSHDialStdioTransport(ssh: transport.invocation(node))) }
@@ -43,6 +46,13 @@ struct Plan: ParsableCommand {
       for node in cluster.nodes {
         for finding in findings where finding.node == node.name && finding.check != "ssh" {
           steps.append(Step(node: node.name, step: "preflight", change: "\(finding.severity.rawValue): \(finding.message)"))
+        }
+        switch engines.first(where: { $0.node.name == node.name })?.plan {
+        case .success(let plan)?:
+          steps += plan.actions(node).map { Step(node: node.name, step: "docker", change: $0) }
+        case .failure(let error)?:
+          steps.append(Step(node: node.name, step: "docker", change: "error: \(error)"))
+        case nil: break
         }
         if let outcome = outcomes.first(where: { $0.node == node.name }) {
           if let error = outcome.error {
@@ -57,7 +67,8 @@ struct Plan: ParsableCommand {
       } else {
         Console.out(TextTable.render(header: ["NODE", "STEP", "CHANGE"], rows: steps.map { [$0.node, $0.step, $0.change] }))
       }
-      if outcomes.contains(where: { $0.error != nil }) || findings.contains(where: { $0.severity == .error }) {
+      let engineFailed = engines.contains { if case .failure = $0.plan { true } else { false } }
+      if engineFailed || outcomes.contains(where: { $0.error != nil }) || findings.contains(where: { $0.severity == .error }) {
         throw Exit.failure
       }
     }

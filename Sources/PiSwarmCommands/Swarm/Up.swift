@@ -18,11 +18,19 @@ struct Up: ParsableCommand {
       Running it again changes nothing. Exit 1 when a node failed; the others still converge.
 
       Preflight runs first on every node (see 'piswarm preflight'); an error there stops the run
-      before anything changes. Not yet part of this run (see the issue list): installing Docker,
-      daemon.json and diskless storage. Nodes need a running dockerd.
+      before anything changes. Then Docker on each node: docker.io installed with apt-get when
+      missing; /etc/docker/daemon.json (engine labels, log rotation, registry mirrors, data root)
+      written only when it changes; the storage of docker_storage set up (loopfile, device,
+      tmpfs) and mounted at boot through /etc/fstab. dockerd restarts only when needed: workers in
+      parallel, managers one at a time, each back in the swarm before the next.
+
+      A device: partition is formatted only with --format, and only when it holds no ext4
+      filesystem. Storage changes only from root to another mode (or a loopfile or tmpfs to a
+      larger size): anything else would lose the node's images and swarm identity.
 
       Examples:
         piswarm up
+        piswarm up --format            # allow formatting device: partitions
         piswarm --file lab/cluster.yml up --json
       """
   )
@@ -32,6 +40,18 @@ struct Up: ParsableCommand {
 
   @Flag(help: "Print the outcome per node as JSON on stdout.")
   var json = false
+
+  @Flag(help: "Format device: partitions that hold no ext4 filesystem (this erases them).")
+  var format = false
+
+  /// One node's outcome: Docker's setup and the swarm.
+  struct Outcome: Encodable {
+    var node: String
+    var role: String
+    var docker: [String]
+    var swarm: [String]
+    var error: String?
+  }
 
   func run() throws {
     try reporting {
@@ -53,34 +73,65 @@ struct Up: ParsableCommand {
         Console.err("preflight found \(blocking.count) error(s); nothing was changed")
         throw Exit.failure
       }
-      let outcomes = try global.mutating(commandLine) { journal throws(PiSwarmError) -> [SwarmConvergence.Outcome] in
-        let started = Date()
-        let convergence = SwarmConvergence(
-          cluster: cluster, parallel: remote.parallel,
-          client: { node in DockerClient(transport: SSHDialStdioTransport(ssh: transport.invocation(node))) },
-          progress: { Console.err($0) })
-        let outcomes = convergence.run()
-        for outcome in outcomes {
+      let board = ProgressBoard(nodes: cluster.nodes.map(\.name))
+      let outcomes = try global.mutating(commandLine) { journal throws(PiSwarmError) -> [Outcome] in
+        var started = Date()
+        let engines = EngineProvisioning(
+          cluster: cluster, transport: transport, parallel: remote.parallel, format: format,
+          progress: { board.update($0, $1) }
+        ).run(cluster.nodes)
+        for engine in engines {
+          try journal.step(
+            node: engine.node, "docker",
+            status: engine.failed ? "failed" : (engine.actions.isEmpty ? "unchanged" : engine.actions.joined(separator: ",")),
+            started: started, error: engine.error)
+        }
+        let ready = Set(engines.filter { !$0.failed }.map(\.node))
+        var swarmCluster = cluster
+        swarmCluster.nodes = cluster.nodes.filter { ready.contains($0.name) }
+        started = Date()
+        let swarm =
+          swarmCluster.nodes.isEmpty
+          ? []
+          : SwarmConvergence(
+            cluster: swarmCluster, parallel: remote.parallel,
+            client: { node in DockerClient(transport: SSHDialStdioTransport(ssh: transport.invocation(node))) },
+            progress: { board.line($0) }
+          ).run()
+        board.finish()
+        for outcome in swarm {
           try journal.step(
             node: outcome.node, "swarm", status: outcome.failed ? "failed" : outcome.actions.joined(separator: ","),
             started: started, error: outcome.error)
         }
-        return outcomes
+        return cluster.nodes.map { node in
+          let engine = engines.first { $0.node == node.name }
+          let joined = swarm.first { $0.node == node.name }
+          return Outcome(
+            node: node.name, role: node.role.rawValue, docker: engine?.actions ?? [],
+            swarm: joined?.actions.filter { $0 != "unchanged" } ?? [], error: engine?.error ?? joined?.error)
+        }
       }
       try Interrupts.finish(transport, cluster.nodes)
       if json {
         Console.out(try Console.json(outcomes))
       } else {
-        let rows = outcomes.map { [$0.node, $0.role, $0.failed ? "FAILED" : $0.actions.joined(separator: ", ")] }
+        let rows = outcomes.map { outcome in
+          let changes = outcome.docker + outcome.swarm
+          return [
+            outcome.node, outcome.role,
+            outcome.error != nil ? "FAILED" : (changes.isEmpty ? "unchanged" : changes.joined(separator: ", ")),
+          ]
+        }
         Console.out(TextTable.render(header: ["NODE", "ROLE", "CHANGES"], rows: rows))
       }
-      let failed = outcomes.filter(\.failed)
-      let changed = outcomes.filter { $0.actions != ["unchanged"] && !$0.failed }
+      let failed = outcomes.filter { $0.error != nil }
+      let changed = outcomes.filter { !($0.docker + $0.swarm).isEmpty && $0.error == nil }
       Console.err(
         failed.isEmpty
           ? (changed.isEmpty
-            ? "no changes: the swarm is as cluster.yml says"
-            : "\(changed.count) node(s) changed; the swarm is as cluster.yml says")
+            ? "no changes: Docker and the swarm are as cluster.yml says"
+            : "\(changed.count) node(s) changed; Docker and the swarm are as cluster.yml says")
           : "\(failed.count) of \(outcomes.count) node(s) failed:\n"
             + failed.map { "  \($0.node): \($0.error ?? "")" }.joined(separator: "\n"))
       if !failed.isEmpty { throw Exit.failure }

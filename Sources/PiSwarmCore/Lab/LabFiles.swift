@@ -32,28 +32,34 @@ public enum LabFiles {
     """
   }
 
-  /// The node's dockerd settings: its own cgroup parent, no registry mirrors (no registry is
-  /// reachable), overlay2 on the host's ext4.
+  /// The node's dockerd settings: its own cgroup parent, its sockets and PID file in its own
+  /// /run, and the keys 'piswarm up' owns already as it would write them for the lab's cluster
+  /// file (so the first 'up' does not restart every dockerd).
   public static func daemonJSON(_ layout: LabLayout, _ node: LabLayout.Node) -> String {
-    """
-    {
-      "cgroup-parent": "/\(layout.cgroup)/\(node.name)/docker",
-      "data-root": "/var/lib/docker",
-      "exec-root": "/run/docker",
-      "hosts": ["unix:///run/docker.sock"],
-      "iptables": true,
-      "labels": ["piswarm.lab=\(layout.name)"],
-      "log-driver": "json-file",
-      "log-opts": {"max-file": "2", "max-size": "10m"},
-      "pidfile": "/run/docker.pid",
-      "registry-mirrors": [],
-      "shutdown-timeout": 15,
-      "storage-driver": "overlay2",
-      "userland-proxy": false
-    }
-
-    """
+    let base: JSONValue = .object([
+      "cgroup-parent": .string("/\(layout.cgroup)/\(node.name)/docker"),
+      "data-root": .string("/var/lib/docker"),
+      "exec-root": .string("/run/docker"),
+      "hosts": .array([.string("unix:///run/docker.sock")]),
+      "iptables": .bool(true),
+      "labels": .array([.string("piswarm.lab=\(layout.name)")]),
+      "pidfile": .string("/run/docker.pid"),
+      "shutdown-timeout": .number(15),
+      "storage-driver": .string("overlay2"),
+      "userland-proxy": .bool(false),
+    ])
+    let settings = DaemonConfig.Settings(
+      cluster: clusterName(layout), node: node.name, docker: DockerSettings(), mountedStorage: false)
+    // The base is a JSON object, so rendering cannot fail.
+    return (try? DaemonConfig.render(existing: base.rendered(), settings)) ?? base.rendered()
   }
+
+  /// The lab's cluster name in its cluster file.
+  public static func clusterName(_ layout: LabLayout) -> String { "lab-\(layout.name)" }
+
+  /// A node's own /etc/fstab, empty at first: 'piswarm up' adds the Docker storage block, and
+  /// the node's init mounts it at every start, as a real node does at boot.
+  public static let fstab = "# piswarm lab node: its own /etc/fstab (mounted by its init at every start)\n"
 
   public static func hosts(_ layout: LabLayout, _ node: LabLayout.Node) -> String {
     var lines = ["127.0.0.1\tlocalhost", "\(node.ip)\t\(node.name)", "\(layout.headAddress.address)\thead"]
@@ -96,11 +102,20 @@ public enum LabFiles {
       mount -t tmpfs -o mode=1777,nosuid,nodev,size=64m shm-\(node.name) /dev/shm
 
       # The node's private state over the host's folders.
+      # /tmp comes last: the node's folder may be below the host's /tmp. A bind that fails stops
+      # the node, so that nothing it runs can write into the host's files instead.
       for pair in etc-ssh:/etc/ssh root:/root etc-docker:/etc/docker var-lib-docker:/var/lib/docker \\
-        var-lib-containerd:/var/lib/containerd var-log:/var/log hosts:/etc/hosts hostname:/etc/hostname tmp:/tmp; do
-        mkdir -p "${pair#*:}" 2>/dev/null
-        mount --bind "$D/${pair%%:*}" "${pair#*:}"
+        var-lib-containerd:/var/lib/containerd var-log:/var/log hosts:/etc/hosts hostname:/etc/hostname \\
+        fstab:/etc/fstab var-lib-piswarm-node:\(DockerStorageLayout.base) tmp:/tmp; do
+        [ -e "${pair#*:}" ] || mkdir -p "${pair#*:}"
+        mount --bind "$D/${pair%%:*}" "${pair#*:}" || { echo "\(node.name): cannot mount $D/${pair%%:*} on ${pair#*:}; stopping"; exit 1; }
       done
+      # What a real node mounts at boot (Docker's storage, once 'piswarm up' set it up).
+      mount -a >>/var/log/mount.log 2>&1 || echo "\(node.name): mount -a failed, see var-log/mount.log"
+
+      # How this node's dockerd is started, for 'piswarm up' when it restarts it.
+      mkdir -p /run/piswarm-lab
+      printf '%s\\n' \(Shell.quote(dockerStart)) > /run/piswarm-lab/dockerd.start
 
       # Services are started from subshells that exit at once, so that they become children of
       # tini, which reaps them; this shell turns into 'sleep', which would not.
@@ -118,7 +133,7 @@ public enum LabFiles {
     var lines = [
       "# Written by 'piswarm lab up' for lab \(layout.name). 'piswarm lab down --name \(layout.name)' removes it.",
       "version: 1",
-      "name: lab-\(layout.name)",
+      "name: \(clusterName(layout))",
       "head:",
       "  interface: \(layout.hostInterface)",
       "  address: \(layout.headAddress)",

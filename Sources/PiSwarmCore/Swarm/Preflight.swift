@@ -17,7 +17,8 @@ public enum Preflight {
   }
 
   public static let keys = [
-    "arch", "vxlan", "ipvs", "memory_cgroup", "time", "docker", "data_root", "data_root_fs", "data_root_free_kb",
+    "arch", "vxlan", "ipvs", "memory_cgroup", "time", "docker", "apt", "data_root", "data_root_fs", "data_root_free_kb",
+    "base_free_kb",
   ]
 
   /// Reads everything in one round trip. `$1` is the data root to look at (default /var/lib/docker).
@@ -29,10 +30,13 @@ public enum Preflight {
     else awk '$1 == "memory" {print "memory_cgroup=" ($4 == 1 ? "yes" : "no")}' /proc/cgroups 2>/dev/null; fi
     echo "time=$(date +%s.%N)"
     if command -v dockerd >/dev/null 2>&1; then echo docker=yes; else echo docker=no; fi
+    if command -v apt-get >/dev/null 2>&1; then echo apt=yes; fi
     root=/var/lib/docker; [ -d "$root" ] || root=/var/lib
     echo "data_root=$root"
     echo "data_root_fs=$(stat -f -c %T "$root" 2>/dev/null)"
     df -Pk "$root" 2>/dev/null | awk 'NR == 2 {print "data_root_free_kb=" $4}'
+    base=\(DockerStorageLayout.base); [ -d "$base" ] || base=/var/lib
+    df -Pk "$base" 2>/dev/null | awk 'NR == 2 {print "base_free_kb=" $4}'
     true
     """
 
@@ -80,9 +84,13 @@ public enum Preflight {
       }
     }
     if facts["docker"] != "yes" {
-      add(
-        "docker", .error,
-        "Docker is not installed; install docker.io (apt-get install docker.io): piswarm's own install step is not built yet")
+      if facts["apt"] == "yes" {
+        add("docker", .warning, "Docker is not installed: 'piswarm up' installs docker.io with apt-get")
+      } else {
+        add(
+          "docker", .error,
+          "Docker is not installed and the node has no apt-get: install Docker Engine with its distribution's package")
+      }
     }
     let filesystem = facts["data_root_fs"] ?? ""
     let root = facts["data_root"] ?? "/var/lib/docker"
@@ -91,19 +99,29 @@ public enum Preflight {
         "storage", .error,
         "Docker's data root \(root) is on NFS, where overlay2 cannot run; use docker_storage: loopfile:16G (or device:/dev/…)")
     }
-    if let free = facts["data_root_free_kb"].flatMap({ UInt64($0) }) {
-      let needed: UInt64 =
-        switch node.dockerStorage {
-        case .loopfile(let size): size.bytes / 1024
-        default: 2 << 20
+    switch node.dockerStorage {
+    case .root:
+      if let free = facts["data_root_free_kb"].flatMap({ UInt64($0) }) {
+        if free < 512 << 10 {
+          add("storage", .error, "only \(free / 1024) MiB free under \(root): Docker needs room for images")
+        } else if free < 2 << 20 {
+          add("storage", .warning, "only \(free / 1024) MiB free under \(root): Docker's images may fill it")
         }
-      if free < 512 << 10 {
-        add("storage", .error, "only \(free / 1024) MiB free under \(root): Docker needs room for images")
-      } else if free < needed {
-        add(
-          "storage", .warning,
-          "\(free / 1024 / 1024) GiB free under \(root), less than the \(needed / 1024 / 1024) GiB Docker's storage may grow to")
       }
+    case .loopfile(let size):
+      // The image file is sparse: it takes room as Docker fills it.
+      if let free = facts["base_free_kb"].flatMap({ UInt64($0) }) {
+        let base = DockerStorageLayout.base
+        if free < 512 << 10 {
+          add("storage", .error, "only \(free / 1024) MiB free for the loopfile under \(base): Docker needs room for images")
+        } else if free < size.bytes / 1024 {
+          add(
+            "storage", .warning,
+            "\(free / 1024) MiB free under \(base), less than the loopfile's \(size): it fails once Docker fills the free space")
+        }
+      }
+    case .device, .tmpfs:
+      break  // their own size, set in cluster.yml
     }
     return findings
   }

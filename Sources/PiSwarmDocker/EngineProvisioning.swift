@@ -1,0 +1,109 @@
+import Foundation
+import PiSwarmCore
+import PiSwarmSSH
+
+/// Docker on every node as cluster.yml says: reads all nodes at once, then applies each node's
+/// plan: workers (and managers whose dockerd keeps running) in parallel, managers whose dockerd
+/// restarts one at a time, each back in the swarm before the next, so quorum holds.
+public struct EngineProvisioning: Sendable {
+  public struct Outcome: Sendable, Codable, Equatable {
+    public var node: String
+    public var actions: [String]
+    public var error: String?
+    public var failed: Bool { error != nil }
+  }
+
+  public let cluster: Cluster
+  public let transport: SSHTransport
+  public let parallel: Int
+  /// Consent to format `device:` partitions that hold no ext4 filesystem.
+  public let format: Bool
+  public let progress: @Sendable (String, String) -> Void
+
+  public init(
+    cluster: Cluster, transport: SSHTransport, parallel: Int, format: Bool,
+    progress: @escaping @Sendable (String, String) -> Void = { _, _ in }
+  ) {
+    self.cluster = cluster
+    self.transport = transport
+    self.parallel = parallel
+    self.format = format
+    self.progress = progress
+  }
+
+  /// Each node's plan, or why there is none (unreachable, or a change piswarm will not make).
+  public func plans(_ nodes: [Node]) -> [(node: Node, plan: Result<EngineSetup.Plan, PiSwarmError>)] {
+    let results = transport.run(on: nodes, ["sh", "-c", EngineSetup.probeScript], parallel: parallel)
+    return zip(nodes, results).map { node, result in
+      guard result.ok else {
+        return (node, .failure(PiSwarmError(.system, "cannot read Docker's setup: \(result.message ?? result.status)")))
+      }
+      return (
+        node,
+        Result { () throws(PiSwarmError) in try EngineSetup.plan(EngineSetup.parse(result.stdout), cluster: cluster, node: node) }
+      )
+    }
+  }
+
+  public func run(_ nodes: [Node]) -> [Outcome] {
+    let planned = plans(nodes)
+    var outcomes: [String: Outcome] = [:]
+    var parallelWork: [(Node, EngineSetup.Plan)] = []
+    var oneAtATime: [(Node, EngineSetup.Plan)] = []
+    for (node, result) in planned {
+      switch result {
+      case .failure(let error):
+        outcomes[node.name] = Outcome(node: node.name, actions: [], error: error.description)
+      case .success(let plan) where plan.isEmpty:
+        outcomes[node.name] = Outcome(node: node.name, actions: [], error: nil)
+      case .success(let plan):
+        if node.role == .manager && plan.stopsDocker {
+          oneAtATime.append((node, plan))
+        } else {
+          parallelWork.append((node, plan))
+        }
+      }
+    }
+    let applied = FanOut.run(
+      parallelWork, parallel: parallel,
+      skipped: { Outcome(node: $0.0.name, actions: [], error: "interrupted before it started") },
+      { apply($0.0, $0.1) })
+    for outcome in applied { outcomes[outcome.node] = outcome }
+    // A manager that failed may be down: taking another one down could cost the swarm its quorum.
+    var failedManager: String?
+    for (node, plan) in oneAtATime {
+      if Cancellation.isCancelled {
+        outcomes[node.name] = Outcome(node: node.name, actions: [], error: "interrupted before it started")
+      } else if let failedManager {
+        outcomes[node.name] = Outcome(
+          node: node.name, actions: [],
+          error: "not started: \(failedManager) failed first, and managers restart one at a time so the swarm keeps its quorum")
+      } else {
+        let outcome = apply(node, plan)
+        if outcome.failed { failedManager = node.name }
+        outcomes[node.name] = outcome
+      }
+    }
+    return nodes.compactMap { outcomes[$0.name] }
+  }
+
+  func apply(_ node: Node, _ plan: EngineSetup.Plan) -> Outcome {
+    let actions = plan.actions(node)
+    progress(node.name, actions.joined(separator: ", ") + " …")
+    let arguments = EngineSetup.applyArguments(plan, node: node, format: format)
+    let result = transport.run(node, ["sh", "-c", EngineSetup.applyScript, "piswarm"] + arguments)
+    let facts = KeyValueLines.parse(result.stdout, keys: ["error", "done"])
+    if result.ok, facts["done"] == "yes" {
+      progress(node.name, actions.joined(separator: ", ") + ": done")
+      return Outcome(node: node.name, actions: actions, error: nil)
+    }
+    let reason =
+      facts["error"]
+      ?? (result.status == SSHFailure.commandFailed.rawValue
+        ? "Docker setup failed: "
+          + result.stderr.split(separator: "\n").suffix(3).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: "; ")
+        : result.message ?? result.status)
+    progress(node.name, "failed: \(reason)")
+    return Outcome(node: node.name, actions: actions, error: reason)
+  }
+}

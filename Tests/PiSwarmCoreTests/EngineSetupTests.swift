@@ -1,0 +1,214 @@
+import Foundation
+import PiSwarmTestSupport
+import Testing
+
+@testable import PiSwarmCore
+
+@Suite struct EngineSetupTests {
+  static let cluster: Cluster = ClusterFile.decode(
+    text: baseFile + "docker:\n  registry_mirrors: [https://mirror.lan:5000]\n  log_max_size: 20m\n  log_max_files: 4\n"
+  ).cluster!
+
+  static func node(_ storage: DockerStorage, role: Node.Role = .worker) -> Node {
+    var node = cluster.nodes[3]
+    node.dockerStorage = storage
+    node.role = role
+    return node
+  }
+
+  static let userDaemonJSON = """
+    {
+      "debug": true,
+      "labels": ["rack=2", "piswarm.node=old-name"],
+      "log-opts": {"max-size": "1m"},
+      "dns": ["10.42.0.250"]
+    }
+    """
+
+  @Test func daemonJSONFreshMatchesGolden() throws {
+    let text = try DaemonConfig.render(existing: nil, DaemonConfig.Settings(Self.cluster, Self.node(.loopfile(.gibibytes(8)))))
+    if let problem = Golden.check(text, named: "daemon-fresh.json") { Issue.record(Comment(rawValue: problem)) }
+  }
+
+  @Test func daemonJSONKeepsWhatPiswarmDoesNotOwn() throws {
+    let text = try DaemonConfig.render(existing: Self.userDaemonJSON, DaemonConfig.Settings(Self.cluster, Self.node(.root)))
+    if let problem = Golden.check(text, named: "daemon-merged.json") { Issue.record(Comment(rawValue: problem)) }
+    let value = try #require(JSONValue.parse(text))
+    #expect(value["debug"] == .bool(true))
+    #expect(value["dns"] == .array([.string("10.42.0.250")]))
+    #expect(value["data-root"] == nil, "root storage leaves the data root as the user has it")
+    #expect(
+      value["labels"] == .array([.string("rack=2"), .string("piswarm.cluster=rack1"), .string("piswarm.node=node04")]))
+  }
+
+  @Test func daemonJSONRenderIsStable() throws {
+    let settings = DaemonConfig.Settings(Self.cluster, Self.node(.tmpfs(.gibibytes(1))))
+    let once = try DaemonConfig.render(existing: Self.userDaemonJSON, settings)
+    #expect(try DaemonConfig.render(existing: once, settings) == once)
+  }
+
+  @Test(arguments: ["[1, 2]", "{not json", "\"text\""])
+  func daemonJSONThatIsNotAnObjectIsNeverOverwritten(existing: String) {
+    #expect(throws: PiSwarmError.self) {
+      try DaemonConfig.render(existing: existing, DaemonConfig.Settings(Self.cluster, Self.node(.root)))
+    }
+  }
+
+  @Test(arguments: [
+    ("loopfile", DockerStorage.loopfile(.gibibytes(16))), ("device", .device("/dev/sda1")),
+    ("tmpfs", .tmpfs(.gibibytes(2))), ("root", .root),
+  ])
+  func fstabMatchesGolden(name: String, storage: DockerStorage) {
+    let existing = "proc /proc proc defaults 0 0\n10.42.0.250:/srv/nfs/node04 / nfs defaults 0 0\n"
+    let text = DockerStorageLayout.fstab(existing: existing, storage: storage)
+    if let problem = Golden.check(text, named: "fstab-\(name)") { Issue.record(Comment(rawValue: problem)) }
+    #expect(text.hasPrefix(existing), "lines outside piswarm's block stay as they are")
+  }
+
+  @Test func fstabBlockIsReplacedNotAppended() {
+    let first = DockerStorageLayout.fstab(existing: "proc /proc proc defaults 0 0\n", storage: .loopfile(.gibibytes(8)))
+    let second = DockerStorageLayout.fstab(existing: first + "# mine\n", storage: .tmpfs(.gibibytes(1)))
+    #expect(second.components(separatedBy: DockerStorageLayout.begin).count == 2)
+    #expect(second.contains("# mine\n"))
+    #expect(!second.contains("loop,noatime"))
+    #expect(DockerStorageLayout.fstab(existing: second, storage: .root) == "proc /proc proc defaults 0 0\n# mine\n")
+  }
+
+  static func state(
+    docker: Bool = true, apt: Bool = true, daemon: String? = nil, mode: String? = nil, mounted: Bool = false,
+    for node: Node
+  ) throws -> EngineSetup.State {
+    // A daemon.json and fstab already as piswarm would write them, unless given.
+    let daemonJSON = try daemon ?? DaemonConfig.render(existing: nil, DaemonConfig.Settings(cluster, node))
+    let fstabStorage = mode.flatMap { try? DockerStorage.parse($0).get() } ?? .root
+    return EngineSetup.State(
+      docker: docker, apt: apt, daemonJSON: daemonJSON, fstab: DockerStorageLayout.fstab(existing: "", storage: fstabStorage),
+      storageMode: mode, storageMounted: mounted)
+  }
+
+  @Test func convergedNodeHasAnEmptyPlan() throws {
+    let node = Self.node(.loopfile(.gibibytes(8)))
+    let plan = try EngineSetup.plan(
+      Self.state(mode: "loopfile:8G", mounted: true, for: node), cluster: Self.cluster, node: node)
+    #expect(plan.isEmpty)
+    #expect(plan.actions(node).isEmpty)
+  }
+
+  @Test(arguments: [
+    // (current mode, mounted, desired, expected step)
+    (String?.none, false, DockerStorage.loopfile(.gibibytes(8)), EngineSetup.StorageStep.migrate),
+    (nil, false, .tmpfs(.gibibytes(1)), .migrate),
+    (nil, false, .device("/dev/sda1"), .migrate),
+    (nil, false, .root, .keep),
+    ("loopfile:8G", false, .loopfile(.gibibytes(8)), .repair),
+    ("loopfile:8G", true, .loopfile(.gibibytes(16)), .grow),
+    ("tmpfs:1G", true, .tmpfs(.gibibytes(2)), .resize),
+  ])
+  func storageSteps(current: String?, mounted: Bool, desired: DockerStorage, expected: EngineSetup.StorageStep) throws {
+    let node = Self.node(desired)
+    let plan = try EngineSetup.plan(Self.state(mode: current, mounted: mounted, for: node), cluster: Self.cluster, node: node)
+    #expect(plan.storage == expected)
+    #expect(plan.stopsDocker == [.migrate, .repair, .grow].contains(expected))
+  }
+
+  @Test(arguments: [
+    ("loopfile:16G", DockerStorage.loopfile(.gibibytes(8)), "cannot shrink"),
+    ("loopfile:8G", .device("/dev/sda1"), "changes it only from root"),
+    ("device:/dev/sda1", .device("/dev/sdb1"), "changes it only from root"),
+    ("tmpfs:1G", .root, "changes it only from root"),
+    ("sideways", .root, "not a storage mode"),
+  ])
+  func storageChangesThatWouldLoseDataAreRefused(current: String, desired: DockerStorage, message: String) throws {
+    let node = Self.node(desired)
+    let state = try Self.state(mode: current, mounted: true, for: node)
+    do {
+      _ = try EngineSetup.plan(state, cluster: Self.cluster, node: node)
+      Issue.record("expected an error")
+    } catch {
+      #expect(error.message.contains(message), "\(error.message)")
+      #expect(error.message.contains("node04"))
+      #expect(error.advice != nil)
+    }
+  }
+
+  @Test func missingDockerIsInstalledWhereAptExists() throws {
+    let node = Self.node(.root)
+    let plan = try EngineSetup.plan(
+      Self.state(docker: false, daemon: "", for: node), cluster: Self.cluster, node: node)
+    #expect(plan.install)
+    #expect(plan.daemonJSON != nil)
+    #expect(!plan.restart, "a fresh install starts dockerd once, after the files are written")
+    #expect(plan.actions(node) == ["install docker.io", "daemon.json"])
+    #expect(throws: PiSwarmError.self) {
+      try EngineSetup.plan(Self.state(docker: false, apt: false, daemon: "", for: node), cluster: Self.cluster, node: node)
+    }
+  }
+
+  @Test func changedDaemonJSONRestartsDocker() throws {
+    let node = Self.node(.root, role: .manager)
+    let plan = try EngineSetup.plan(Self.state(daemon: "{}", for: node), cluster: Self.cluster, node: node)
+    #expect(plan.restart && plan.stopsDocker)
+    #expect(plan.actions(node) == ["daemon.json", "restart dockerd"])
+  }
+
+  @Test func probeOutputParses() {
+    let daemon = Data("{\"a\": 1}\n".utf8).base64EncodedString()
+    let fstab = Data("proc /proc proc defaults 0 0\n".utf8).base64EncodedString()
+    let state = EngineSetup.parse(
+      "docker=yes\napt=yes\ndaemon_json=\(daemon)\nfstab=\(fstab)\nstorage_mode=loopfile:8G\nstorage_mounted=yes\nnoise\n")
+    #expect(
+      state
+        == EngineSetup.State(
+          docker: true, apt: true, daemonJSON: "{\"a\": 1}\n", fstab: "proc /proc proc defaults 0 0\n",
+          storageMode: "loopfile:8G", storageMounted: true))
+    #expect(EngineSetup.parse("docker=no\nstorage_mode=\n").storageMode == nil)
+  }
+
+  @Test func applyArgumentsCarryFilesInBase64() throws {
+    let node = Self.node(.device("/dev/sda1"))
+    let plan = try EngineSetup.plan(Self.state(mode: nil, for: node), cluster: Self.cluster, node: node)
+    let arguments = EngineSetup.applyArguments(plan, node: node, format: true)
+    #expect(arguments.count == 11)
+    #expect(Array(arguments[0..<5]) == ["migrate", "device", "/dev/sda1", "1", "0"])
+    #expect(arguments[6].isEmpty == false)
+    let fstab = String(decoding: try #require(Data(base64Encoded: arguments[6])), as: UTF8.self)
+    #expect(fstab.contains("/dev/sda1 /var/lib/piswarm-node/storage ext4"))
+    #expect(Array(arguments[7..<10]) == ["device:/dev/sda1", "0", "worker"])
+    let dropIn = String(decoding: try #require(Data(base64Encoded: arguments[10])), as: UTF8.self)
+    if let problem = Golden.check(dropIn, named: "docker-dropin.conf") { Issue.record(Comment(rawValue: problem)) }
+    #expect(DockerStorageLayout.systemdDropInText(.root) == nil)
+  }
+
+  @Test(arguments: [
+    ("docker:\n  registry_mirrors: [ftp://x]\n", "must be an http:// or https:// URL"),
+    ("docker:\n  registry_mirrors: https://x\n", "must be a list of URLs"),
+    ("docker:\n  log_max_size: 10\n", "must be a whole number with k, m or g"),
+    ("docker:\n  log_max_files: 0\n", "from 1 to 100"),
+    ("docker:\n  log_max_file: 3\n", "did you mean \"log_max_files\""),
+  ])
+  func dockerSectionErrors(section: String, message: String) {
+    let decoded = ClusterFile.decode(text: baseFile + section)
+    #expect(decoded.diagnostics.contains { $0.severity == .error && $0.message.contains(message) }, "\(decoded.diagnostics)")
+  }
+
+  @Test func jsonRendersDeterministically() {
+    let value: JSONValue = .object([
+      "b": .array([.string("x\"y"), .number(2), .bool(false), .null]), "a": .object([:]),
+      "c": .array([.object(["k": .number(1.5)])]), "d": .array([]),
+    ])
+    #expect(
+      value.rendered() == """
+        {
+          "a": {},
+          "b": ["x\\"y", 2, false, null],
+          "c": [
+            {
+              "k": 1.5
+            }
+          ],
+          "d": []
+        }
+
+        """)
+  }
+}
