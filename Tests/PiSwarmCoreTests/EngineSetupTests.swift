@@ -212,3 +212,24 @@ import Testing
         """)
   }
 }
+
+@Suite struct DockerContextTests {
+  @Test func sha256MatchesKnownDigests() {
+    #expect(SHA256.hex([UInt8]()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    #expect(SHA256.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    // What the docker CLI names the folder of a context called "probe".
+    #expect(DockerContext.metaDirectory("probe") == "ba9c736f19e7f60b7f6764adb0b7908c0a2b394e09b6c09863528c7f2bc86095")
+    let long = Array(repeating: UInt8(ascii: "a"), count: 1000)
+    #expect(SHA256.hex(long) == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
+  }
+
+  @Test func contextFilesMatchGolden() throws {
+    let manager = EngineSetupTests.cluster.nodes[0]
+    let meta = DockerContext.meta(cluster: "rack1", manager: manager.name)
+    if let problem = Golden.check(meta, named: "docker-context-meta.json") { Issue.record(Comment(rawValue: problem)) }
+    let config = DockerContext.sshConfig(
+      cluster: "rack1", manager: manager, user: "pi", key: "/var/lib/piswarm/ssh/id_ed25519",
+      knownHosts: "/var/lib/piswarm/known_hosts")
+    if let problem = Golden.check(config, named: "docker-context-ssh.conf") { Issue.record(Comment(rawValue: problem)) }
+  }
+}

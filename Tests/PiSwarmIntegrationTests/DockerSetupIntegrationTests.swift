@@ -74,6 +74,15 @@ import Testing
     // The image every lab node has survived the move to the new storage.
     #expect(try lab.ssh(ip(2), "docker image ls -q | wc -l").stdoutText != "0\n")
 
+    // The user's own docker CLI reaches the swarm through the context up wrote.
+    var environment = ProcessInfo.processInfo.environment
+    environment["DOCKER_CONFIG"] = lab.dockerConfig
+    let context = try Command(
+      "docker", ["--context", "lab-\(lab.name)", "node", "ls", "--format", "{{.Hostname}}"], environment: environment, timeout: 60
+    ).run()
+    #expect(
+      context.stdoutText.split(separator: "\n").sorted() == ["node01", "node02", "node03", "node04"], "\(context.stderrText)")
+
     // Converged: a second run changes nothing.
     let again = try lab.piswarm(["--file", file, "up"])
     #expect(again.status == 0 && again.stderrText.contains("no changes"), "\(again.stderrText)")

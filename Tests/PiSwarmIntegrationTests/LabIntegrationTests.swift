@@ -23,6 +23,7 @@ import Testing
       var environment = ProcessInfo.processInfo.environment
       environment["PISWARM_STATE_DIR"] = state.path
       environment["PISWARM_FILE"] = nil
+      environment["DOCKER_CONFIG"] = dockerConfig
       return try Command(LabIntegrationTests.binary, arguments, environment: environment, timeout: timeout).run()
     }
 
@@ -36,6 +37,9 @@ import Testing
         ], timeout: 30
       ).run()
     }
+
+    /// The docker CLI's configuration for this lab's tests (contexts), never the user's.
+    var dockerConfig: String { state.path + "/docker-config" }
 
     func down() { _ = try? piswarm(["lab", "down", "--name", name]) }
   }
@@ -87,6 +91,8 @@ import Testing
         found += ((try? FileManager.default.contentsOfDirectory(atPath: "/run/netns")) ?? [])
           .filter { $0 == "pslab-\(lab.name)" || $0.hasPrefix("pslab-\(lab.name)-") }.map { "namespace \($0)" }
         if Files.exists("/sys/class/net/psl-\(lab.name)") { found.append("link psl-\(lab.name)") }
+        let alias = "/etc/ssh/ssh_config.d/piswarm-lab-\(lab.name).conf"
+        if Files.exists(alias) { found.append("file \(alias)") }
         found += Mounts.points().filter { $0.contains(lab.state.path) || $0.contains("pslab-\(lab.name)") }.map { "mount \($0)" }
         for hierarchy in (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? [] {
           if Files.exists("/sys/fs/cgroup/\(hierarchy)/pslab-\(lab.name)") {

@@ -97,6 +97,8 @@ struct LabDown: ParsableCommand {
   func run() throws {
     try reporting {
       try global.mutating(commandLine) { _ throws(PiSwarmError) in try global.lab().down(name: options.name) }
+      // The docker context 'piswarm up' wrote for the lab's cluster goes with it.
+      DockerContextFiles.remove(cluster: LabFiles.clusterName(options.name))
       Console.out("lab \(options.name) removed\n")
     }
   }

@@ -24,6 +24,10 @@ struct Up: ParsableCommand {
       tmpfs) and mounted at boot through /etc/fstab. dockerd restarts only when needed: workers in
       parallel, managers one at a time, each back in the swarm before the next.
 
+      At the end, a docker context named after the cluster points at a healthy manager, so your
+      own docker CLI reaches the swarm: docker --context NAME node ls (through the SSH alias
+      piswarm-NAME in /etc/ssh/ssh_config.d, with piswarm's key and pinned host keys).
+
       A device: partition is formatted only with --format, and only when it holds no ext4
       filesystem. Storage changes only from root to another mode (or a loopfile or tmpfs to a
       larger size): anything else would lose the node's images and swarm identity.
@@ -113,6 +117,13 @@ struct Up: ParsableCommand {
         }
       }
       try Interrupts.finish(transport, cluster.nodes)
+      // The user's own docker CLI: a context named after the cluster, through a healthy manager.
+      if let manager = cluster.managers.first(where: { node in outcomes.contains { $0.node == node.name && $0.error == nil } }) {
+        if try DockerContextFiles.write(cluster: cluster, manager: manager, transport: transport) {
+          Console.err(
+            "docker context \(cluster.name) reaches the swarm through \(manager.name): docker --context \(cluster.name) node ls")
+        }
+      }
       if json {
         Console.out(try Console.json(outcomes))
       } else {

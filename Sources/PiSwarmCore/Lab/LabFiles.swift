@@ -49,13 +49,13 @@ public enum LabFiles {
       "userland-proxy": .bool(false),
     ])
     let settings = DaemonConfig.Settings(
-      cluster: clusterName(layout), node: node.name, docker: DockerSettings(), mountedStorage: false)
+      cluster: clusterName(layout.name), node: node.name, docker: DockerSettings(), mountedStorage: false)
     // The base is a JSON object, so rendering cannot fail.
     return (try? DaemonConfig.render(existing: base.rendered(), settings)) ?? base.rendered()
   }
 
   /// The lab's cluster name in its cluster file.
-  public static func clusterName(_ layout: LabLayout) -> String { "lab-\(layout.name)" }
+  public static func clusterName(_ lab: String) -> String { "lab-\(lab)" }
 
   /// A node's own /etc/fstab, empty at first: 'piswarm up' adds the Docker storage block, and
   /// the node's init mounts it at every start, as a real node does at boot.
@@ -133,7 +133,7 @@ public enum LabFiles {
     var lines = [
       "# Written by 'piswarm lab up' for lab \(layout.name). 'piswarm lab down --name \(layout.name)' removes it.",
       "version: 1",
-      "name: \(clusterName(layout))",
+      "name: \(clusterName(layout.name))",
       "head:",
       "  interface: \(layout.hostInterface)",
       "  address: \(layout.headAddress)",
