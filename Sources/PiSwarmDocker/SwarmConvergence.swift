@@ -1,6 +1,7 @@
 import Foundation
 import PiSwarmCore
 import PiSwarmSSH
+import Synchronization
 
 /// Brings running dockerds to the swarm `cluster.yml` describes: init on the first manager with
 /// an explicit advertise address, the other managers join one at a time, workers in parallel,
@@ -176,7 +177,8 @@ public struct SwarmConvergence: Sendable {
     }
     guard let leader = leaderClient else { return cluster.nodes.compactMap { outcomes[$0.name] } }
 
-    // Join: managers one at a time, then workers in parallel. Tokens stay in memory only.
+    // Join: managers one at a time while the workers join in parallel (to the managers there
+    // were at the start). Tokens stay in memory only.
     let outside = usable.filter {
       ($0.info?.Swarm.LocalNodeState ?? "inactive") == "inactive" && outcomes[$0.node.name]?.actions.isEmpty == true
     }
@@ -187,6 +189,28 @@ public struct SwarmConvergence: Sendable {
         var managerAddresses =
           try leader.info().Swarm.RemoteManagers?.map { String($0.Addr.split(separator: ":").first ?? "") } ?? []
         if managerAddresses.isEmpty { managerAddresses = [first.node.ip.description] }
+        let workers = outside.filter { $0.node.role == Node.Role.worker }
+        let joinAddresses = managerAddresses
+        if !workers.isEmpty { progress("joining \(workers.count) worker(s)") }
+        let workerResults = Mutex<[(String, String?)]>([])
+        let workersDone = DispatchSemaphore(value: 0)
+        let parallel = self.parallel
+        let workerThread = Thread {
+          let results = FanOut.run(
+            workers, parallel: parallel, skipped: { (item: Observed) -> (String, String?) in (item.node.name, "interrupted") }
+          ) { (item: Observed) -> (String, String?) in
+            do {
+              try item.client?.swarmJoin(
+                advertiseAddress: item.node.ip.description, managers: joinAddresses, token: tokens.Worker)
+              return (item.node.name, nil)
+            } catch {
+              return (item.node.name, "join failed: \(error)")
+            }
+          }
+          workerResults.withLock { $0 = results }
+          workersDone.signal()
+        }
+        workerThread.start()
         for item in outside where item.node.role == Node.Role.manager {
           guard let docker = item.client else { continue }
           do {
@@ -199,20 +223,8 @@ public struct SwarmConvergence: Sendable {
             outcomes[item.node.name]?.error = "join failed: \(error)"
           }
         }
-        let workers = outside.filter { $0.node.role == Node.Role.worker }
-        let joinAddresses = managerAddresses
-        if !workers.isEmpty { progress("joining \(workers.count) worker(s)") }
-        let results = FanOut.run(
-          workers, parallel: parallel, skipped: { (item: Observed) -> (String, String?) in (item.node.name, "interrupted") }
-        ) { (item: Observed) -> (String, String?) in
-          do {
-            try item.client?.swarmJoin(advertiseAddress: item.node.ip.description, managers: joinAddresses, token: tokens.Worker)
-            return (item.node.name, nil)
-          } catch {
-            return (item.node.name, "join failed: \(error)")
-          }
-        }
-        for (name, error) in results {
+        workersDone.wait()
+        for (name, error) in workerResults.withLock({ $0 }) {
           if let error {
             outcomes[name]?.error = error
           } else {
