@@ -73,7 +73,7 @@ public struct NodeIdentity: Hashable, Sendable {
   }
 
   public var authorizedKeys: String {
-    let key = authorizedKey.trimmingCharacters(in: " \t\r\n")
+    let key = authorizedKey.trimmingCharacters(in: " \t\n\r")
     return "# piswarm's cluster key\n\(key)\n"
   }
 
