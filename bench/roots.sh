@@ -70,7 +70,7 @@ make_fs() {
   dev=$(losetup --find --show "$work/$type.img")
   loops+=("$dev")
   case $type in
-    btrfs) mkfs.btrfs -q "$dev" 2>/dev/null ;;
+    btrfs) mkfs.btrfs -q "$dev" >/dev/null 2>&1 ;;
     xfs) mkfs.xfs -q -m reflink=1 "$dev" ;;
     ext4) mkfs.ext4 -q "$dev" ;;
   esac
@@ -97,10 +97,12 @@ run() { # TYPE METHOD
   cluster "$dir"
   local t0 t1 t2 u0 u1 excl="-"
   t0=$(date +%s.%N)
-  "$bin" --file "$work/cluster.yml" root make node00 --method "$method" >/dev/null 2>&1
+  "$bin" --file "$work/cluster.yml" root make node00 --method "$method" >/dev/null 2>"$work/$type-$method.log" ||
+    { cat "$work/$type-$method.log" >&2; return 1; }
   t1=$(date +%s.%N)
   u0=$(used "$dir" "$type")
-  "$bin" --file "$work/cluster.yml" root make "node[01-10]" --method "$method" >/dev/null 2>"$work/$type-$method.log"
+  "$bin" --file "$work/cluster.yml" root make "node[01-10]" --method "$method" >/dev/null 2>"$work/$type-$method.log" ||
+    { cat "$work/$type-$method.log" >&2; return 1; }
   t2=$(date +%s.%N)
   u1=$(used "$dir" "$type")
   if [ "$type" = btrfs ]; then
@@ -111,14 +113,12 @@ run() { # TYPE METHOD
   "$bin" --file "$work/cluster.yml" root rm node{00..10} >/dev/null
 }
 
-make_fs btrfs 16G
-run btrfs snapshot
-run btrfs reflink
-make_fs ext4 16G
-run ext4 overlay
-make_fs xfs 16G
-run xfs reflink
-run xfs overlay
+# RUNS picks some, e.g. RUNS="btrfs:snapshot ext4:overlay".
+for spec in ${RUNS:-btrfs:snapshot btrfs:reflink ext4:overlay xfs:reflink xfs:overlay}; do
+  [ -d "$work/nfs-${spec%%:*}" ] || make_fs "${spec%%:*}" 16G
+  run "${spec%%:*}" "${spec#*:}"
+done
+[ -d "$work/nfs-ext4" ] || make_fs ext4 16G
 
 # The seeds' way, on the same ext4: 10 full copies of the base with rsync -xa.
 base=$work/nfs-ext4/rsync-base

@@ -185,8 +185,8 @@ public struct RootMaker: Sendable {
     try Files.makeDirectory(mountPoint, mode: 0o755)
     defer { rmdir(mountPoint) }
     do throws(PiSwarmError) {
-      let options =
-        "lowerdir=\(layout.lower(image)),upperdir=\(temporary)/upper,workdir=\(temporary)/work,index=on,nfs_export=on"
+      let options = RootLayout.overlayOptions(
+        lower: layout.lower(image), upper: temporary + "/upper", work: temporary + "/work")
       try Command("mount", ["-t", "overlay", "overlay", "-o", options, mountPoint]).check()
       var cleared: PiSwarmError?
       do { try clearCloned(mountPoint) } catch { cleared = error }

@@ -212,6 +212,22 @@ import Testing
     #expect(
       layout.overlayOptions(image: "bookworm", node: "node01")
         == "lowerdir=/srv/piswarm/nfs/.lower/bookworm,upperdir=/srv/piswarm/nfs/.upper/node01/upper,"
-        + "workdir=/srv/piswarm/nfs/.upper/node01/work,index=on,nfs_export=on")
+        + "workdir=/srv/piswarm/nfs/.upper/node01/work,index=on,nfs_export=on,xino=on")
+  }
+}
+
+@Suite struct GaneshaRootExportsTests {
+  @Test func configurationMatchesGolden() {
+    let config = GaneshaRootExports(
+      exports: [
+        .init(node: "node01", client: IPv4Address("10.42.0.1")!, path: "/srv/piswarm/nfs/node01"),
+        .init(node: "node02", client: IPv4Address("10.42.0.2")!, path: "/srv/piswarm/nfs/node02"),
+      ],
+      recoveryRoot: "/var/lib/piswarm/ganesha", bindAddress: IPv4Address("10.42.0.250")!)
+    if let problem = Golden.check(config.render(), named: "ganesha-roots.conf") { Issue.record(Comment(rawValue: problem)) }
+    let text = config.render()
+    #expect(!text.contains("Clients = *"))
+    #expect(text.contains("Mount_Path_Pseudo = true;") && text.contains("Graceless = true;"))
+    #expect(text.contains("Only_Numeric_Owners = true;"))
   }
 }

@@ -21,7 +21,7 @@ enum Prerequisites {
   /// Tools the image and root tests use on top of root.
   static let imagePrograms = [
     "mcopy", "mkfs.vfat", "mkfs.ext4", "debugfs", "mkfs.btrfs", "btrfs", "losetup", "mount", "umount", "xz", "gzip", "zstd",
-    "sha256sum", "ssh-keygen",
+    "sha256sum", "ssh-keygen", "ganesha.nfsd", "rpcbind", "nfs-cat", "unshare", "nsenter", "ip",
   ]
 
   static var missingForImages: [String] {

@@ -229,6 +229,70 @@ import Testing
     #expect(try FileManager.default.contentsOfDirectory(atPath: nfsRoot + "/.upper").isEmpty)
   }
 
+  /// nfs-ganesha in a network and mount namespace of the test's own (with its own rpcbind on a
+  /// private /run, so the host's rpcbind files are not touched), serving overlay roots by the
+  /// rendered configuration; read back over NFSv3 (by the pseudo path) and NFSv4 with libnfs.
+  @Test func overlayRootsAreServedByGanesha() throws {
+    guard Prerequisites.require(images: true) else { return }
+    let filesystem = try LoopFilesystem(type: "ext4", megabytes: 200)
+    defer { filesystem.remove() }
+    let fixture = Fixture()
+    let nfsRoot = filesystem.mountPoint
+    try fixture.prepare(nfsRoot: nfsRoot)
+    let made = try fixture.piswarm(["root", "make"])
+    try #require(made.status == 0, "\(made.stderrText)")
+
+    let run = TemporaryDirectory("piswarm-ganesha")
+    try FileManager.default.createDirectory(atPath: run.file("recovery"), withIntermediateDirectories: true)
+    let loopback = try #require(IPv4Address("127.0.0.1"))
+    let config = GaneshaRootExports(
+      exports: ["node01", "node02"].map { .init(node: $0, client: loopback, path: "\(nfsRoot)/\($0)") },
+      recoveryRoot: run.file("recovery"))
+    run.write("ganesha.conf", config.render())
+    // $1 is the run folder; nothing is interpolated into the script.
+    let script = """
+      set -e
+      mount -t tmpfs piswarm-test-run /run
+      ip link set lo up
+      rpcbind -f & echo $! > "$1/rpcbind.pid"
+      for i in 1 2 3 4 5 6 7 8 9 10; do [ -S /run/rpcbind.sock ] && break; sleep 0.1; done
+      ganesha.nfsd -F -f "$1/ganesha.conf" -L "$1/ganesha.log" -p "$1/ganesha.pidfile" -N NIV_EVENT &
+      echo $! > "$1/ganesha.pid"
+      wait
+      """
+    let launcher = try Processes.spawnDetached(
+      ["unshare", "--net", "--mount", "--propagation", "private", "--fork", "/bin/sh", "-c", script, "sh", run.path],
+      environment: ProcessInfo.processInfo.environment, log: run.file("launcher.log"))
+    func pid(_ name: String) -> pid_t? {
+      pid_t((run.read(name) ?? "").trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+    defer {
+      // By PID only: ganesha and rpcbind, then the launcher ends with them.
+      let ours = [pid("ganesha.pid"), pid("rpcbind.pid")].compactMap { $0 }
+      for process in ours { Processes.signal(process, SIGTERM) }
+      for process in Processes.waitForExit(ours, timeout: 5) { Processes.signal(process, SIGKILL) }
+      if !Processes.waitForExit([launcher], timeout: 5).isEmpty { Processes.signal(launcher, SIGKILL) }
+      _ = Processes.waitForExit([launcher], timeout: 2)
+    }
+    func nfsCat(_ url: String) throws -> Command.Output {
+      let ganesha = pid("ganesha.pid") ?? 0
+      return try Command("nsenter", ["--net=/proc/\(ganesha)/ns/net", "nfs-cat", url], timeout: 10).run()
+    }
+    var served: Command.Output?
+    for _ in 0..<100 {
+      served = try nfsCat("nfs://127.0.0.1\(nfsRoot)/node01/etc/hostname?version=4")
+      if served?.status == 0 { break }
+      usleep(100_000)
+    }
+    #expect(served?.stdoutText == "node01\n", "\(served?.stderrText ?? "") \(run.read("ganesha.log") ?? "")")
+    #expect(try nfsCat("nfs://127.0.0.1\(nfsRoot)/node02/etc/hostname?version=3").stdoutText == "node02\n")
+    #expect(try nfsCat("nfs://127.0.0.1\(nfsRoot)/node02/etc/os-release?version=3").stdoutText.contains(TestImage.osRelease))
+    // node03 is not exported.
+    #expect(try nfsCat("nfs://127.0.0.1\(nfsRoot)/node03/etc/hostname?version=4").status != 0)
+    // The host's rpcbind files were not touched.
+    #expect(!Files.exists("/run/rpcbind.sock") || Processes.all().contains { Processes.name($0) == "rpcbind" })
+  }
+
   @Test func anImpossibleMethodIsRefusedAndAMissingImageExplained() throws {
     guard Prerequisites.require(images: true) else { return }
     let filesystem = try LoopFilesystem(type: "ext4", megabytes: 100)

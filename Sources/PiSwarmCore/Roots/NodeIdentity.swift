@@ -180,8 +180,15 @@ public struct RootLayout: Hashable, Sendable {
   public func upper(_ node: String) -> String { "\(nfsRoot)/.upper/\(node)/upper" }
   public func work(_ node: String) -> String { "\(nfsRoot)/.upper/\(node)/work" }
 
-  /// Mount options of a node's overlay; index=on and nfs_export=on make it exportable.
+  /// Mount options of a node's overlay. index=on and nfs_export=on make it exportable; xino=on
+  /// gives every file the overlay's device number: the lower layer (a loop mount) and the upper
+  /// are different filesystems, and without it nfs-ganesha answers a lookup of any file with
+  /// NFS4ERR_XDEV.
   public func overlayOptions(image: String, node: String) -> String {
-    "lowerdir=\(lower(image)),upperdir=\(upper(node)),workdir=\(work(node)),index=on,nfs_export=on"
+    Self.overlayOptions(lower: lower(image), upper: upper(node), work: work(node))
+  }
+
+  public static func overlayOptions(lower: String, upper: String, work: String) -> String {
+    "lowerdir=\(lower),upperdir=\(upper),workdir=\(work),index=on,nfs_export=on,xino=on"
   }
 }
