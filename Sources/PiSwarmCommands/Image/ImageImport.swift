@@ -87,7 +87,8 @@ struct ImageImport: ParsableCommand {
         Console.out(try Console.json(imported))
       } else {
         Console.out(
-          "imported \(imported.name): \(imported.osRelease), kernel \(imported.modules.joined(separator: ", ")), "
+          "imported \(imported.name): \(imported.osRelease), "
+            + "kernel \(imported.modules.isEmpty ? "unknown (no /lib/modules)" : imported.modules.joined(separator: ", ")), "
             + "\(ProgressLine.mebibytes(imported.imageSize)), sha256 \(imported.sha256)\n")
       }
     }
