@@ -49,6 +49,12 @@ let package = Package(
       dependencies: ["PiSwarmCore", "PiSwarmSystem", "PiSwarmSSH"],
       swiftSettings: strict
     ),
+    // OS images (import, store) and per-node root filesystems made from them by copy-on-write.
+    .target(
+      name: "PiSwarmImages",
+      dependencies: ["PiSwarmCore", "PiSwarmSystem"],
+      swiftSettings: strict
+    ),
     // Virtual nodes in namespaces, for tries and tests.
     .target(
       name: "PiSwarmLab",
@@ -59,7 +65,7 @@ let package = Package(
     .target(
       name: "PiSwarmCommands",
       dependencies: [
-        "PiSwarmCore", "PiSwarmSystem", "PiSwarmStore", "PiSwarmLab", "PiSwarmSSH", "PiSwarmDocker",
+        "PiSwarmCore", "PiSwarmSystem", "PiSwarmStore", "PiSwarmLab", "PiSwarmSSH", "PiSwarmDocker", "PiSwarmImages",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],

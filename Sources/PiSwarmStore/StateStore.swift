@@ -163,6 +163,31 @@ public final class SQLiteStateStore: StateStore {
         t.primaryKey(["node", "name"])
       }
     }
+    // Imported OS images and the node roots made from them.
+    migrator.registerMigration("3-images") { db in
+      try db.create(table: "images") { t in
+        t.primaryKey("name", .text)
+        t.column("source", .text).notNull()
+        t.column("compression", .text).notNull()
+        t.column("os_release", .text).notNull()
+        t.column("kernels", .text).notNull()
+        t.column("modules", .text).notNull()
+        t.column("image_size", .integer).notNull()
+        t.column("source_size", .integer).notNull()
+        t.column("sha256", .text).notNull()
+        t.column("imported_at", .datetime).notNull()
+      }
+      try db.create(table: "node_roots") { t in
+        t.primaryKey("node", .text)
+        t.column("image", .text).notNull()
+        t.column("method", .text).notNull()
+        t.column("path", .text).notNull()
+        t.column("host_key", .text).notNull()
+        t.column("created_at", .datetime).notNull()
+        t.column("updated_at", .datetime).notNull()
+      }
+      try db.create(index: "node_roots_by_image", on: "node_roots", columns: ["image"])
+    }
     return migrator
   }
 
@@ -225,11 +250,11 @@ public final class SQLiteStateStore: StateStore {
     }
   }
 
-  private func read<T>(_ body: (Database) throws -> T) throws(PiSwarmError) -> T {
+  func read<T>(_ body: (Database) throws -> T) throws(PiSwarmError) -> T {
     do { return try queue.read(body) } catch { throw PiSwarmError(.system, "cannot read the state store", cause: "\(error)") }
   }
 
-  private func write<T>(_ body: (Database) throws -> T) throws(PiSwarmError) -> T {
+  func write<T>(_ body: (Database) throws -> T) throws(PiSwarmError) -> T {
     do { return try queue.write(body) } catch { throw PiSwarmError(.system, "cannot write the state store", cause: "\(error)") }
   }
 }

@@ -221,7 +221,10 @@ let validFile = """
     #expect(try CLI.run(["node", "ls"], in: dir).status == 0)
   }
 
-  @Test(arguments: [[], ["init"], ["validate"], ["node"], ["node", "add"], ["node", "ls"], ["node", "rm"]])
+  @Test(arguments: [
+    [], ["init"], ["validate"], ["node"], ["node", "add"], ["node", "ls"], ["node", "rm"], ["image"], ["image", "import"],
+    ["image", "ls"], ["image", "rm"], ["root"], ["root", "make"], ["root", "ls"], ["root", "ensure"], ["root", "rm"],
+  ])
   func helpSaysWhatAndGivesAnExample(command: [String]) throws {
     let dir = TemporaryDirectory()
     let result = try CLI.run(command + ["--help"], in: dir)

@@ -18,9 +18,24 @@ enum Prerequisites {
   /// For `.enabled(if:)`: run when everything is here, or when CI must fail loudly.
   static var shouldRun: Bool { missing.isEmpty || isCI }
 
+  /// Tools the image and root tests use on top of root.
+  static let imagePrograms = [
+    "mcopy", "mkfs.vfat", "mkfs.ext4", "debugfs", "mkfs.btrfs", "btrfs", "losetup", "mount", "umount", "xz", "gzip", "zstd",
+    "sha256sum", "ssh-keygen", "ganesha.nfsd", "rpcbind", "nfs-cat", "unshare", "nsenter", "ip",
+  ]
+
+  static var missingForImages: [String] {
+    var missing = imagePrograms.filter { Command.resolve($0) == nil }
+    if getuid() != 0 { missing.append("root") }
+    return missing
+  }
+
+  /// For `.enabled(if:)` of the image and root suites.
+  static var shouldRunImages: Bool { missingForImages.isEmpty || isCI }
+
   /// Records a failure when something is missing (only reached under CI or when all is there).
-  static func require() -> Bool {
-    let missing = missing
+  static func require(images: Bool = false) -> Bool {
+    let missing = images ? missingForImages : missing
     if !missing.isEmpty {
       Issue.record("integration prerequisites missing: \(missing.joined(separator: ", ")); run 'make deps' as root")
       return false

@@ -1,0 +1,267 @@
+import Foundation
+import PiSwarmCore
+import PiSwarmSystem
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// What an import found and stored.
+public struct ImportedImage: Codable, Sendable, Equatable {
+  public var name: String
+  public var source: String
+  public var compression: ImageCompression
+  public var osRelease: String
+  /// `kernel*.img` files of the boot partition.
+  public var kernels: [String]
+  /// Folders of the root's /lib/modules: the kernel versions.
+  public var modules: [String]
+  /// The uncompressed image size and the source file size, in bytes.
+  public var imageSize: UInt64
+  public var sourceSize: UInt64
+  public var sha256: String
+  public var importedAt: Date
+}
+
+/// Imports a Raspberry Pi OS style disk image into the image store. The image is read once, as a
+/// stream (through xz, gzip or zstd when compressed): the partition table is parsed from its first
+/// sector, the boot and root partitions are copied out (zero blocks left as holes), the boot
+/// partition's files are extracted with mtools, the root's release and kernel read with debugfs.
+/// Everything goes to `.import-NAME-PID` and is renamed into place at the very end.
+public struct ImageImporter {
+  public var store: ImageStore
+  /// Called with (bytes of the source read, source size), at most ten times a second.
+  public var progress: ((UInt64, UInt64) -> Void)?
+
+  public init(store: ImageStore, progress: ((UInt64, UInt64) -> Void)? = nil) {
+    self.store = store
+    self.progress = progress
+  }
+
+  public func importImage(file: String, name: String) throws(PiSwarmError) -> ImportedImage {
+    if let problem = ImageName.problem(with: name) {
+      throw PiSwarmError(.invalidInput, "\"\(name)\" cannot name an image: \(problem)", advice: "choose another with --name")
+    }
+    let source = Files.absolute(file)
+    var info = stat()
+    guard stat(source, &info) == 0 else {
+      throw PiSwarmError(.notFound, "\(file) does not exist", advice: "give the path of a downloaded image file")
+    }
+    guard (info.st_mode & S_IFMT) == S_IFREG else {
+      throw PiSwarmError(.invalidInput, "\(file) is not a regular file", advice: "give the path of an image file")
+    }
+    let sourceSize = UInt64(info.st_size)
+    if store.contains(name) {
+      throw PiSwarmError(
+        .exists, "an image named \(name) exists already",
+        advice: "remove it first ('piswarm image rm \(name)') or import under another name with --name")
+    }
+    try Files.makeDirectory(store.directory, mode: 0o755)
+    store.removeAbandonedImports()
+    let temporary = "\(store.directory)/.import-\(name)-\(getpid())"
+    try? FileManager.default.removeItem(atPath: temporary)
+    try Files.makeDirectory(temporary, mode: 0o755)
+    var done = false
+    defer { if !done { try? FileManager.default.removeItem(atPath: temporary) } }
+
+    let compression = try Self.compression(of: source)
+    let layout = try copyPartitions(
+      source: source, sourceSize: sourceSize, compression: compression, fileName: file,
+      bootFile: temporary + "/boot.fat", rootFile: temporary + "/root.ext4")
+    try Self.checkExt4(temporary + "/root.ext4", name: file, partition: layout.root.number)
+    try Self.extractBoot(temporary + "/boot.fat", into: temporary + "/boot", name: file, partition: layout.boot.number)
+    unlink(temporary + "/boot.fat")
+    let osRelease = try Self.osRelease(temporary + "/root.ext4")
+    let modules = try Self.moduleVersions(temporary + "/root.ext4")
+    let kernels = ((try? FileManager.default.contentsOfDirectory(atPath: temporary + "/boot")) ?? [])
+      .filter { $0.lowercased().hasPrefix("kernel") && $0.lowercased().hasSuffix(".img") }.sorted()
+    let sha = try Command("sha256sum", ["--", source]).check().stdoutText.split(separator: " ").first.map(String.init) ?? ""
+
+    guard rename(temporary, store.folder(name)) == 0 else {
+      throw PiSwarmError(
+        .system, "cannot move the import into place at \(store.folder(name)): \(String(cString: strerror(errno)))")
+    }
+    done = true
+    return ImportedImage(
+      name: name, source: source, compression: compression, osRelease: osRelease ?? "unknown", kernels: kernels,
+      modules: modules, imageSize: layout.imageSize, sourceSize: sourceSize, sha256: sha, importedAt: Date())
+  }
+
+  static func compression(of path: String) throws(PiSwarmError) -> ImageCompression {
+    guard let handle = FileHandle(forReadingAtPath: path) else {
+      throw PiSwarmError(.system, "cannot open \(path): \(String(cString: strerror(errno)))")
+    }
+    defer { try? handle.close() }
+    let magic = (try? handle.read(upToCount: 8)) ?? Data()
+    return ImageCompression.detect(Array(magic))
+  }
+
+  struct CopiedLayout {
+    var boot: MBR.Partition
+    var root: MBR.Partition
+    var imageSize: UInt64
+  }
+
+  /// One pass over the (decompressed) image: the first sector is parsed, then the bytes of the
+  /// boot and root partitions go to their files. Reads to the end so that the decompressor checks
+  /// its whole stream.
+  func copyPartitions(
+    source: String, sourceSize: UInt64, compression: ImageCompression, fileName: String, bootFile: String, rootFile: String
+  ) throws(PiSwarmError) -> CopiedLayout {
+    var process: StreamingProcess?
+    let input: Int32
+    if let decompressor = compression.decompressor {
+      let started = try StreamingProcess(decompressor, inputFile: source)
+      process = started
+      input = started.output
+    } else {
+      input = open(source, O_RDONLY | O_CLOEXEC)
+      guard input >= 0 else { throw PiSwarmError(.system, "cannot open \(source): \(String(cString: strerror(errno)))") }
+    }
+    var finished = false
+    defer {
+      if !finished {
+        if let process { process.finish(kill: true) } else { close(input) }
+      }
+    }
+    let chunkSize = 4 << 20
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 4096)
+    defer { buffer.deallocate() }
+
+    var count = try FileDescriptors.readFully(input, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<512]))
+    let first = Array(buffer[0..<count])
+    let layout = try MBR.layout(first, imageSize: process == nil ? sourceSize : nil, name: fileName)
+    let targets = [(layout.boot, bootFile), (layout.root, rootFile)]
+    var outputs: [Int32] = []
+    defer { for fd in outputs { close(fd) } }
+    for (_, path) in targets {
+      let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+      guard fd >= 0 else { throw PiSwarmError(.system, "cannot create \(path): \(String(cString: strerror(errno)))") }
+      outputs.append(fd)
+    }
+    var position = UInt64(count)
+    var lastReport = Date.distantPast
+    while true {
+      count = try FileDescriptors.readFully(input, into: buffer)
+      if count == 0 { break }
+      let chunkStart = position
+      position += UInt64(count)
+      for ((partition, path), fd) in zip(targets, outputs) {
+        let from = max(chunkStart, partition.offset)
+        let to = min(position, partition.end)
+        guard from < to else { continue }
+        try Self.writeSparse(
+          UnsafeRawBufferPointer(rebasing: buffer[Int(from - chunkStart)..<Int(to - chunkStart)]), to: fd,
+          at: from - partition.offset, path: path)
+      }
+      if let progress, Date().timeIntervalSince(lastReport) >= 0.1 {
+        lastReport = Date()
+        progress(min(process.map { $0.inputPosition ?? 0 } ?? position, sourceSize), sourceSize)
+      }
+    }
+    if let process {
+      finished = true
+      let (status, stderr) = process.finish()
+      guard status == 0 else {
+        throw PiSwarmError(
+          .invalidInput, "\(fileName) cannot be decompressed (\(compression.rawValue) exited with status \(status))",
+          advice: "the download is damaged or incomplete; download it again", cause: stderr.isEmpty ? nil : stderr)
+      }
+    } else {
+      finished = true
+      close(input)
+    }
+    progress?(sourceSize, sourceSize)
+    for (partition, _) in targets where position < partition.end {
+      throw PiSwarmError(
+        .invalidInput,
+        "\(fileName) is truncated: it ends at byte \(position), inside partition \(partition.number) (which ends at byte \(partition.end))",
+        advice: "download the image again")
+    }
+    for ((partition, path), fd) in zip(targets, outputs) where ftruncate(fd, off_t(partition.size)) != 0 || fsync(fd) != 0 {
+      throw PiSwarmError(.system, "cannot write \(path): \(String(cString: strerror(errno)))")
+    }
+    return CopiedLayout(boot: layout.boot, root: layout.root, imageSize: position)
+  }
+
+  static let zeros = [UInt8](repeating: 0, count: 65536)
+
+  /// Writes `bytes` at `offset`, leaving 64 KiB blocks of zeros as holes.
+  static func writeSparse(_ bytes: UnsafeRawBufferPointer, to fd: Int32, at offset: UInt64, path: String) throws(PiSwarmError) {
+    var index = 0
+    while index < bytes.count {
+      // Blocks aligned on the output file, so that holes stay aligned.
+      let outputOffset = offset + UInt64(index)
+      let block = min(bytes.count - index, 65536 - Int(outputOffset % 65536))
+      guard let base = bytes.baseAddress?.advanced(by: index) else { return }
+      let isZero = zeros.withUnsafeBytes { zero in zero.baseAddress.map { memcmp(base, $0, block) == 0 } ?? false }
+      if !isZero {
+        var written = 0
+        while written < block {
+          let n = pwrite(fd, base.advanced(by: written), block - written, off_t(outputOffset) + off_t(written))
+          if n < 0 {
+            if errno == EINTR { continue }
+            throw PiSwarmError(.system, "cannot write \(path): \(String(cString: strerror(errno)))")
+          }
+          written += n
+        }
+      }
+      index += block
+    }
+  }
+
+  /// The ext4 superblock magic (0xEF53 at byte 1080).
+  static func checkExt4(_ path: String, name: String, partition: Int) throws(PiSwarmError) {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    defer { if fd >= 0 { close(fd) } }
+    var magic: [UInt8] = [0, 0]
+    guard fd >= 0, pread(fd, &magic, 2, 1080) == 2, magic == [0x53, 0xEF] else {
+      throw PiSwarmError(
+        .invalidInput, "\(name): partition \(partition) (type 0x83) holds no ext4 filesystem",
+        advice: "piswarm reads Raspberry Pi OS images, whose root is ext4")
+    }
+  }
+
+  static func extractBoot(_ fat: String, into folder: String, name: String, partition: Int) throws(PiSwarmError) {
+    try Files.makeDirectory(folder, mode: 0o755)
+    var environment = ProcessInfo.processInfo.environment
+    environment["MTOOLS_SKIP_CHECK"] = "1"
+    let output = try Command("mcopy", ["-s", "-n", "-m", "-i", fat, "::/", folder + "/"], environment: environment).run()
+    guard output.status == 0 else {
+      throw PiSwarmError(
+        .invalidInput, "\(name): cannot read the files of partition \(partition) (FAT)",
+        advice: "the boot partition is damaged; download the image again",
+        cause: output.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+    // TFTP serves these as the unprivileged dnsmasq user: world-readable.
+    _ = try? Command("chmod", ["-R", "a+rX", folder]).run()
+  }
+
+  static func debugfs(_ filesystem: String, _ request: String) throws(PiSwarmError) -> Command.Output {
+    try Command("debugfs", ["-R", request, filesystem]).run()
+  }
+
+  /// PRETTY_NAME from the root's /etc/os-release (a symlink to /usr/lib/os-release on Debian).
+  static func osRelease(_ filesystem: String) throws(PiSwarmError) -> String? {
+    for path in ["/etc/os-release", "/usr/lib/os-release"] {
+      let output = try debugfs(filesystem, "cat \(path)")
+      if output.status == 0, let name = OSRelease.prettyName(output.stdoutText) { return name }
+    }
+    return nil
+  }
+
+  /// The names under /lib/modules (or /usr/lib/modules): kernel versions.
+  static func moduleVersions(_ filesystem: String) throws(PiSwarmError) -> [String] {
+    for path in ["/lib/modules", "/usr/lib/modules"] {
+      let output = try debugfs(filesystem, "ls -p \(path)")
+      let names = output.stdoutText.split(separator: "\n").compactMap { line -> String? in
+        let fields = line.split(separator: "/", omittingEmptySubsequences: false)
+        guard fields.count >= 6, fields[2].hasPrefix("04") else { return nil }
+        let name = String(fields[5])
+        return name == "." || name == ".." || name.isEmpty ? nil : name
+      }
+      if !names.isEmpty { return names.sorted() }
+    }
+    return []
+  }
+}
