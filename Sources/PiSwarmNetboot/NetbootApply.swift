@@ -1,0 +1,127 @@
+import Foundation
+import PiSwarmCore
+import PiSwarmSystem
+
+/// Restarting a service after its configuration changed.
+public protocol ServiceControl: Sendable {
+  /// Nil when services can be restarted here; else why not.
+  var unavailableReason: String? { get }
+  func restart(_ service: String) throws(PiSwarmError)
+}
+
+/// systemd, when it is the running init.
+public struct SystemdServices: ServiceControl {
+  public init() {}
+
+  public var unavailableReason: String? {
+    Files.exists("/run/systemd/system") ? nil : "systemd is not running here"
+  }
+
+  public func restart(_ service: String) throws(PiSwarmError) {
+    try Command("systemctl", ["restart", service], timeout: 60).check()
+  }
+}
+
+/// `piswarm netboot apply`: renders every netboot file from the cluster and writes those that
+/// changed; restarts dnsmasq only when its configuration changed.
+public enum NetbootApply {
+  public struct Options: Sendable {
+    /// Write files, restart nothing.
+    public var filesOnly: Bool
+    /// The firmware folder for every node; nil: the image store's `STATE/images/IMAGE/boot`.
+    public var firmwareDirectory: String?
+    /// Extra dnsmasq option lines (tests: `no-ping`).
+    public var dnsmasqExtra: [String]
+    /// The piswarm executable the hook script runs.
+    public var piswarm: String
+
+    public init(filesOnly: Bool, firmwareDirectory: String?, dnsmasqExtra: [String], piswarm: String) {
+      self.filesOnly = filesOnly
+      self.firmwareDirectory = firmwareDirectory
+      self.dnsmasqExtra = dnsmasqExtra
+      self.piswarm = piswarm
+    }
+  }
+
+  public struct Result: Sendable, Codable {
+    public var changes: [FileChange]
+    public var dnsmasqConfig: String
+    public var dnsmasqChanged: Bool
+    /// `restarted`, `unchanged`, `not restarted (--files-only)`, or why it could not be.
+    public var dnsmasq: String
+    public var folders: [BootTree.Folder]
+    public var warnings: [String]
+  }
+
+  public static func run(
+    _ cluster: Cluster, paths: NetbootPaths, options: Options, services: any ServiceControl = SystemdServices()
+  ) throws(PiSwarmError) -> Result {
+    var warnings: [String] = []
+    // Render everything first: an error leaves every file as it was.
+    let dnsmasq = try DnsmasqConfig.render(cluster, paths.dnsmasqOptions(extra: options.dnsmasqExtra))
+    let hook = try HookScript.render(piswarm: options.piswarm, stateDirectory: Files.absolute(paths.stateDirectory))
+    let exports = try NFSExports.exports(cluster)
+    let ganesha = try NFSExports.ganesha(cluster)
+    var listings: [String: BootTree.Firmware?] = [:]
+    let tree = try BootTree.plan(cluster) { node in
+      guard let directory = options.firmwareDirectory ?? cluster.defaults.image.map(paths.firmware(image:)) else {
+        warnings.append("\(node.name): no image (defaults.image) and no --firmware: its folder gets no firmware")
+        return nil
+      }
+      if let known = listings[directory] { return known }
+      let names = try? FileManager.default.contentsOfDirectory(atPath: directory)
+      let firmware = names.map { BootTree.Firmware(directory: directory, names: $0) }
+      if names == nil {
+        warnings.append("no firmware at \(directory): node folders get only cmdline.txt and config.txt; import the image first")
+      } else if let problem = BootTreeApplier.unreadableByOthers(directory) {
+        warnings.append("dnsmasq serves files as nobody, and \(problem): nodes will not get their firmware")
+      }
+      listings[directory] = firmware
+      return firmware
+    }
+    for (node, reason) in tree.skipped { warnings.append("\(node): not served: \(reason)") }
+
+    var changes: [FileChange] = []
+    try Files.makeDirectory(paths.folder, mode: 0o755)
+    func write(_ text: String, _ path: String, mode: mode_t = 0o644) throws(PiSwarmError) -> Bool {
+      let existed = Files.exists(path)
+      let wrote = try AtomicFile.write(text, to: path, mode: mode)
+      if wrote { changes.append(FileChange(path, existed ? .updated : .created)) }
+      return wrote
+    }
+    _ = try write(hook, paths.hookScript, mode: 0o755)
+    _ = try write(exports, paths.exports)
+    _ = try write(ganesha, paths.ganesha)
+    changes += try BootTreeApplier.apply(tree, manifest: paths.manifest)
+    for stranger in BootTreeApplier.strangers(in: tree) {
+      warnings.append("\(stranger) is in the TFTP root: machines without a folder of their own are served from there; remove it")
+    }
+    let confFolder = URL(fileURLWithPath: cluster.head.dnsmasqConf).deletingLastPathComponent().path
+    if !Files.exists(confFolder) { try Files.makeDirectory(confFolder, mode: 0o755) }
+    let dnsmasqChanged = try write(dnsmasq, cluster.head.dnsmasqConf)
+
+    var state = "unchanged"
+    if dnsmasqChanged {
+      if options.filesOnly {
+        state = "not restarted (--files-only)"
+      } else if let reason = services.unavailableReason {
+        state = "not restarted: \(reason)"
+        warnings.append("dnsmasq's configuration changed but \(reason): restart dnsmasq yourself")
+      } else {
+        try services.restart("dnsmasq")
+        state = "restarted"
+      }
+    }
+    return Result(
+      changes: changes, dnsmasqConfig: cluster.head.dnsmasqConf, dnsmasqChanged: dnsmasqChanged, dnsmasq: state,
+      folders: tree.folders, warnings: warnings)
+  }
+}
+
+/// Boot events from the hook (in the state store) and from dnsmasq's log, in time order.
+public enum BootEventSources {
+  public static func logEvents(_ paths: NetbootPaths, now: Date = Date()) -> [BootEvent] {
+    guard let data = FileManager.default.contents(atPath: paths.log) else { return [] }
+    return DnsmasqLog.events(String(decoding: data, as: UTF8.self), now: now)
+  }
+}
