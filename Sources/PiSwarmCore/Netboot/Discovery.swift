@@ -38,12 +38,17 @@ public enum Discovery {
     let root = cluster.head.tftpRoot.trimmingSuffix("/") + "/"
     var byMAC: [String: Sighting] = [:]
     var order: [String] = []  // MACs in the order they first asked to netboot
-    var macOfIP: [String: String] = [:]
+    // Which MAC had an address when: TFTP events name only the address. The hook's events carry
+    // milliseconds and the log's whole seconds, so take the nearest in time, before or after.
+    var holders: [String: [(time: Date, mac: String)]] = [:]
+    for event in events {
+      if let mac = event.mac, let ip = event.ip { holders[ip, default: []].append((event.time, mac)) }
+    }
+    func holder(of ip: String, at time: Date) -> String? {
+      holders[ip]?.min { abs($0.time.timeIntervalSince(time)) < abs($1.time.timeIntervalSince(time)) }?.mac
+    }
     for event in events.sorted(by: { $0.time < $1.time }) {
-      var mac = event.mac
-      if let found = mac, let ip = event.ip { macOfIP[ip] = found }
-      if mac == nil, let ip = event.ip { mac = macOfIP[ip] }
-      guard let mac else { continue }
+      guard let mac = event.mac ?? event.ip.flatMap({ holder(of: $0, at: event.time) }) else { continue }
       var sighting =
         byMAC[mac]
         ?? Sighting(
