@@ -101,6 +101,11 @@ let package = Package(
       swiftSettings: strict
     ),
     .testTarget(
+      name: "PiSwarmNetbootTests",
+      dependencies: ["PiSwarmNetboot", "PiSwarmCore", "PiSwarmSystem", "PiSwarmTestSupport"],
+      swiftSettings: strict
+    ),
+    .testTarget(
       name: "PiSwarmSSHTests",
       dependencies: ["PiSwarmSSH", "PiSwarmCore", "PiSwarmTestSupport"],
       swiftSettings: strict
