@@ -6,7 +6,7 @@ public enum BootFiles {
     cluster.head.nfsRoot.trimmingSuffix("/") + "/" + node.name
   }
 
-  /// One line, newline-terminated. NFSv3 over TCP: Raspberry Pi OS's initramfs rejects `vers=4`,
+  /// One line, newline-terminated, ending with the node's `cmdline_extra`. NFSv3 over TCP: Raspberry Pi OS's initramfs rejects `vers=4`,
   /// and both it and the kernel accept `nfsvers=3,tcp`. The memory cgroup is off by default on Pi
   /// kernels and Docker needs it.
   public static func cmdline(_ node: Node, in cluster: Cluster) throws(PiSwarmError) -> String {
@@ -15,7 +15,7 @@ public enum BootFiles {
       "nfsroot=\(cluster.head.address.address):\(rootPath(node, in: cluster)),nfsvers=3,tcp",
       "rw", "ip=dhcp", "rootwait", "cgroup_enable=memory", "cgroup_memory=1",
     ]
-    let line = words.joined(separator: " ")
+    let line = (words + (node.cmdlineExtra.map { [$0] } ?? [])).joined(separator: " ")
     try SingleLine.check(line, what: "the kernel command line of \(node.name)")
     return line + "\n"
   }
