@@ -41,8 +41,20 @@ public enum BootTreeApplier {
     }
     // The manifest is written first with old and new folders, so that an apply that stops half
     // way still knows every folder it may have made.
-    let old = readManifest(path)
-    let oldFolders = old?.root == tree.root ? old?.folders ?? [] : []
+    var old = readManifest(path)
+    if let moved = old, moved.root != tree.root {
+      // head.tftp_root moved: the folders made under the old root go (only those).
+      for folder in moved.folders where isOwnFolderName(folder) {
+        let full = moved.root + "/" + folder
+        if exists(full) || isSymlink(full) {
+          try removeAny(full)
+          changes.append(FileChange(full, .removed))
+        }
+      }
+      try writeManifest(Manifest(root: tree.root, folders: []), to: path)
+      old = nil
+    }
+    let oldFolders = old?.folders ?? []
     let newFolders = tree.folders.map(\.name).uniqued()
     try writeManifest(Manifest(root: tree.root, folders: (oldFolders + newFolders).uniqued()), to: path)
 
@@ -80,8 +92,7 @@ public enum BootTreeApplier {
       }
     }
     // Folders of nodes that are gone.
-    for folder in oldFolders where !newFolders.contains(folder) {
-      guard !folder.isEmpty, !folder.contains("/"), folder != ".", folder != ".." else { continue }
+    for folder in oldFolders where !newFolders.contains(folder) && isOwnFolderName(folder) {
       let full = tree.root + "/" + folder
       if exists(full) || isSymlink(full) {
         try removeAny(full)
@@ -98,6 +109,11 @@ public enum BootTreeApplier {
     let ours = Set(tree.folders.map(\.name))
     let names = (try? FileManager.default.contentsOfDirectory(atPath: tree.root)) ?? []
     return names.filter { !ours.contains($0) }.sorted().map { tree.root + "/" + $0 }
+  }
+
+  /// A manifest entry is one plain name (a hand-edited manifest must not reach outside the root).
+  static func isOwnFolderName(_ name: String) -> Bool {
+    !name.isEmpty && !name.contains("/") && name != "." && name != ".."
   }
 
   static func readManifest(_ path: String) -> Manifest? {

@@ -98,6 +98,22 @@ final class FakeServices: ServiceControl {
     #expect(services.restarted == ["dnsmasq", "dnsmasq"])
   }
 
+  @Test func movingTheTFTPRootTakesPiswarmsFoldersAlong() throws {
+    let setup = Setup()
+    let cluster = try setup.cluster(Self.twoNodes)
+    _ = try setup.apply(cluster, filesOnly: true, services: FakeServices())
+    try FileManager.default.createDirectory(atPath: setup.tftp + "/keep", withIntermediateDirectories: true)
+    var moved = cluster
+    moved.head.tftpRoot = setup.dir.file("tftp2")
+    let result = try setup.apply(moved, filesOnly: true, services: FakeServices())
+    #expect(result.changes.filter { $0.action == .removed }.count == 3)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: setup.tftp) == ["keep"])
+    #expect(
+      try FileManager.default.contentsOfDirectory(atPath: setup.dir.file("tftp2")).sorted() == [
+        "1a2b3c4d", "b8-27-eb-00-00-01", "b8-27-eb-00-00-02",
+      ])
+  }
+
   @Test func filesOnlyRestartsNothingAndNoSystemdSaysSo() throws {
     let setup = Setup()
     let services = FakeServices()
