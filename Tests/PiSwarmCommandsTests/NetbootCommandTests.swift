@@ -40,6 +40,15 @@ import Testing
     #expect(events.first?.vendorClass == "PXEClient:Arch:00000:UNDI:002001")
   }
 
+  @Test(arguments: [["netboot"], ["netboot", "apply"], ["netboot", "status"], ["discover"]])
+  func helpSaysWhatAndGivesAnExample(command: [String]) throws {
+    let dir = TemporaryDirectory()
+    let result = try CLI.run(command + ["--help"], in: dir)
+    #expect(result.status == 0)
+    #expect(result.stdout.contains("piswarm "), "\(result.stdout)")
+    #expect(result.stdout.contains("Examples:"), "\(command)")
+  }
+
   @Test func hookIsHiddenFromHelp() throws {
     let dir = TemporaryDirectory()
     let help = try CLI.run(["netboot", "--help"], in: dir)

@@ -110,8 +110,10 @@ import Testing
     #expect(boot4.files.allSatisfy { $0.status == "not found" }, "\(boot4.files)")
     #expect(boot4.file("cmdline.txt")?.content?.contains("nfsroot") != true)
 
-    // Give dnsmasq's script helper a moment to hand its last events to the hook.
-    usleep(500_000)
+    // dnsmasq's script calls come after the transfers: wait for the one that names the stranger.
+    lab.waitUntil {
+      (try? lab.piswarm(["discover", "--json"]).stdoutText.contains("0badf00d")) == true
+    }
     let status = try lab.piswarm(["netboot", "status", "--json"])
     #expect(status.status == 0, "\(status.stderrText)")
     let progress = try JSONDecoder.iso.decode([NodeBootProgress].self, from: status.stdout)
@@ -188,8 +190,13 @@ import Testing
     #expect(boot3.error == "no DHCP offer")
 
     // The hook recorded the leases and the transfers in the state store.
-    usleep(500_000)
-    let events = try SQLiteStateStore(stateDirectory: lab.state).bootEvents(limit: 1000)
+    let store = try SQLiteStateStore(stateDirectory: lab.state)
+    lab.waitUntil {
+      let events = (try? store.bootEvents(limit: 1000)) ?? []
+      return events.contains { $0.kind == .lease && $0.mac == "b8:27:eb:00:00:21" }
+        && events.contains { $0.kind == .tftpSent && $0.path?.hasSuffix("b8-27-eb-00-00-22/cmdline.txt") == true }
+    }
+    let events = try store.bootEvents(limit: 1000)
     #expect(events.contains { $0.kind == .lease && $0.mac == "b8:27:eb:00:00:21" && $0.ip == "\(Self.subnet).21" }, "\(events)")
     #expect(events.contains { $0.kind == .tftpSent && $0.path == "\(lab.tftpRoot)/b8-27-eb-00-00-22/cmdline.txt" })
     let discovered = try lab.piswarm(["discover", "--json"])

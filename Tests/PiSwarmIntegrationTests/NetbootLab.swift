@@ -170,6 +170,18 @@ final class NetbootLab {
     return (report, output.status)
   }
 
+  /// Polls `condition` until it holds or `timeout` passes: dnsmasq hands events to its script
+  /// one after another, after the boot it reports has gone on.
+  @discardableResult
+  func waitUntil(timeout: Double = 10, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+      if try condition() { return true }
+      usleep(100_000)
+    }
+    return try condition()
+  }
+
   func ip(_ arguments: [String]) throws {
     try Command("ip", arguments, timeout: 20).check()
   }
