@@ -62,6 +62,7 @@ public enum NetbootApply {
     let hook = try HookScript.render(piswarm: options.piswarm, stateDirectory: Files.absolute(paths.stateDirectory))
     let exports = try NFSExports.exports(cluster)
     let ganesha = try NFSExports.ganesha(cluster)
+    try checkWithDnsmasq(dnsmasq)
     var listings: [String: BootTree.Firmware?] = [:]
     let tree = try BootTree.plan(cluster) { node in
       guard let directory = options.firmwareDirectory ?? cluster.defaults.image.map(paths.firmware(image:)) else {
@@ -100,21 +101,50 @@ public enum NetbootApply {
     if !Files.exists(confFolder) { try Files.makeDirectory(confFolder, mode: 0o755) }
     let dnsmasqChanged = try write(dnsmasq, cluster.head.dnsmasqConf)
 
+    // A restart is owed from the change until one succeeds, also across runs: a failed restart
+    // or a --files-only run is followed up by the next apply.
+    if dnsmasqChanged { try AtomicFile.write("\(cluster.head.dnsmasqConf)\n", to: paths.restartPending, mode: 0o600) }
+    let pending = Files.exists(paths.restartPending)
     var state = "unchanged"
-    if dnsmasqChanged {
+    if pending {
       if options.filesOnly {
         state = "not restarted (--files-only)"
       } else if let reason = services.unavailableReason {
         state = "not restarted: \(reason)"
         warnings.append("dnsmasq's configuration changed but \(reason): restart dnsmasq yourself")
       } else {
-        try services.restart("dnsmasq")
+        do { try services.restart("dnsmasq") } catch {
+          var failure = error
+          failure.message = "dnsmasq's configuration changed and restarting dnsmasq failed: \(error.message)"
+          failure.advice =
+            "see 'systemctl status dnsmasq' and 'journalctl -u dnsmasq' (is Debian's dnsmasq package installed?); the next 'piswarm netboot apply' tries again"
+          throw failure
+        }
+        unlink(paths.restartPending)
         state = "restarted"
       }
     }
     return Result(
       changes: changes, dnsmasqConfig: cluster.head.dnsmasqConf, dnsmasqChanged: dnsmasqChanged, dnsmasq: state,
       folders: tree.folders, warnings: warnings)
+  }
+}
+
+extension NetbootApply {
+  /// Lets dnsmasq itself check the rendered file's syntax (`dnsmasq --test`), when it is
+  /// installed, before anything is written.
+  static func checkWithDnsmasq(_ text: String) throws(PiSwarmError) {
+    guard let dnsmasq = Command.resolve("dnsmasq") else { return }
+    let file = NSTemporaryDirectory() + "/piswarm-dnsmasq-check-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).conf"
+    defer { unlink(file) }
+    try AtomicFile.write(text, to: file, mode: 0o600)
+    let output = try Command(dnsmasq, ["--test", "--conf-file=\(file)"], timeout: 20).run()
+    guard output.status == 0 else {
+      throw PiSwarmError(
+        .invalidInput, "dnsmasq rejects the configuration piswarm rendered; nothing was written",
+        advice: "check the values in the cluster file (and any --dnsmasq-option)",
+        cause: output.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
   }
 }
 

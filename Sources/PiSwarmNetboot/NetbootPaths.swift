@@ -12,6 +12,8 @@ public struct NetbootPaths: Sendable {
   /// dnsmasq's log (`log-facility`).
   public var log: String { folder + "/dnsmasq.log" }
   public var leases: String { folder + "/dnsmasq.leases" }
+  /// Present while dnsmasq's configuration changed and piswarm has not restarted it since.
+  public var restartPending: String { folder + "/dnsmasq-restart-pending" }
   /// The per-node TFTP folders piswarm made, so that it only ever removes its own.
   public var manifest: String { folder + "/tftp-manifest.json" }
   /// NFS exports for nfs-kernel-server (`/etc/exports` syntax) and for nfs-ganesha.

@@ -9,12 +9,16 @@ import Testing
 /// Records restarts instead of making them.
 final class FakeServices: ServiceControl {
   let restarts = Mutex<[String]>([])
+  let failing = Mutex(false)
   let reason: String?
 
   init(unavailable reason: String? = nil) { self.reason = reason }
 
   var unavailableReason: String? { reason }
-  func restart(_ service: String) throws(PiSwarmError) { restarts.withLock { $0.append(service) } }
+  func restart(_ service: String) throws(PiSwarmError) {
+    if failing.withLock({ $0 }) { throw PiSwarmError(.system, "systemctl restart \(service) failed with status 5") }
+    restarts.withLock { $0.append(service) }
+  }
   var restarted: [String] { restarts.withLock { $0 } }
 }
 
@@ -125,6 +129,39 @@ final class FakeServices: ServiceControl {
     let plain = try other.apply(try other.cluster(Self.twoNodes), services: noSystemd)
     #expect(plain.dnsmasq == "not restarted: systemd is not running here")
     #expect(plain.warnings.contains { $0.contains("restart dnsmasq yourself") })
+  }
+
+  @Test func aRestartOwedIsMadeByTheNextApply() throws {
+    let setup = Setup()
+    let services = FakeServices()
+    let cluster = try setup.cluster(Self.twoNodes)
+    _ = try setup.apply(cluster, filesOnly: true, services: services)
+    #expect(services.restarted.isEmpty)
+    // Nothing changed since, but dnsmasq never got the new file: restart now, then never again.
+    #expect(try setup.apply(cluster, services: services).dnsmasq == "restarted")
+    #expect(try setup.apply(cluster, services: services).dnsmasq == "unchanged")
+    #expect(services.restarted == ["dnsmasq"])
+    // A failed restart is an error with advice, and is retried by the next apply.
+    services.failing.withLock { $0 = true }
+    var changed = cluster
+    changed.nodes.removeLast()
+    let error = #expect(throws: PiSwarmError.self) { try setup.apply(changed, services: services) }
+    #expect(error?.advice?.contains("journalctl -u dnsmasq") == true)
+    services.failing.withLock { $0 = false }
+    #expect(try setup.apply(changed, services: services).dnsmasq == "restarted")
+    #expect(services.restarted == ["dnsmasq", "dnsmasq"])
+  }
+
+  @Test func dnsmasqRejectingTheFileWritesNothing() throws {
+    guard Command.resolve("dnsmasq") != nil else { return }
+    let setup = Setup()
+    #expect(throws: PiSwarmError.self) {
+      try NetbootApply.run(
+        try setup.cluster(Self.twoNodes), paths: setup.paths,
+        options: .init(filesOnly: true, firmwareDirectory: nil, dnsmasqExtra: ["no-such-option"], piswarm: "/usr/bin/piswarm"),
+        services: FakeServices())
+    }
+    #expect(!Files.exists(setup.paths.folder) && !Files.exists(setup.tftp))
   }
 
   @Test func aRenderingErrorWritesNothing() throws {
