@@ -47,7 +47,8 @@ public enum NetbootApply {
     public var changes: [FileChange]
     public var dnsmasqConfig: String
     public var dnsmasqChanged: Bool
-    /// `restarted`, `unchanged`, `not restarted (--files-only)`, or why it could not be.
+    /// `restarted`, `unchanged`, `not restarted (--files-only)`, `unchanged (restart owed …)`,
+    /// or why it could not be restarted.
     public var dnsmasq: String
     public var folders: [BootTree.Folder]
     public var warnings: [String]
@@ -108,7 +109,7 @@ public enum NetbootApply {
     var state = "unchanged"
     if pending {
       if options.filesOnly {
-        state = "not restarted (--files-only)"
+        state = dnsmasqChanged ? "not restarted (--files-only)" : "unchanged (restart owed since an earlier run)"
       } else if let reason = services.unavailableReason {
         state = "not restarted: \(reason)"
         warnings.append("dnsmasq's configuration changed but \(reason): restart dnsmasq yourself")

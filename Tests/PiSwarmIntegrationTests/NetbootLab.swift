@@ -98,25 +98,23 @@ final class NetbootLab {
       ], log: dir.file("router.log"))
   }
 
-  /// dnsmasq in the foreground (-k) in `namespace`; waits until its `log` says it started.
+  /// dnsmasq in the foreground (-k) in `namespace`; waits until its DHCP socket (UDP 67) is
+  /// bound in that namespace, as `/proc/PID/net/udp` shows it.
   func startDnsmasq(in namespace: String, _ arguments: [String], log dnsmasqLog: String) throws {
-    let log = dir.file("dnsmasq-\(namespace).out")
+    let output = dir.file("dnsmasq-\(namespace).out")
     let pid = try Processes.spawnDetached(
       ["nsenter", "--net=/run/netns/\(namespace)", "dnsmasq", "-k", "--pid-file="] + arguments,
-      environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"], log: log)
+      environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"], log: output)
     pids.append(pid)
-    let before = (try? String(contentsOfFile: dnsmasqLog, encoding: .utf8))?.count ?? 0
-    let deadline = Date().addingTimeInterval(10)
-    while Date() < deadline {
-      usleep(50_000)
-      guard Processes.isAlive(pid) else {
-        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        throw TestFailure("dnsmasq in \(namespace) exited: \(output)")
-      }
-      let text = (try? String(contentsOfFile: dnsmasqLog, encoding: .utf8)) ?? ""
-      if text.count > before && text.dropFirst(before).contains("started, version") { return }
+    let bound = waitUntil(timeout: 20) {
+      guard Processes.isAlive(pid) else { return true }
+      let sockets = (try? String(contentsOfFile: "/proc/\(pid)/net/udp", encoding: .utf8)) ?? ""
+      return sockets.contains(":0043 ")
     }
-    throw TestFailure("dnsmasq in \(namespace) did not start within 10 s")
+    guard Processes.isAlive(pid), bound else {
+      let text = [output, dnsmasqLog].map { (try? String(contentsOfFile: $0, encoding: .utf8)) ?? "" }.joined(separator: "\n")
+      throw TestFailure("dnsmasq in \(namespace) \(bound ? "exited" : "did not bind UDP 67 within 20 s"): \(text)")
+    }
   }
 
   /// The head's dnsmasq with the configuration piswarm rendered.
