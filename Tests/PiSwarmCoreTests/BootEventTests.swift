@@ -63,6 +63,7 @@ import Testing
     Nov 17 05:29:03 dnsmasq[1929]: started, version 2.90 DNS disabled
     Nov 17 05:29:04 dnsmasq-dhcp[1929]: 3187362 vendor class: PXEClient:Arch:00000:UNDI:002001
     Nov 17 05:29:04 dnsmasq-dhcp[1929]: 3187362 PXE(veth0) b8:27:eb:00:00:07 proxy
+    Nov 17 05:29:04 dnsmasq-dhcp[1929]: 3187362 sent size: 17 option: 97 client-machine-id  00:52:50:69:35:00:c0:41:70:eb:00:00:01:00...
     Nov 17 05:29:04 dnsmasq-dhcp[1929]: 99 DHCPDISCOVER(veth0) dc:a6:32:00:00:08 no address available
     Nov  7 05:29:05 dnsmasq-tftp[1929]: sent /srv/tftp/b8-27-eb-00-00-01/start4.elf to 10.42.0.1
     Nov 17 05:29:05 dnsmasq-tftp[1929]: file /srv/tftp/1a2b3c4d/start4.elf not found for 10.42.0.77
@@ -75,6 +76,8 @@ import Testing
     #expect(events.map(\.kind) == [.pxe, .discover, .tftpSent, .tftpMissing, .lease])
     #expect(events[0].mac == "b8:27:eb:00:00:07")
     #expect(events[0].vendorClass == BootEvent.piVendorClass)
+    #expect(events[0].model == "pi5")
+    #expect(events[1].model == nil)
     #expect(events[1].vendorClass == nil)
     #expect(events[2].path == "/srv/tftp/b8-27-eb-00-00-01/start4.elf" && events[2].ip == "10.42.0.1")
     #expect(events[3].path == "/srv/tftp/1a2b3c4d/start4.elf" && events[3].ip == "10.42.0.77")

@@ -105,7 +105,7 @@ import Testing
     #expect(cmdline3.contains(nfsroot("node03")) && !cmdline3.contains("node01"))
 
     // A Pi nobody listed gets the menu (it asked) but no boot file at all.
-    let (boot4, status4) = try lab.boot(stranger, ["--model", "pi4", "--serial", "0badf00d"])
+    let (boot4, status4) = try lab.boot(stranger, ["--model", "pi4", "--serial", "0badf00d", "--revision", "c04170"])
     #expect(status4 == 0, "\(boot4)")
     #expect(boot4.files.allSatisfy { $0.status == "not found" }, "\(boot4.files)")
     #expect(boot4.file("cmdline.txt")?.content?.contains("nfsroot") != true)
@@ -132,6 +132,7 @@ import Testing
     #expect(found.first?.isPi == true)
     #expect(found.first?.serial == "0badf00d")
     #expect(found.first?.vendorClass == BootEvent.piVendorClass)
+    #expect(found.first?.model == "pi5")  // from option 97, which dnsmasq's log echoes
 
     let before = try String(contentsOfFile: lab.clusterFile, encoding: .utf8)
     let added = try lab.piswarm(["discover", "--add", "--json"])
@@ -142,6 +143,7 @@ import Testing
     let node04 = try #require(cluster.node(named: "node04"))
     #expect(node04.mac?.description == "2c:cf:67:00:00:09")
     #expect(node04.serial == "0badf00d")
+    #expect(node04.model == .pi5)
     #expect(node04.ip.description == "\(Self.subnet).14")
     #expect(try lab.piswarm(["discover", "--json"]).stdoutText.contains("\"found\" : [\n\n  ]"))
 

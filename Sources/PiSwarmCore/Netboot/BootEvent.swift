@@ -30,6 +30,8 @@ public struct BootEvent: Hashable, Sendable, Codable {
   public var vendorClass: String?
   /// Size of a sent file, host name of a lease, and the like.
   public var detail: String?
+  /// The board model from option 97 (Pi 4/5), when the log showed it.
+  public var model: String?
 
   public init(
     time: Date, kind: Kind, mac: String? = nil, ip: String? = nil, path: String? = nil, vendorClass: String? = nil,
@@ -91,16 +93,19 @@ public enum DnsmasqLog {
     let year = calendar.component(.year, from: now)
     var events: [(xid: String?, event: BootEvent)] = []
     var vendors: [String: String] = [:]
+    var models: [String: String] = [:]
     for line in text.split(separator: "\n") {
       guard let parsed = parse(line, year: year, now: now, calendar: calendar) else { continue }
       switch parsed {
       case .event(let xid, let event): events.append((xid, event))
       case .vendor(let xid, let vendor): vendors[xid] = vendor
+      case .model(let xid, let model): models[xid] = model
       }
     }
     return events.map { entry in
       var event = entry.event
       if let xid = entry.xid, let vendor = vendors[xid] { event.vendorClass = vendor }
+      if let xid = entry.xid, let model = models[xid] { event.model = model }
       return event
     }
   }
@@ -108,6 +113,7 @@ public enum DnsmasqLog {
   enum Parsed {
     case event(String?, BootEvent)
     case vendor(String, String)
+    case model(String, String)
   }
 
   static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -126,6 +132,16 @@ public enum DnsmasqLog {
     guard let first = words.first else { return nil }
     if first == "vendor", words.count >= 3, words[1] == "class:", let xid {
       return .vendor(xid, String(words[2...].joined(separator: " ").prefix(200)))
+    }
+    // With log-dhcp dnsmasq logs the options it sends, option 97 echoed back among them (cut
+    // after 14 bytes: enough for the marker and the board revision, not the serial).
+    if first == "sent", words.count >= 7, words[3] == "option:", words[4] == "97", let xid {
+      let hex = words[6].hasSuffix("...") ? String(words[6].dropLast(3)) : words[6]
+      let bytes = hex.split(separator: ":").compactMap { UInt8($0, radix: 16) }
+      guard bytes.count >= 9, bytes[0] == 0, ["RPi4", "RPi5"].contains(String(decoding: bytes[1..<5], as: UTF8.self)),
+        let model = PiClientID.model(revision: bytes[5..<9].reduce(0) { $0 << 8 | UInt32($1) })
+      else { return nil }
+      return .model(xid, model.rawValue)
     }
     if first.hasPrefix("PXE("), words.count >= 2, let mac = MACAddress(words[1]) {
       return .event(

@@ -56,6 +56,10 @@ public enum Discovery {
           isPi: MACAddress(mac)?.isRaspberryPi ?? false, firstSeen: event.time, lastSeen: event.time)
       var asked = event.asksToNetboot
       if let ip = event.ip { sighting.ip = ip }
+      if let model = event.model {
+        sighting.model = model
+        sighting.isPi = true
+      }
       if let vendor = event.vendorClass {
         sighting.vendorClass = vendor
         if vendor == BootEvent.piVendorClass { sighting.isPi = true }
@@ -65,7 +69,7 @@ public enum Discovery {
         let parts = path.dropFirst(root.count).split(separator: "/")
         if parts.count == 2, parts[1].hasPrefix("start4"), isSerial(parts[0]) {
           sighting.serial = String(parts[0]).lowercased()
-          sighting.model = "pi4"
+          sighting.model = sighting.model ?? "pi4"
           sighting.isPi = true
         }
       }
