@@ -64,22 +64,41 @@ public enum NetbootApply {
     let exports = try NFSExports.exports(cluster)
     let ganesha = try NFSExports.ganesha(cluster)
     try checkWithDnsmasq(dnsmasq)
+    // Firmware: --firmware as given, or the image's boot folder from the image store, which is
+    // published world-readable beside the TFTP root (the store is in the 0700 state directory).
+    let publishedRoot = FirmwarePublisher.root(forTFTPRoot: cluster.head.tftpRoot)
+    var publish: [(source: String, destination: String, image: String)] = []
     var listings: [String: BootTree.Firmware?] = [:]
     let tree = try BootTree.plan(cluster) { node in
-      guard let directory = options.firmwareDirectory ?? cluster.defaults.image.map(paths.firmware(image:)) else {
+      var directory: String
+      var source: String
+      if let given = options.firmwareDirectory {
+        (directory, source) = (given, given)
+      } else if let image = cluster.defaults.image {
+        guard BootTreeApplier.isOwnFolderName(image) else { return nil }
+        source = paths.firmware(image: image)
+        directory = publishedRoot + "/" + image
+        if !publish.contains(where: { $0.image == image }) && Files.exists(source) {
+          publish.append((source, directory, image))
+        }
+      } else {
         warnings.append("\(node.name): no image (defaults.image) and no --firmware: its folder gets no firmware")
         return nil
       }
       if let known = listings[directory] { return known }
-      let names = try? FileManager.default.contentsOfDirectory(atPath: directory)
+      let names = try? FileManager.default.contentsOfDirectory(atPath: source)
       let firmware = names.map { BootTree.Firmware(directory: directory, names: $0) }
       if names == nil {
-        warnings.append("no firmware at \(directory): node folders get only cmdline.txt and config.txt; import the image first")
-      } else if let problem = BootTreeApplier.unreadableByOthers(directory) {
-        warnings.append("dnsmasq serves files as nobody, and \(problem): nodes will not get their firmware")
+        warnings.append("no firmware at \(source): node folders get only cmdline.txt and config.txt; import the image first")
+      } else if options.firmwareDirectory != nil, let problem = BootTreeApplier.unreadableByOthers(directory) {
+        warnings.append("dnsmasq serves files as an unprivileged user, and \(problem): nodes will not get their firmware")
       }
       listings[directory] = firmware
       return firmware
+    }
+    if let image = cluster.defaults.image, !BootTreeApplier.isOwnFolderName(image) {
+      throw PiSwarmError(
+        .invalidInput, "the image name \"\(image)\" is not a plain name", advice: "use the name 'piswarm image ls' shows")
     }
     for (node, reason) in tree.skipped { warnings.append("\(node): not served: \(reason)") }
 
@@ -94,6 +113,13 @@ public enum NetbootApply {
     _ = try write(hook, paths.hookScript, mode: 0o755)
     _ = try write(exports, paths.exports)
     _ = try write(ganesha, paths.ganesha)
+    for item in publish {
+      try Files.makeDirectory(publishedRoot, mode: 0o755)
+      changes += try FirmwarePublisher.publish(from: item.source, to: item.destination)
+    }
+    if options.firmwareDirectory == nil {
+      changes += try FirmwarePublisher.prune(root: publishedRoot, keep: Set([cluster.defaults.image].compactMap { $0 }))
+    }
     changes += try BootTreeApplier.apply(tree, manifest: paths.manifest)
     for stranger in BootTreeApplier.strangers(in: tree) {
       warnings.append("\(stranger) is in the TFTP root: machines without a folder of their own are served from there; remove it")

@@ -11,7 +11,7 @@ import Testing
 @Suite(.enabled(if: NetbootLab.shouldRun)) struct NetbootIntegrationTests {
   static let subnet = NetbootLab.subnet
 
-  func writeCluster(_ lab: NetbootLab, lan: String, nodes: String) {
+  func writeCluster(_ lab: NetbootLab, lan: String, nodes: String, image: String? = nil) {
     lab.dir.write(
       "cluster.yml",
       """
@@ -23,15 +23,16 @@ import Testing
         tftp_root: \(lab.tftpRoot)
         nfs_root: /srv/piswarm/nfs
         dnsmasq_conf: \(lab.dir.file("etc/dnsmasq.conf"))
-      nodes:
+      \(image.map { "defaults:\n  image: \($0)\n" } ?? "")nodes:
       \(nodes)
       """)
   }
 
-  func apply(_ lab: NetbootLab) throws -> [String: Any] {
-    let applied = try lab.piswarm([
-      "netboot", "apply", "--files-only", "--json", "--firmware", lab.firmware, "--dnsmasq-option", "no-ping",
-    ])
+  /// `apply --files-only`; the firmware from the lab's folder, or (`imageStore`) from the image
+  /// store in the (0700) state directory, which apply publishes where dnsmasq can read it.
+  func apply(_ lab: NetbootLab, imageStore: Bool = false) throws -> [String: Any] {
+    let firmware = imageStore ? [] : ["--firmware", lab.firmware]
+    let applied = try lab.piswarm(["netboot", "apply", "--files-only", "--json", "--dnsmasq-option", "no-ping"] + firmware)
     #expect(applied.status == 0, "\(applied.stderrText)")
     return (try JSONSerialization.jsonObject(with: applied.stdout) as? [String: Any]) ?? [:]
   }
@@ -170,8 +171,14 @@ import Testing
           - name: node02
             ip: \(Self.subnet).22
             mac: b8:27:eb:00:00:22
-        """)
-    _ = try apply(lab)
+        """, image: "testimg")
+    // The image's boot files in the image store, as 'piswarm image import' leaves them.
+    let imageBoot = lab.state + "/images/testimg/boot"
+    try FileManager.default.createDirectory(atPath: lab.state + "/images/testimg", withIntermediateDirectories: true)
+    try FileManager.default.copyItem(atPath: lab.firmware, toPath: imageBoot)
+    let first = try apply(lab, imageStore: true)
+    #expect((first["warnings"] as? [String])?.isEmpty == true, "\(first)")
+    #expect(BootTreeSupport.mode(lab.state) == 0o700)
     try lab.startHeadDnsmasq()
     let board1 = try lab.addBoard(1, mac: "b8:27:eb:00:00:21")
     let board2 = try lab.addBoard(2, mac: "b8:27:eb:00:00:22")
@@ -185,6 +192,8 @@ import Testing
       let cmdline = try #require(boot.file("cmdline.txt")?.content)
       #expect(cmdline.contains(nfsroot(node)))
       #expect(cmdline.hasSuffix("cgroup_enable=memory cgroup_memory=1\n"))
+      // Served as nobody from the published copy of the 0700 image store.
+      #expect(boot.file("start4.elf")?.status == "ok" && boot.file("kernel8.img")?.status == "ok", "\(boot.files)")
     }
     // Without dhcp_range, a machine not in the file gets no address at all.
     let (boot3, status3) = try lab.boot(stranger, ["--model", "pi4", "--timeout", "1"])
@@ -206,7 +215,7 @@ import Testing
     #expect(found.map(\.mac) == ["d8:3a:dd:00:00:99"])
 
     // Nothing changed: nothing written.
-    let again = try apply(lab)
+    let again = try apply(lab, imageStore: true)
     #expect((again["changes"] as? [Any])?.isEmpty == true, "\(again)")
     #expect(again["dnsmasqChanged"] as? Bool == false)
     #expect((again["dnsmasq"] as? String)?.hasPrefix("unchanged") == true)
@@ -214,7 +223,7 @@ import Testing
     // node02 leaves the file: its folder goes, node01's stays as it was, dnsmasq's file changes.
     let config1 = try Data(contentsOf: URL(fileURLWithPath: "\(lab.tftpRoot)/b8-27-eb-00-00-21/cmdline.txt"))
     #expect(try lab.piswarm(["node", "rm", "node02"]).status == 0)
-    let removed = try apply(lab)
+    let removed = try apply(lab, imageStore: true)
     let changes = (removed["changes"] as? [[String: String]]) ?? []
     #expect(changes.contains { $0["path"] == "\(lab.tftpRoot)/b8-27-eb-00-00-22" && $0["action"] == "removed" }, "\(changes)")
     #expect(removed["dnsmasqChanged"] as? Bool == true)
@@ -223,6 +232,12 @@ import Testing
     #expect(try FileManager.default.contentsOfDirectory(atPath: lab.tftpRoot).sorted() == ["2121abcd", "b8-27-eb-00-00-21"])
     let dnsmasqConf = try String(contentsOfFile: lab.dir.file("etc/dnsmasq.conf"), encoding: .utf8)
     #expect(!dnsmasqConf.contains("b8:27:eb:00:00:22"))
+  }
+}
+
+enum BootTreeSupport {
+  static func mode(_ path: String) -> Int? {
+    (try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions]) as? Int
   }
 }
 

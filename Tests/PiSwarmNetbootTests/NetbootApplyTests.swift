@@ -131,6 +131,50 @@ final class FakeServices: ServiceControl {
     #expect(plain.warnings.contains { $0.contains("restart dnsmasq yourself") })
   }
 
+  @Test func imageFirmwareIsPublishedWorldReadableBesideTheTFTPRoot() throws {
+    let setup = Setup()
+    let store = setup.dir.file("state/images/raspios/boot")
+    try FileManager.default.createDirectory(atPath: store + "/overlays", withIntermediateDirectories: true)
+    setup.dir.write("state/images/raspios/boot/start4.elf", "start4\n")
+    setup.dir.write("state/images/raspios/boot/overlays/disable-bt.dtbo", "dtbo\n")
+    chmod(setup.dir.file("state"), 0o700)
+    chmod(store + "/start4.elf", 0o600)
+    var cluster = try setup.cluster(Self.twoNodes)
+    cluster.defaults.image = "raspios"
+    let apply = { () throws -> NetbootApply.Result in
+      try NetbootApply.run(
+        cluster, paths: setup.paths,
+        options: .init(filesOnly: true, firmwareDirectory: nil, dnsmasqExtra: [], piswarm: "/usr/bin/piswarm"),
+        services: FakeServices())
+    }
+    let first = try apply()
+    let published = setup.dir.file("firmware/raspios")
+    #expect(first.warnings.isEmpty, "\(first.warnings)")
+    #expect(
+      try FileManager.default.destinationOfSymbolicLink(atPath: setup.tftp + "/b8-27-eb-00-00-01/start4.elf")
+        == published + "/start4.elf")
+    #expect(BootTreeApplier.unreadableByOthers(published + "/start4.elf") == nil)
+    #expect(BootTreeApplier.unreadableByOthers(published + "/overlays/disable-bt.dtbo") == nil)
+    // One filesystem: a hard link, no copy.
+    let a = try FileManager.default.attributesOfItem(atPath: store + "/start4.elf")[.systemFileNumber] as? Int
+    let b = try FileManager.default.attributesOfItem(atPath: published + "/start4.elf")[.systemFileNumber] as? Int
+    #expect(a != nil && a == b)
+
+    #expect(try apply().changes.isEmpty)
+    // A new import replaces the file (a new inode): the published one follows.
+    try AtomicFile.write("start4 v2\n", to: store + "/start4.elf")
+    #expect(try apply().changes == [FileChange(published + "/start4.elf", .updated)])
+    #expect(setup.dir.read("firmware/raspios/start4.elf") == "start4 v2\n")
+
+    // Another image: the old one's published copy goes; a folder piswarm did not publish stays.
+    try FileManager.default.createDirectory(atPath: setup.dir.file("firmware/mine"), withIntermediateDirectories: true)
+    cluster.defaults.image = "other"
+    let switched = try apply()
+    #expect(switched.changes.contains(FileChange(published, .removed)))
+    #expect(switched.warnings.contains { $0.contains("no firmware at \(setup.dir.file("state/images/other/boot"))") })
+    #expect(Files.exists(setup.dir.file("firmware/mine")))
+  }
+
   @Test func aRestartOwedIsMadeByTheNextApply() throws {
     let setup = Setup()
     let services = FakeServices()
