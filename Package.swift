@@ -55,6 +55,12 @@ let package = Package(
       dependencies: ["PiSwarmCore", "PiSwarmSystem"],
       swiftSettings: strict
     ),
+    // Netboot serving: dnsmasq configuration and service, TFTP trees, NFS exports, boot events.
+    .target(
+      name: "PiSwarmNetboot",
+      dependencies: ["PiSwarmCore", "PiSwarmSystem", "PiSwarmStore"],
+      swiftSettings: strict
+    ),
     // Virtual nodes in namespaces, for tries and tests.
     .target(
       name: "PiSwarmLab",
@@ -66,6 +72,7 @@ let package = Package(
       name: "PiSwarmCommands",
       dependencies: [
         "PiSwarmCore", "PiSwarmSystem", "PiSwarmStore", "PiSwarmLab", "PiSwarmSSH", "PiSwarmDocker", "PiSwarmImages",
+        "PiSwarmNetboot",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],
@@ -74,6 +81,13 @@ let package = Package(
     .executableTarget(
       name: "piswarm",
       dependencies: ["PiSwarmCommands"],
+      swiftSettings: strict
+    ),
+    // A Raspberry Pi boot ROM of our own (DHCP with option 97, then TFTP), for netboot tests; not a product.
+    .executableTarget(
+      name: "pi-bootrom",
+      dependencies: ["PiSwarmCore"],
+      path: "Sources/PiBootROM",
       swiftSettings: strict
     ),
     // Fakes and fixtures for tests; a normal library target.
@@ -91,6 +105,11 @@ let package = Package(
     .testTarget(
       name: "PiSwarmStoreTests",
       dependencies: ["PiSwarmStore", "PiSwarmSystem", "PiSwarmTestSupport"],
+      swiftSettings: strict
+    ),
+    .testTarget(
+      name: "PiSwarmNetbootTests",
+      dependencies: ["PiSwarmNetboot", "PiSwarmCore", "PiSwarmSystem", "PiSwarmTestSupport"],
       swiftSettings: strict
     ),
     .testTarget(
@@ -112,7 +131,7 @@ let package = Package(
     // Needs root, namespaces, sshd and dockerd: the real components. Run by `make test` and CI.
     .testTarget(
       name: "PiSwarmIntegrationTests",
-      dependencies: ["PiSwarmSystem", "PiSwarmCore", "PiSwarmStore", "PiSwarmTestSupport", "piswarm"],
+      dependencies: ["PiSwarmSystem", "PiSwarmCore", "PiSwarmStore", "PiSwarmTestSupport", "piswarm", "pi-bootrom"],
       swiftSettings: strict
     ),
     .testTarget(

@@ -19,6 +19,7 @@ public struct PiSwarm: ParsableCommand {
       Init.self, Validate.self, NodeCommand.self, Plan.self, Up.self, Status.self, PreflightCommand.self, SwarmCommand.self,
       Exec.self, Facts.self, ImageCommand.self, RootCommand.self,
       LabCommand.self,
+      NetbootCommand.self, Discover.self,
     ]
   )
 

@@ -81,17 +81,41 @@ extension ClusterReader {
       checkPower(power, at: entry.key, what: "\(what) power")
     }
     let labels = self.labels(fields["labels"]?.value, "\(what) labels")
+    let extra = fields["cmdline_extra"].flatMap { cmdlineExtra($0.value, "\(what) cmdline_extra") } ?? defaults.cmdlineExtra
     guard let ips else { return [] }
 
     return names.indices.map { index in
       let node = Node(
         name: names[index], mac: macs?[index], ip: ips[index], serial: serial, model: model, boot: boot,
         dockerStorage: dockerStorage, power: power, labels: labels, role: .worker, location: location(item),
-        range: isRange ? pattern : nil)
+        range: isRange ? pattern : nil, cmdlineExtra: extra)
       return Placed(
         node: node, item: item, nameNode: nameNode, ipNode: fields["ip"]?.value, macNode: fields["mac"]?.value,
         serialNode: fields["serial"]?.value, storageNode: fields["docker_storage"]?.value)
     }
+  }
+
+  /// Kernel command line words: one line of printable text, without the words piswarm writes
+  /// itself (`root=`, `nfsroot=`, `ip=`).
+  mutating func cmdlineExtra(_ node: Yams.Node, _ what: String) -> String? {
+    guard let raw = text(node, what) else { return nil }
+    let trimmed = Substring(raw).trimmingSpaces
+    if trimmed.isEmpty { return nil }
+    if raw.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+      error(node, "\(what) must be one line of text, without line breaks or tabs, e.g. cmdline_extra: \"quiet loglevel=3\"")
+      return nil
+    }
+    if trimmed.utf8.count > 512 {
+      error(node, "\(what) is \(trimmed.utf8.count) bytes long; keep it under 512 (the whole command line is limited)")
+      return nil
+    }
+    for word in trimmed.split(separator: " ") {
+      for owned in ["root=", "nfsroot=", "ip="] where word.hasPrefix(owned) {
+        error(node, "\(what) sets \"\(word)\", which piswarm writes itself for a netboot node; remove it")
+        return nil
+      }
+    }
+    return String(trimmed)
   }
 
   mutating func addresses(

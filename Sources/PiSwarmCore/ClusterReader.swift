@@ -12,10 +12,10 @@ struct ClusterReader {
   static let topKeys = ["version", "name", "head", "ssh", "defaults", "swarm", "docker", "nodes"]
   static let headKeys = ["interface", "address", "lan", "dhcp_range", "tftp_root", "nfs_root", "dnsmasq_conf"]
   static let sshKeys = ["user", "key"]
-  static let defaultsKeys = ["boot", "image", "docker_storage", "power"]
+  static let defaultsKeys = ["boot", "image", "docker_storage", "power", "cmdline_extra"]
   static let swarmKeys = ["managers", "labels", "advertise"]
   static let dockerKeys = ["registry_mirrors", "log_max_size", "log_max_files"]
-  static let nodeKeys = ["name", "mac", "ip", "serial", "model", "boot", "docker_storage", "power", "labels"]
+  static let nodeKeys = ["name", "mac", "ip", "serial", "model", "boot", "docker_storage", "power", "labels", "cmdline_extra"]
 
   mutating func error(_ node: Yams.Node?, _ message: String) {
     diagnostics.append(Diagnostic(.error, at: location(node), message))
@@ -327,6 +327,7 @@ struct ClusterReader {
       defaults.boot = mode
     }
     if let image = fields["image"] { defaults.image = text(image.value, "defaults.image") }
+    if let extra = fields["cmdline_extra"] { defaults.cmdlineExtra = cmdlineExtra(extra.value, "defaults.cmdline_extra") }
     if let storage = fields["docker_storage"] {
       defaultStorageNode = storage.value
       defaults.dockerStorage = self.storage(storage.value, "defaults.docker_storage")

@@ -154,6 +154,8 @@ public struct NodeDefaults: Hashable, Sendable {
   /// Nil means "by boot mode": `loopfile:16G` for netboot (NFS root), `root` otherwise.
   public var dockerStorage: DockerStorage?
   public var power: PowerConfig
+  /// Words added to every netboot node's kernel command line (`cmdline.txt`).
+  public var cmdlineExtra: String? = nil
 
   public static let netbootStorage = DockerStorage.loopfile(.gibibytes(16))
 }
@@ -213,12 +215,14 @@ public struct Node: Hashable, Sendable {
   public var location: SourceLocation
   /// The host-range pattern (`node[02-10]`) this node was expanded from, if any.
   public var range: String?
+  /// Words added to the kernel command line (netboot); the node's own, else the defaults'.
+  public var cmdlineExtra: String?
 
   public init(
     name: String, mac: MACAddress? = nil, ip: IPv4Address, serial: String? = nil,
     model: BoardModel? = nil, boot: BootMode = .netboot, dockerStorage: DockerStorage = .root,
     power: PowerConfig = .none, labels: [String: String] = [:], role: Role = .worker,
-    location: SourceLocation = .start, range: String? = nil
+    location: SourceLocation = .start, range: String? = nil, cmdlineExtra: String? = nil
   ) {
     self.name = name
     self.mac = mac
@@ -232,6 +236,7 @@ public struct Node: Hashable, Sendable {
     self.role = role
     self.location = location
     self.range = range
+    self.cmdlineExtra = cmdlineExtra
   }
 }
 

@@ -1,0 +1,280 @@
+import Foundation
+import PiSwarmCore
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// pi-bootrom: behaves like a Raspberry Pi boot ROM on the network, for tests. Run it inside a
+/// network namespace (`nsenter --net=/run/netns/X pi-bootrom …`), as root. It sends a DHCP
+/// DISCOVER like the ROM's (option 60 PXEClient:Arch:00000:UNDI:002001, option 93 = 0, and on
+/// Pi 4/5 the 17-byte option 97), collects offers, requires the "Raspberry Pi Boot" PXE menu
+/// (option 43), takes an address (REQUEST/ACK from whichever server offered one), then reads
+/// boot files over TFTP from the boot server (option 66, else siaddr, else option 54). Prints
+/// JSON on stdout. Exit 0 when it got as far as TFTP, 2 when no offer carried the Pi menu or no
+/// address came, 64 on bad arguments, 1 on other errors.
+struct Arguments {
+  var interface = "eth0"
+  var mac: MACAddress?
+  var model = "pi4"
+  var serial: UInt32?
+  var revision: UInt32?
+  var timeout = 2.0
+  var collect = 1.5
+  var files: [String] = []
+
+  static let usage = """
+    usage: pi-bootrom [--interface IF] [--mac MAC] [--model pi3|pi4|pi5] [--serial HEX8] [--revision HEX]
+                      [--timeout SECONDS] [--collect SECONDS] [FILE...]
+    Without files, reads the model's boot sequence (pi4: SERIAL/start4.elf, config.txt, start4.elf,
+    fixup4.dat, cmdline.txt, kernel8.img; with SERIAL/ when that folder exists).
+    """
+
+  init(_ words: [String]) throws {
+    var rest = words[...]
+    func value(_ flag: String) throws -> String {
+      guard let next = rest.popFirst() else { throw BootROMError("\(flag) needs a value") }
+      return next
+    }
+    while let word = rest.popFirst() {
+      switch word {
+      case "--interface": interface = try value(word)
+      case "--mac":
+        let text = try value(word)
+        guard let parsed = MACAddress(text) else { throw BootROMError("--mac \"\(text)\" is not a MAC address") }
+        mac = parsed
+      case "--model":
+        model = try value(word)
+        guard ["pi3", "pi4", "pi5"].contains(model) else { throw BootROMError("--model \"\(model)\" is not pi3, pi4 or pi5") }
+      case "--serial":
+        let text = try value(word)
+        guard text.count <= 16, let parsed = UInt64(text, radix: 16) else {
+          throw BootROMError("--serial \"\(text)\" is not hex")
+        }
+        serial = UInt32(truncatingIfNeeded: parsed)
+      case "--revision":
+        let text = try value(word)
+        guard let parsed = UInt32(text.hasPrefix("0x") ? String(text.dropFirst(2)) : text, radix: 16) else {
+          throw BootROMError("--revision \"\(text)\" is not hex")
+        }
+        revision = parsed
+      case "--timeout": timeout = Double(try value(word)) ?? timeout
+      case "--collect": collect = Double(try value(word)) ?? collect
+      case "-h", "--help":
+        print(Self.usage)
+        exit(0)
+      default:
+        if word.hasPrefix("-") { throw BootROMError("unknown option \(word)") }
+        files.append(word)
+      }
+    }
+  }
+}
+
+struct Offer: Codable {
+  var server: String
+  var yiaddr: String
+  var siaddr: String
+  var serverID: String?
+  var tftpServer: String?
+  var vendorClass: String?
+  var menu: [String]
+  var piMenu: Bool
+}
+
+struct FileResult: Codable {
+  var name: String
+  var status: String
+  var bytes: Int?
+  var sha256: String?
+  var content: String?
+}
+
+struct Report: Codable {
+  var mac: String
+  var model: String
+  var serial: String
+  var offers: [Offer] = []
+  var address: String?
+  var bootServer: String?
+  var prefix: String?
+  var files: [FileResult] = []
+  var error: String?
+}
+
+/// The interface's MAC in this network namespace (/sys would show the host's interfaces under
+/// nsenter --net).
+func interfaceMAC(_ name: String) -> MACAddress? {
+  guard let output = try? ipCommand(["-o", "link", "show", "dev", name]) else { return nil }
+  let words = output.split(separator: " ")
+  guard let index = words.firstIndex(of: "link/ether"), index + 1 < words.count else { return nil }
+  return MACAddress(words[index + 1])
+}
+
+func emit(_ report: Report, status: Int32) -> Never {
+  let encoder = JSONEncoder()
+  encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+  if let data = try? encoder.encode(report) { FileHandle.standardOutput.write(data + Data("\n".utf8)) }
+  if let error = report.error { FileHandle.standardError.write(Data("pi-bootrom: \(error)\n".utf8)) }
+  exit(status)
+}
+
+@discardableResult
+func ipCommand(_ arguments: [String]) throws -> String {
+  let process = Process()
+  let pipe = Pipe()
+  process.standardOutput = pipe
+  let candidates = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]
+  guard let path = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+    throw BootROMError("ip (iproute2) is not installed")
+  }
+  process.executableURL = URL(fileURLWithPath: path)
+  process.arguments = arguments
+  try process.run()
+  let output = pipe.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  guard process.terminationStatus == 0 else { throw BootROMError("ip \(arguments.joined(separator: " ")) failed") }
+  return String(decoding: output, as: UTF8.self)
+}
+
+let arguments: Arguments
+do { arguments = try Arguments(Array(CommandLine.arguments.dropFirst())) } catch {
+  FileHandle.standardError.write(Data("pi-bootrom: \(error)\n\(Arguments.usage)\n".utf8))
+  exit(64)
+}
+guard let mac = arguments.mac ?? interfaceMAC(arguments.interface) else {
+  FileHandle.standardError.write(Data("pi-bootrom: no MAC: give --mac, or an interface that exists\n".utf8))
+  exit(64)
+}
+let serial = arguments.serial ?? get32([0] + mac.bytes.suffix(3), 0)
+let serialText = PiClientID(marker: "RPi4", revision: 0, macLow: [], serial: serial).serialText
+var report = Report(mac: mac.description, model: arguments.model, serial: serialText)
+
+// DISCOVER, as the ROM sends it.
+let xid = UInt32.random(in: 1...UInt32.max)
+var options: [(UInt8, [UInt8])] = [
+  (53, [1]), (60, Array(BootEvent.piVendorClass.utf8)), (93, [0, 0]), (94, [1, 2, 1]),
+  (55, [1, 3, 43, 54, 60, 66, 67, 128, 129, 130, 131, 132, 133, 134, 135]),
+]
+if arguments.model != "pi3" {
+  let marker = arguments.model == "pi5" ? "RPi5" : "RPi4"
+  let revision = arguments.revision ?? (arguments.model == "pi5" ? 0x00C0_4170 : 0x00C0_3111)
+  options.append((97, PiClientID(marker: marker, revision: revision, macLow: Array(mac.bytes.suffix(4)), serial: serial).bytes))
+}
+let dhcp: UDPSocket
+do { dhcp = try UDPSocket(interface: arguments.interface, address: nil, port: 68, broadcast: true) } catch {
+  report.error = "\(error)"
+  emit(report, status: 1)
+}
+let broadcast = IPv4Address(0xFFFF_FFFF)
+var offers: [(DHCPMessage, IPv4Address)] = []
+for attempt in 0..<3
+where offers.isEmpty
+  || !offers.contains(where: { PXEMenu.items($0.0.option(43) ?? []).contains { $0.hasPrefix("Raspberry Pi Boot") } })
+{
+  do { try dhcp.send(DHCPMessage(xid: xid, chaddr: mac.bytes, options: options).bytes, to: broadcast, port: 67) } catch {
+    report.error = "\(error)"
+    emit(report, status: 1)
+  }
+  let deadline = Date().addingTimeInterval(arguments.collect * Double(attempt + 1))
+  while let (packet, from, _) = dhcp.receive(until: deadline) {
+    guard let message = DHCPMessage(packet), message.op == 2, message.xid == xid, message.type == 2 else { continue }
+    offers.append((message, from))
+  }
+}
+for (offer, from) in offers {
+  let menu = PXEMenu.items(offer.option(43) ?? [])
+  report.offers.append(
+    Offer(
+      server: from.description, yiaddr: offer.yiaddr.description, siaddr: offer.siaddr.description,
+      serverID: offer.address(54)?.description, tftpServer: offer.option(66).map { String(decoding: $0, as: UTF8.self) },
+      vendorClass: offer.option(60).map { String(decoding: $0, as: UTF8.self) }, menu: menu,
+      piMenu: menu.contains { $0.hasPrefix("Raspberry Pi Boot") }))
+}
+guard let boot = offers.first(where: { PXEMenu.items($0.0.option(43) ?? []).contains { $0.hasPrefix("Raspberry Pi Boot") } })?.0
+else {
+  report.error = offers.isEmpty ? "no DHCP offer" : "no offer carried the \"Raspberry Pi Boot\" PXE menu (option 43)"
+  emit(report, status: 2)
+}
+let bootServer =
+  boot.option(66).flatMap { IPv4Address(String(decoding: $0, as: UTF8.self)) }
+  ?? (boot.siaddr.value != 0 ? boot.siaddr : nil) ?? boot.address(54)
+guard let bootServer else {
+  report.error = "the Pi menu offer names no boot server (option 66, siaddr, option 54)"
+  emit(report, status: 2)
+}
+report.bootServer = bootServer.description
+
+// An address: REQUEST from the server that offered one.
+guard let leaseOffer = offers.first(where: { $0.0.yiaddr.value != 0 })?.0, let leaseServer = leaseOffer.address(54) else {
+  report.error = "no offer carried an address"
+  emit(report, status: 2)
+}
+var request = options
+request[0] = (53, [3])
+request.append((50, withUnsafeBytes(of: leaseOffer.yiaddr.value.bigEndian) { Array($0) }))
+request.append((54, withUnsafeBytes(of: leaseServer.value.bigEndian) { Array($0) }))
+var acked: DHCPMessage?
+for _ in 0..<3 where acked == nil {
+  try? dhcp.send(DHCPMessage(xid: xid, chaddr: mac.bytes, options: request).bytes, to: broadcast, port: 67)
+  let deadline = Date().addingTimeInterval(arguments.timeout)
+  while let (packet, _, _) = dhcp.receive(until: deadline) {
+    guard let message = DHCPMessage(packet), message.op == 2, message.xid == xid else { continue }
+    if message.type == 5 && message.yiaddr == leaseOffer.yiaddr {
+      acked = message
+      break
+    }
+    if message.type == 6 {
+      report.error = "DHCPNAK from \(leaseServer)"
+      emit(report, status: 2)
+    }
+  }
+}
+guard let acked else {
+  report.error = "no DHCPACK for \(leaseOffer.yiaddr) from \(leaseServer)"
+  emit(report, status: 2)
+}
+let mask = acked.address(1) ?? leaseOffer.address(1) ?? IPv4Address(0xFFFF_FF00)
+let prefix = mask.value.nonzeroBitCount
+do { try ipCommand(["addr", "replace", "\(acked.yiaddr)/\(prefix)", "dev", arguments.interface]) } catch {
+  report.error = "\(error)"
+  emit(report, status: 1)
+}
+report.address = acked.yiaddr.description
+
+// TFTP.
+func fetch(_ name: String) -> (FileResult, Bool) {
+  switch TFTP.read(name, server: bootServer, interface: arguments.interface, local: acked.yiaddr, timeout: arguments.timeout) {
+  case .ok(let bytes):
+    let text = name.hasSuffix("cmdline.txt") || name.hasSuffix("config.txt") ? String(decoding: bytes, as: UTF8.self) : nil
+    return (FileResult(name: name, status: "ok", bytes: bytes.count, sha256: SHA256.hex(bytes), content: text), true)
+  case .notFound(let message):
+    return (FileResult(name: name, status: "not found", content: message.isEmpty ? nil : message), false)
+  case .failed(let message):
+    return (FileResult(name: name, status: "error: \(message)"), false)
+  }
+}
+if !arguments.files.isEmpty {
+  for name in arguments.files { report.files.append(fetch(name).0) }
+} else {
+  let probe: String
+  let sequence: [String]
+  switch arguments.model {
+  case "pi3":
+    report.files.append(fetch("bootcode.bin").0)
+    probe = "start.elf"
+    sequence = ["start.elf", "fixup.dat", "config.txt", "cmdline.txt", "kernel8.img"]
+  case "pi5":
+    probe = "config.txt"
+    sequence = ["config.txt", "cmdline.txt", "kernel_2712.img"]
+  default:
+    probe = "start4.elf"
+    sequence = ["config.txt", "start4.elf", "fixup4.dat", "cmdline.txt", "kernel8.img"]
+  }
+  let (probed, found) = fetch(serialText + "/" + probe)
+  report.files.append(probed)
+  let folder = found ? serialText + "/" : ""
+  report.prefix = folder
+  for name in sequence { report.files.append(fetch(folder + name).0) }
+}
+emit(report, status: 0)

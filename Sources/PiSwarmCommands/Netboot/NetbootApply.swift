@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import PiSwarmCore
+import PiSwarmNetboot
+import PiSwarmSystem
+
+struct NetbootApplyCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "apply",
+    abstract: "Write the netboot files that changed; restart dnsmasq if its configuration did.",
+    discussion: """
+      Writes head.dnsmasq_conf, the per-node folders under head.tftp_root (world-readable: dnsmasq
+      serves as nobody), and in the state directory the dnsmasq hook script, exports (for
+      nfs-kernel-server) and ganesha.conf. Each file is written atomically and only when its
+      content changed. Folders of nodes no longer in the cluster file are removed (only those
+      piswarm made). dnsmasq is restarted through systemd only when its configuration changed.
+
+      The firmware (start*.elf, fixup*.dat, kernels, device trees, overlays) is linked from the
+      image store, STATE/images/IMAGE/boot, or from --firmware.
+
+      Examples:
+        piswarm netboot apply
+        piswarm netboot apply --files-only --json
+      """
+  )
+
+  @OptionGroup var global: GlobalOptions
+
+  @Flag(help: "Write the files only; restart nothing.")
+  var filesOnly = false
+
+  @Option(help: "The firmware folder to link for every node (default: the image store's boot folder of defaults.image).")
+  var firmware: String?
+
+  @Option(name: .customLong("dnsmasq-option"), help: ArgumentHelp("An extra dnsmasq option line (tests).", visibility: .hidden))
+  var dnsmasqOptions: [String] = []
+
+  @Flag(help: "Print JSON on stdout.")
+  var json = false
+
+  func run() throws {
+    try reporting {
+      let loaded = try global.loadCluster()
+      let result = try global.mutating(commandLine) { journal throws(PiSwarmError) in
+        let started = Date()
+        let result = try NetbootApply.run(
+          loaded.cluster, paths: NetbootPaths(stateDirectory: Files.absolute(global.stateDirectory)),
+          options: .init(
+            filesOnly: filesOnly, firmwareDirectory: firmware.map(Files.absolute), dnsmasqExtra: dnsmasqOptions,
+            piswarm: Self.executable))
+        try journal.step(node: "head", "netboot apply", status: "ok", started: started)
+        return result
+      }
+      for warning in result.warnings { Console.err("warning: \(warning)") }
+      if json {
+        Console.out(try Console.json(result))
+        return
+      }
+      for change in result.changes { Console.out("\(change.action.rawValue) \(change.path)\n") }
+      Console.err(
+        "\(result.changes.count) change(s); \(result.folders.count) node folder(s); dnsmasq: \(result.dnsmasq)")
+    }
+  }
+
+  /// This program, for the hook script to run.
+  static var executable: String {
+    if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return path }
+    return Files.absolute(CommandLine.arguments[0])
+  }
+}

@@ -1,0 +1,94 @@
+import Foundation
+
+/// How far a node got in its last boot, from the boot events: seen (DHCP/PXE) → firmware (TFTP of
+/// `start*.elf`/`bootcode.bin`) → kernel (TFTP of the kernel) → NFS root → SSH up.
+public enum BootPhase: String, Sendable, Codable, CaseIterable, Comparable {
+  case seen
+  case firmware
+  case kernel
+  /// Not observed directly (the NFS server is not watched); inferred from SSH answering.
+  case nfsRoot = "nfs-root"
+  case ssh
+
+  public static func < (lhs: BootPhase, rhs: BootPhase) -> Bool {
+    allCases.firstIndex(of: lhs) ?? 0 < allCases.firstIndex(of: rhs) ?? 0
+  }
+
+  /// The phase a sent file stands for, by its name.
+  public static func of(file path: String) -> BootPhase? {
+    let name = path.split(separator: "/").last.map(String.init) ?? path
+    if name == "bootcode.bin" || (name.hasPrefix("start") && name.hasSuffix(".elf")) { return .firmware }
+    if (name.hasPrefix("kernel") && name.hasSuffix(".img")) || name == "Image" || name.hasPrefix("vmlinuz") { return .kernel }
+    return nil
+  }
+}
+
+public struct NodeBootProgress: Hashable, Sendable, Codable {
+  public struct Step: Hashable, Sendable, Codable {
+    public var phase: BootPhase
+    /// When it was reached; nil when inferred or not reached.
+    public var time: Date?
+    /// `observed`, `inferred`, `unknown` (cannot be observed here), or `not reached`.
+    public var state: String
+  }
+
+  public var node: String
+  public var mac: String?
+  public var ip: String
+  /// The furthest phase of the last boot; nil when the node was never seen.
+  public var phase: BootPhase?
+  public var time: Date?
+  public var steps: [Step]
+}
+
+public enum BootProgress {
+  /// Each netboot node's last boot, from `events` (oldest first) and whether its SSH answers now.
+  public static func progress(_ cluster: Cluster, events: [BootEvent], sshUp: (Node) -> Bool) -> [NodeBootProgress] {
+    let root = cluster.head.tftpRoot.trimmingSuffix("/") + "/"
+    let sorted = events.sorted { $0.time < $1.time }
+    return NFSExports.netbootNodes(cluster).map { node in
+      let folders = Set([node.mac?.dashed, node.serial].compactMap { $0 })
+      let mac = node.mac?.description
+      // Addresses the node had: its own, and any its MAC was seen with (a router's, in proxy mode).
+      var addresses: Set<String> = [node.ip.description]
+      var mine: [BootEvent] = []
+      for event in sorted {
+        var belongs = mac != nil && event.mac == mac
+        if belongs, let ip = event.ip { addresses.insert(ip) }
+        if !belongs, event.mac == nil, let path = event.path, path.hasPrefix(root) {
+          let folder = path.dropFirst(root.count).split(separator: "/").first.map(String.init)
+          belongs = folder.map(folders.contains) ?? false
+        }
+        if !belongs, event.mac == nil, let ip = event.ip, addresses.contains(ip), event.kind == .tftpSent {
+          belongs = true
+        }
+        if belongs { mine.append(event) }
+      }
+      // The last boot starts at the last DHCP/PXE request.
+      let start = mine.lastIndex { [.pxe, .discover].contains($0.kind) || ($0.kind == .lease && $0.asksToNetboot) }
+      let last = start.map { Array(mine[$0...]) } ?? mine
+      var reached: [BootPhase: Date] = [:]
+      if let start { reached[.seen] = mine[start].time }
+      for event in last where event.kind == .tftpSent {
+        if let path = event.path, let phase = BootPhase.of(file: path) { reached[phase] = reached[phase] ?? event.time }
+        if reached[.seen] == nil { reached[.seen] = event.time }
+      }
+      let up = sshUp(node)
+      var steps: [NodeBootProgress.Step] = []
+      for phase in BootPhase.allCases {
+        switch phase {
+        case .nfsRoot:
+          steps.append(.init(phase: phase, time: nil, state: up ? "inferred" : "unknown"))
+        case .ssh:
+          steps.append(.init(phase: phase, time: nil, state: up ? "up" : "down"))
+        default:
+          steps.append(.init(phase: phase, time: reached[phase], state: reached[phase] == nil ? "not reached" : "observed"))
+        }
+      }
+      let observed = reached.max { $0.key < $1.key }
+      let phase = up ? BootPhase.ssh : observed?.key
+      return NodeBootProgress(
+        node: node.name, mac: mac, ip: node.ip.description, phase: phase, time: up ? nil : observed?.value, steps: steps)
+    }
+  }
+}

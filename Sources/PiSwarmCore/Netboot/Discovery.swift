@@ -1,0 +1,142 @@
+import Foundation
+
+/// Machines that asked to netboot but are not in the cluster file, and how `discover --add`
+/// names and places them.
+public struct Sighting: Hashable, Sendable, Codable {
+  public var mac: String
+  /// The address it was last seen with (a router's lease in proxy mode).
+  public var ip: String?
+  public var vendorClass: String?
+  /// The serial folder it asked for (Pi 4/5), when it did.
+  public var serial: String?
+  public var model: String?
+  public var isPi: Bool
+  public var firstSeen: Date
+  public var lastSeen: Date
+
+  public init(
+    mac: String, ip: String? = nil, vendorClass: String? = nil, serial: String? = nil, model: String? = nil, isPi: Bool,
+    firstSeen: Date, lastSeen: Date
+  ) {
+    self.mac = mac
+    self.ip = ip
+    self.vendorClass = vendorClass
+    self.serial = serial
+    self.model = model
+    self.isPi = isPi
+    self.firstSeen = firstSeen
+    self.lastSeen = lastSeen
+  }
+}
+
+public enum Discovery {
+  /// Machines in `events` that asked to netboot (a PXE request, a request with a `PXEClient`
+  /// vendor class, or a TFTP request) and that the cluster file does not know by MAC or serial.
+  public static func sightings(_ events: [BootEvent], cluster: Cluster) -> [Sighting] {
+    let knownMACs = Set(cluster.nodes.compactMap { $0.mac?.description })
+    let knownSerials = Set(cluster.nodes.compactMap(\.serial))
+    let root = cluster.head.tftpRoot.trimmingSuffix("/") + "/"
+    var byMAC: [String: Sighting] = [:]
+    var order: [String] = []  // MACs in the order they first asked to netboot
+    // Which MAC had an address when: TFTP events name only the address. The hook's events carry
+    // milliseconds and the log's whole seconds, so take the nearest in time, before or after.
+    var holders: [String: [(time: Date, mac: String)]] = [:]
+    for event in events {
+      if let mac = event.mac, let ip = event.ip { holders[ip, default: []].append((event.time, mac)) }
+    }
+    func holder(of ip: String, at time: Date) -> String? {
+      holders[ip]?.min { abs($0.time.timeIntervalSince(time)) < abs($1.time.timeIntervalSince(time)) }?.mac
+    }
+    for event in events.sorted(by: { $0.time < $1.time }) {
+      guard let mac = event.mac ?? event.ip.flatMap({ holder(of: $0, at: event.time) }) else { continue }
+      var sighting =
+        byMAC[mac]
+        ?? Sighting(
+          mac: mac, ip: nil, vendorClass: nil, serial: nil, model: nil,
+          isPi: MACAddress(mac)?.isRaspberryPi ?? false, firstSeen: event.time, lastSeen: event.time)
+      var asked = event.asksToNetboot
+      if let ip = event.ip { sighting.ip = ip }
+      if let model = event.model {
+        sighting.model = model
+        sighting.isPi = true
+      }
+      if let vendor = event.vendorClass {
+        sighting.vendorClass = vendor
+        if vendor == BootEvent.piVendorClass { sighting.isPi = true }
+      }
+      if let path = event.path, path.hasPrefix(root), event.kind == .tftpSent || event.kind == .tftpMissing {
+        asked = true
+        let parts = path.dropFirst(root.count).split(separator: "/")
+        if parts.count == 2, parts[1].hasPrefix("start4"), isSerial(parts[0]) {
+          sighting.serial = String(parts[0]).lowercased()
+          sighting.model = sighting.model ?? "pi4"
+          sighting.isPi = true
+        }
+      }
+      sighting.lastSeen = event.time
+      byMAC[mac] = sighting
+      if asked && !order.contains(mac) { order.append(mac) }
+    }
+    return order.compactMap { byMAC[$0] }.filter { sighting in
+      !knownMACs.contains(sighting.mac) && !(sighting.serial.map(knownSerials.contains) ?? false)
+    }
+  }
+
+  static func isSerial(_ text: Substring) -> Bool { text.count == 8 && text.allSatisfy(\.isHexDigit) }
+
+  /// New cluster-file entries for `sightings`: names `nodeNN` after the highest `nodeNN` in use,
+  /// addresses after the highest node address (outside the head's address and the DHCP range).
+  public static func specs(for sightings: [Sighting], in cluster: Cluster) throws(PiSwarmError) -> [ClusterFileEditor.NodeSpec] {
+    var names = Set(cluster.nodes.map(\.name))
+    var addresses = Set(cluster.nodes.map(\.ip))
+    var specs: [ClusterFileEditor.NodeSpec] = []
+    for sighting in sightings {
+      let name = nextName(used: names)
+      guard let ip = nextAddress(in: cluster, used: addresses) else {
+        throw PiSwarmError(
+          .invalidInput, "no free address left in \(cluster.head.address.networkDescription) for \(sighting.mac)",
+          advice: "remove nodes or widen the head's subnet, then run discover --add again")
+      }
+      names.insert(name)
+      addresses.insert(ip)
+      let model = sighting.model.flatMap(BoardModel.init(rawValue:))
+      specs.append(
+        .init(name: name, ip: ip, mac: MACAddress(sighting.mac), serial: sighting.serial, model: model))
+    }
+    return specs
+  }
+
+  /// `nodeNN`, one past the highest number in use (at least two digits, as wide as the widest).
+  public static func nextName(used: Set<String>) -> String {
+    var highest = 0
+    var width = 2
+    for name in used where name.hasPrefix("node") {
+      let digits = name.dropFirst(4)
+      guard !digits.isEmpty, digits.allSatisfy(\.isNumber), let number = Int(digits) else { continue }
+      highest = max(highest, number)
+      width = max(width, digits.count)
+    }
+    var number = highest + 1
+    while true {
+      let digits = String(number)
+      let name = "node" + String(repeating: "0", count: max(0, width - digits.count)) + digits
+      if !used.contains(name) { return name }
+      number += 1
+    }
+  }
+
+  /// The first free host address after the highest one in `used` (from the subnet's tenth address
+  /// when none is), wrapping round; never the head's, nor one in the DHCP range.
+  public static func nextAddress(in cluster: Cluster, used: Set<IPv4Address>) -> IPv4Address? {
+    let subnet = cluster.head.address
+    let size = Int(subnet.broadcast.value - subnet.network.value) + 1
+    let start = used.max().map { Int($0.value - subnet.network.value) + 1 } ?? min(10, size - 2)
+    for step in 0..<size {
+      guard let candidate = subnet.network.advanced(by: (start + step) % size) else { continue }
+      guard subnet.isHost(candidate), candidate != subnet.address, !used.contains(candidate) else { continue }
+      if let range = cluster.head.dhcpRange, range.contains(candidate) { continue }
+      return candidate
+    }
+    return nil
+  }
+}

@@ -1,0 +1,108 @@
+/// The dnsmasq configuration that answers the nodes' boot requests: proxy-DHCP or full DHCP, and
+/// TFTP from one folder per node. Rendered from the cluster; no I/O.
+public enum DnsmasqConfig {
+  /// The PXE menu text the Pi boot ROM looks for. Early ROMs compare the whole string, padding
+  /// included: three trailing spaces.
+  public static let menuText = "Raspberry Pi Boot   "
+
+  /// Paths and switches that come from piswarm's own layout rather than from `cluster.yml`.
+  public struct Options: Hashable, Sendable {
+    /// The `dhcp-script`: the wrapper that hands dnsmasq's events to `piswarm netboot hook`.
+    public var hookScript: String
+    /// dnsmasq's own log (`log-facility`): proxy-mode requests are only seen there.
+    public var logFile: String
+    /// The lease database, in piswarm's state directory rather than dnsmasq's default.
+    public var leaseFile: String
+    /// Extra option lines, one option each (for tests: `no-ping`, or the first offer waits 3 s).
+    /// None by default.
+    public var extra: [String]
+
+    public init(hookScript: String, logFile: String, leaseFile: String, extra: [String] = []) {
+      self.hookScript = hookScript
+      self.logFile = logFile
+      self.leaseFile = leaseFile
+      self.extra = extra
+    }
+  }
+
+  /// The whole file. Throws when a value would break out of its line.
+  public static func render(_ cluster: Cluster, _ options: Options) throws(PiSwarmError) -> String {
+    let head = cluster.head
+    let subnet = head.address
+    var out = Lines()
+    out.comment("Rendered by piswarm from the cluster file of \(cluster.name); 'piswarm netboot apply' overwrites edits.")
+    out.comment("No DNS: this dnsmasq only answers the nodes' boot requests (DHCP and TFTP).")
+    try out.option("port", "0")
+    try out.option("bind-interfaces")
+    try out.option("interface", head.interface)
+    try out.option("log-facility", options.logFile)
+    try out.option("log-dhcp")
+    try out.option("dhcp-leasefile", options.leaseFile)
+    out.comment("Leases, completed TFTP transfers and ARP changes go to 'piswarm netboot hook'.")
+    try out.option("dhcp-script", options.hookScript)
+    try out.option("script-arp")
+    out.blank()
+    out.comment("TFTP: one folder per node, named by its MAC (b8-27-eb-…) or its serial (Pi 4/5).")
+    out.comment("The root itself holds no boot files, so that an unknown machine gets nothing.")
+    try out.option("enable-tftp")
+    try out.option("tftp-root", head.tftpRoot)
+    try out.option("tftp-unique-root", "mac")
+    switch head.lan {
+    case .none:
+      out.blank()
+      out.comment("lan: none: no DHCP from piswarm; another server points the nodes here.")
+    case .proxy:
+      out.blank()
+      out.comment("lan: proxy: the router hands out addresses; this only adds the Pi boot menu.")
+      try out.option("dhcp-match", "set:ipxe,175")
+      try out.option("pxe-service", "tag:!ipxe,0,\"\(menuText)\"")
+      try out.option("dhcp-range", "\(subnet.network),proxy,\(subnet.netmask)")
+    case .dhcp:
+      out.blank()
+      out.comment("lan: dhcp: piswarm is the DHCP server of this network, one static lease per node.")
+      try out.option("dhcp-match", "set:ipxe,175")
+      try out.option("pxe-service", "tag:!ipxe,0,\"\(menuText)\"")
+      if let range = head.dhcpRange {
+        try out.option("dhcp-range", "\(range.lowerBound),\(range.upperBound),\(subnet.netmask),12h")
+      } else {
+        try out.option("dhcp-range", "\(subnet.network),static,\(subnet.netmask)")
+      }
+      try out.option("dhcp-authoritative")
+      for node in cluster.nodes {
+        guard let mac = node.mac else { continue }
+        try out.option("dhcp-host", "\(mac),\(node.ip),\(node.name)")
+      }
+    }
+    if !options.extra.isEmpty {
+      out.blank()
+      out.comment("Extra options.")
+      for line in options.extra { try out.option(line) }
+    }
+    return out.text
+  }
+
+  struct Lines {
+    var lines: [String] = []
+    var text: String { lines.joined(separator: "\n") + "\n" }
+
+    mutating func comment(_ text: String) { lines.append("# " + text) }
+    mutating func blank() { lines.append("") }
+
+    mutating func option(_ name: String, _ value: String? = nil) throws(PiSwarmError) {
+      let line = value.map { "\(name)=\($0)" } ?? name
+      try SingleLine.check(line, what: "dnsmasq option \(name)")
+      lines.append(line)
+    }
+  }
+}
+
+/// Rendered files are line-based: a value that holds a line break (or a NUL) would smuggle in
+/// lines of its own.
+enum SingleLine {
+  static func check(_ value: String, what: String) throws(PiSwarmError) {
+    guard value.unicodeScalars.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\0" }) else { return }
+    throw PiSwarmError(
+      .invalidInput, "\(what) \"\(value.debugDescription.dropFirst().dropLast())\" holds a line break",
+      advice: "write the value on one line in the cluster file")
+  }
+}

@@ -1,0 +1,192 @@
+import Foundation
+import PiSwarmCore
+import PiSwarmSystem
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// One change made on disk.
+public struct FileChange: Hashable, Sendable, Codable {
+  public enum Action: String, Sendable, Codable {
+    case created, updated, removed, linked
+  }
+
+  public var path: String
+  public var action: Action
+
+  public init(_ path: String, _ action: Action) {
+    self.path = path
+    self.action = action
+  }
+}
+
+/// Applies a `BootTree`: folders 0755, files 0644 (dnsmasq reads them as `nobody`), links,
+/// each written only when it differs. Folders piswarm made before (the manifest) and no longer
+/// planned are removed with all they hold; planned folders lose entries that are not planned.
+/// Nothing else under the TFTP root is touched.
+public enum BootTreeApplier {
+  struct Manifest: Codable {
+    var root: String
+    var folders: [String]
+  }
+
+  public static func apply(_ tree: BootTree, manifest path: String) throws(PiSwarmError) -> [FileChange] {
+    var changes: [FileChange] = []
+    if !isDirectory(tree.root) {
+      try Files.makeDirectory(tree.root, mode: 0o755)
+      changes.append(FileChange(tree.root, .created))
+    } else {
+      chmod(tree.root, 0o755)
+    }
+    // The manifest is written first with old and new folders, so that an apply that stops half
+    // way still knows every folder it may have made.
+    var old = readManifest(path)
+    if let moved = old, moved.root != tree.root {
+      // head.tftp_root moved: the folders made under the old root go (only those).
+      for folder in moved.folders where isOwnFolderName(folder) {
+        let full = moved.root + "/" + folder
+        if exists(full) || isSymlink(full) {
+          try removeAny(full)
+          changes.append(FileChange(full, .removed))
+        }
+      }
+      try writeManifest(Manifest(root: tree.root, folders: []), to: path)
+      old = nil
+    }
+    let oldFolders = old?.folders ?? []
+    let newFolders = tree.folders.map(\.name).uniqued()
+    try writeManifest(Manifest(root: tree.root, folders: (oldFolders + newFolders).uniqued()), to: path)
+
+    var planned = Set<String>()
+    for entry in tree.entries {
+      planned.insert(entry.path)
+      switch entry {
+      case .directory(let folder):
+        if !isDirectory(folder) {
+          try removeAny(folder)
+          try Files.makeDirectory(folder, mode: 0o755)
+          changes.append(FileChange(folder, .created))
+        } else {
+          chmod(folder, 0o755)
+        }
+      case .file(let file, let content):
+        let existed = exists(file)
+        if isSymlink(file) { try removeAny(file) }
+        if try AtomicFile.write(content, to: file, mode: 0o644) {
+          changes.append(FileChange(file, existed ? .updated : .created))
+        }
+        chmod(file, 0o644)
+      case .link(let link, let target):
+        if (try? FileManager.default.destinationOfSymbolicLink(atPath: link)) == target { continue }
+        try replaceWithSymlink(link, target: target)
+        changes.append(FileChange(link, .linked))
+      }
+    }
+    // Entries inside planned folders that the plan does not have.
+    for folder in newFolders {
+      let full = tree.root + "/" + folder
+      for name in (try? FileManager.default.contentsOfDirectory(atPath: full)) ?? [] where !planned.contains(full + "/" + name) {
+        try removeAny(full + "/" + name)
+        changes.append(FileChange(full + "/" + name, .removed))
+      }
+    }
+    // Folders of nodes that are gone.
+    for folder in oldFolders where !newFolders.contains(folder) && isOwnFolderName(folder) {
+      let full = tree.root + "/" + folder
+      if exists(full) || isSymlink(full) {
+        try removeAny(full)
+        changes.append(FileChange(full, .removed))
+      }
+    }
+    try writeManifest(Manifest(root: tree.root, folders: newFolders), to: path)
+    return changes
+  }
+
+  /// Entries in the TFTP root that are not piswarm's folders: an unknown machine whose MAC folder
+  /// is missing is served from the root, so anything bootable there would boot it.
+  public static func strangers(in tree: BootTree) -> [String] {
+    let ours = Set(tree.folders.map(\.name))
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: tree.root)) ?? []
+    return names.filter { !ours.contains($0) }.sorted().map { tree.root + "/" + $0 }
+  }
+
+  /// A manifest entry is one plain name (a hand-edited manifest must not reach outside the root).
+  static func isOwnFolderName(_ name: String) -> Bool {
+    !name.isEmpty && !name.contains("/") && name != "." && name != ".."
+  }
+
+  static func readManifest(_ path: String) -> Manifest? {
+    guard let data = FileManager.default.contents(atPath: path) else { return nil }
+    return try? JSONDecoder().decode(Manifest.self, from: data)
+  }
+
+  static func writeManifest(_ manifest: Manifest, to path: String) throws(PiSwarmError) {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    guard let data = try? encoder.encode(manifest) else { throw PiSwarmError(.system, "cannot encode the TFTP manifest") }
+    try AtomicFile.write(data + Data("\n".utf8), to: path, mode: 0o600)
+  }
+
+  static func replaceWithSymlink(_ link: String, target: String) throws(PiSwarmError) {
+    let temporary = link + ".piswarm-\(getpid())"
+    unlink(temporary)
+    guard symlink(target, temporary) == 0 else {
+      throw PiSwarmError(.system, "cannot make the link \(link) -> \(target): \(String(cString: strerror(errno)))")
+    }
+    if isDirectory(link) && !isSymlink(link) { try removeAny(link) }
+    guard rename(temporary, link) == 0 else {
+      let reason = String(cString: strerror(errno))
+      unlink(temporary)
+      throw PiSwarmError(.system, "cannot replace \(link): \(reason)")
+    }
+  }
+
+  static func removeAny(_ path: String) throws(PiSwarmError) {
+    guard exists(path) || isSymlink(path) else { return }
+    do { try FileManager.default.removeItem(atPath: path) } catch {
+      throw PiSwarmError(.system, "cannot remove \(path)", cause: error.localizedDescription)
+    }
+  }
+
+  static func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+
+  static func isDirectory(_ path: String) -> Bool {
+    var info = stat()
+    return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+  }
+
+  static func isSymlink(_ path: String) -> Bool {
+    var info = stat()
+    return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK
+  }
+
+  /// Why `nobody` could not read `path` (a folder on the way without o+x, the file without o+r),
+  /// or nil.
+  public static func unreadableByOthers(_ path: String) -> String? {
+    var current = ""
+    let parts = path.split(separator: "/")
+    for (index, part) in parts.enumerated() {
+      current += "/" + part
+      var info = stat()
+      guard stat(current, &info) == 0 else { return "\(current) does not exist" }
+      let isLast = index == parts.count - 1
+      if (info.st_mode & S_IFMT) == S_IFDIR {
+        if info.st_mode & 0o001 == 0 {
+          return "\(current) is not searchable by others (mode \(String(info.st_mode & 0o7777, radix: 8)))"
+        }
+        if isLast && info.st_mode & 0o004 == 0 { return "\(current) is not readable by others" }
+      } else if isLast && info.st_mode & 0o004 == 0 {
+        return "\(current) is not readable by others"
+      }
+    }
+    return nil
+  }
+}
+
+extension Array where Element: Hashable {
+  func uniqued() -> [Element] {
+    var seen = Set<Element>()
+    return filter { seen.insert($0).inserted }
+  }
+}

@@ -1,0 +1,184 @@
+import Foundation
+import PiSwarmCore
+import PiSwarmSystem
+
+/// Restarting a service after its configuration changed.
+public protocol ServiceControl: Sendable {
+  /// Nil when services can be restarted here; else why not.
+  var unavailableReason: String? { get }
+  func restart(_ service: String) throws(PiSwarmError)
+}
+
+/// systemd, when it is the running init.
+public struct SystemdServices: ServiceControl {
+  public init() {}
+
+  public var unavailableReason: String? {
+    Files.exists("/run/systemd/system") ? nil : "systemd is not running here"
+  }
+
+  public func restart(_ service: String) throws(PiSwarmError) {
+    try Command("systemctl", ["restart", service], timeout: 60).check()
+  }
+}
+
+/// `piswarm netboot apply`: renders every netboot file from the cluster and writes those that
+/// changed; restarts dnsmasq only when its configuration changed.
+public enum NetbootApply {
+  public struct Options: Sendable {
+    /// Write files, restart nothing.
+    public var filesOnly: Bool
+    /// The firmware folder for every node; nil: the image store's `STATE/images/IMAGE/boot`.
+    public var firmwareDirectory: String?
+    /// Extra dnsmasq option lines (tests: `no-ping`).
+    public var dnsmasqExtra: [String]
+    /// The piswarm executable the hook script runs.
+    public var piswarm: String
+
+    public init(filesOnly: Bool, firmwareDirectory: String?, dnsmasqExtra: [String], piswarm: String) {
+      self.filesOnly = filesOnly
+      self.firmwareDirectory = firmwareDirectory
+      self.dnsmasqExtra = dnsmasqExtra
+      self.piswarm = piswarm
+    }
+  }
+
+  public struct Result: Sendable, Codable {
+    public var changes: [FileChange]
+    public var dnsmasqConfig: String
+    public var dnsmasqChanged: Bool
+    /// `restarted`, `unchanged`, `not restarted (--files-only)`, `unchanged (restart owed …)`,
+    /// or why it could not be restarted.
+    public var dnsmasq: String
+    public var folders: [BootTree.Folder]
+    public var warnings: [String]
+  }
+
+  public static func run(
+    _ cluster: Cluster, paths: NetbootPaths, options: Options, services: any ServiceControl = SystemdServices()
+  ) throws(PiSwarmError) -> Result {
+    var warnings: [String] = []
+    // Render everything first: an error leaves every file as it was.
+    let dnsmasq = try DnsmasqConfig.render(cluster, paths.dnsmasqOptions(extra: options.dnsmasqExtra))
+    let hook = try HookScript.render(piswarm: options.piswarm, stateDirectory: Files.absolute(paths.stateDirectory))
+    let exports = try NFSExports.exports(cluster)
+    let ganesha = try NFSExports.ganesha(cluster)
+    try checkWithDnsmasq(dnsmasq)
+    // Firmware: --firmware as given, or the image's boot folder from the image store, which is
+    // published world-readable beside the TFTP root (the store is in the 0700 state directory).
+    let publishedRoot = FirmwarePublisher.root(forTFTPRoot: cluster.head.tftpRoot)
+    var publish: [(source: String, destination: String, image: String)] = []
+    var listings: [String: BootTree.Firmware?] = [:]
+    let tree = try BootTree.plan(cluster) { node in
+      var directory: String
+      var source: String
+      if let given = options.firmwareDirectory {
+        (directory, source) = (given, given)
+      } else if let image = cluster.defaults.image {
+        guard BootTreeApplier.isOwnFolderName(image) else { return nil }
+        source = paths.firmware(image: image)
+        directory = publishedRoot + "/" + image
+        if !publish.contains(where: { $0.image == image }) && Files.exists(source) {
+          publish.append((source, directory, image))
+        }
+      } else {
+        warnings.append("\(node.name): no image (defaults.image) and no --firmware: its folder gets no firmware")
+        return nil
+      }
+      if let known = listings[directory] { return known }
+      let names = try? FileManager.default.contentsOfDirectory(atPath: source)
+      let firmware = names.map { BootTree.Firmware(directory: directory, names: $0) }
+      if names == nil {
+        warnings.append("no firmware at \(source): node folders get only cmdline.txt and config.txt; import the image first")
+      } else if options.firmwareDirectory != nil, let problem = BootTreeApplier.unreadableByOthers(directory) {
+        warnings.append("dnsmasq serves files as an unprivileged user, and \(problem): nodes will not get their firmware")
+      }
+      listings[directory] = firmware
+      return firmware
+    }
+    if let image = cluster.defaults.image, !BootTreeApplier.isOwnFolderName(image) {
+      throw PiSwarmError(
+        .invalidInput, "the image name \"\(image)\" is not a plain name", advice: "use the name 'piswarm image ls' shows")
+    }
+    for (node, reason) in tree.skipped { warnings.append("\(node): not served: \(reason)") }
+
+    var changes: [FileChange] = []
+    try Files.makeDirectory(paths.folder, mode: 0o755)
+    func write(_ text: String, _ path: String, mode: mode_t = 0o644) throws(PiSwarmError) -> Bool {
+      let existed = Files.exists(path)
+      let wrote = try AtomicFile.write(text, to: path, mode: mode)
+      if wrote { changes.append(FileChange(path, existed ? .updated : .created)) }
+      return wrote
+    }
+    _ = try write(hook, paths.hookScript, mode: 0o755)
+    _ = try write(exports, paths.exports)
+    _ = try write(ganesha, paths.ganesha)
+    for item in publish {
+      try Files.makeDirectory(publishedRoot, mode: 0o755)
+      changes += try FirmwarePublisher.publish(from: item.source, to: item.destination)
+    }
+    if options.firmwareDirectory == nil {
+      changes += try FirmwarePublisher.prune(root: publishedRoot, keep: Set([cluster.defaults.image].compactMap { $0 }))
+    }
+    changes += try BootTreeApplier.apply(tree, manifest: paths.manifest)
+    for stranger in BootTreeApplier.strangers(in: tree) {
+      warnings.append("\(stranger) is in the TFTP root: machines without a folder of their own are served from there; remove it")
+    }
+    let confFolder = URL(fileURLWithPath: cluster.head.dnsmasqConf).deletingLastPathComponent().path
+    if !Files.exists(confFolder) { try Files.makeDirectory(confFolder, mode: 0o755) }
+    let dnsmasqChanged = try write(dnsmasq, cluster.head.dnsmasqConf)
+
+    // A restart is owed from the change until one succeeds, also across runs: a failed restart
+    // or a --files-only run is followed up by the next apply.
+    if dnsmasqChanged { try AtomicFile.write("\(cluster.head.dnsmasqConf)\n", to: paths.restartPending, mode: 0o600) }
+    let pending = Files.exists(paths.restartPending)
+    var state = "unchanged"
+    if pending {
+      if options.filesOnly {
+        state = dnsmasqChanged ? "not restarted (--files-only)" : "unchanged (restart owed since an earlier run)"
+      } else if let reason = services.unavailableReason {
+        state = "not restarted: \(reason)"
+        warnings.append("dnsmasq's configuration changed but \(reason): restart dnsmasq yourself")
+      } else {
+        do { try services.restart("dnsmasq") } catch {
+          var failure = error
+          failure.message = "dnsmasq's configuration changed and restarting dnsmasq failed: \(error.message)"
+          failure.advice =
+            "see 'systemctl status dnsmasq' and 'journalctl -u dnsmasq' (is Debian's dnsmasq package installed?); the next 'piswarm netboot apply' tries again"
+          throw failure
+        }
+        unlink(paths.restartPending)
+        state = "restarted"
+      }
+    }
+    return Result(
+      changes: changes, dnsmasqConfig: cluster.head.dnsmasqConf, dnsmasqChanged: dnsmasqChanged, dnsmasq: state,
+      folders: tree.folders, warnings: warnings)
+  }
+}
+
+extension NetbootApply {
+  /// Lets dnsmasq itself check the rendered file's syntax (`dnsmasq --test`), when it is
+  /// installed, before anything is written.
+  static func checkWithDnsmasq(_ text: String) throws(PiSwarmError) {
+    guard let dnsmasq = Command.resolve("dnsmasq") else { return }
+    let file = NSTemporaryDirectory() + "/piswarm-dnsmasq-check-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).conf"
+    defer { unlink(file) }
+    try AtomicFile.write(text, to: file, mode: 0o600)
+    let output = try Command(dnsmasq, ["--test", "--conf-file=\(file)"], timeout: 20).run()
+    guard output.status == 0 else {
+      throw PiSwarmError(
+        .invalidInput, "dnsmasq rejects the configuration piswarm rendered; nothing was written",
+        advice: "check the values in the cluster file (and any --dnsmasq-option)",
+        cause: output.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+  }
+}
+
+/// Boot events from the hook (in the state store) and from dnsmasq's log, in time order.
+public enum BootEventSources {
+  public static func logEvents(_ paths: NetbootPaths, now: Date = Date()) -> [BootEvent] {
+    guard let data = FileManager.default.contents(atPath: paths.log) else { return [] }
+    return DnsmasqLog.events(String(decoding: data, as: UTF8.self), now: now)
+  }
+}

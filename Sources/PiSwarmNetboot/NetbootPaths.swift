@@ -1,0 +1,29 @@
+import PiSwarmCore
+
+/// Where netboot keeps its own files in the state directory.
+public struct NetbootPaths: Sendable {
+  public var stateDirectory: String
+
+  public init(stateDirectory: String) { self.stateDirectory = stateDirectory }
+
+  public var folder: String { stateDirectory + "/netboot" }
+  /// The `dhcp-script` wrapper.
+  public var hookScript: String { folder + "/dnsmasq-hook" }
+  /// dnsmasq's log (`log-facility`).
+  public var log: String { folder + "/dnsmasq.log" }
+  public var leases: String { folder + "/dnsmasq.leases" }
+  /// Present while dnsmasq's configuration changed and piswarm has not restarted it since.
+  public var restartPending: String { folder + "/dnsmasq-restart-pending" }
+  /// The per-node TFTP folders piswarm made, so that it only ever removes its own.
+  public var manifest: String { folder + "/tftp-manifest.json" }
+  /// NFS exports for nfs-kernel-server (`/etc/exports` syntax) and for nfs-ganesha.
+  public var exports: String { folder + "/exports" }
+  public var ganesha: String { folder + "/ganesha.conf" }
+
+  /// An image's firmware (the image store's boot folder).
+  public func firmware(image: String) -> String { stateDirectory + "/images/" + image + "/boot" }
+
+  public func dnsmasqOptions(extra: [String]) -> DnsmasqConfig.Options {
+    DnsmasqConfig.Options(hookScript: hookScript, logFile: log, leaseFile: leases, extra: extra)
+  }
+}

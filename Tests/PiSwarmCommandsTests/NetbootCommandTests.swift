@@ -1,0 +1,83 @@
+import Foundation
+import PiSwarmCore
+import PiSwarmStore
+import PiSwarmSystem
+import PiSwarmTestSupport
+import Testing
+
+@Suite struct NetbootCommandTests {
+  static let file = """
+    name: lab
+    head:
+      interface: eth1
+      address: 10.42.0.250/24
+      lan: proxy
+    nodes:
+      - name: node01
+        ip: 10.42.0.1
+        mac: b8:27:eb:00:00:01
+
+    """
+
+  @Test func hookRecordsQuicklyAndPrintsNothing() throws {
+    let dir = TemporaryDirectory()
+    try FileManager.default.createDirectory(atPath: dir.file("state"), withIntermediateDirectories: true)
+    let started = Date()
+    let result = try CLI.run(
+      ["--state-dir", dir.file("state"), "netboot", "hook", "--", "add", "b8:27:eb:00:00:01", "10.42.0.1", "node01"], in: dir,
+      environment: ["DNSMASQ_VENDOR_CLASS": "PXEClient:Arch:00000:UNDI:002001"])
+    let elapsed = Date().timeIntervalSince(started)
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(result.stdout.isEmpty && result.stderr.isEmpty)
+    #expect(elapsed < 2, "the hook took \(elapsed) s; dnsmasq runs its script calls one after another")
+    // Calls that say nothing about a boot are accepted and ignored.
+    #expect(try CLI.run(["--state-dir", dir.file("state"), "netboot", "hook", "--", "init"], in: dir).status == 0)
+    #expect(
+      try CLI.run(["--state-dir", dir.file("state"), "netboot", "hook", "--", "tftp", "12", "10.42.0.1", "/t/x"], in: dir).status
+        == 0)
+    let events = try SQLiteStateStore(stateDirectory: dir.file("state")).bootEvents(limit: 10)
+    #expect(events.map(\.kind) == [.lease, .tftpSent])
+    #expect(events.first?.vendorClass == "PXEClient:Arch:00000:UNDI:002001")
+  }
+
+  @Test(arguments: [["netboot"], ["netboot", "apply"], ["netboot", "status"], ["discover"]])
+  func helpSaysWhatAndGivesAnExample(command: [String]) throws {
+    let dir = TemporaryDirectory()
+    let result = try CLI.run(command + ["--help"], in: dir)
+    #expect(result.status == 0)
+    #expect(result.stdout.contains("piswarm "), "\(result.stdout)")
+    #expect(result.stdout.contains("Examples:"), "\(command)")
+  }
+
+  @Test func hookIsHiddenFromHelp() throws {
+    let dir = TemporaryDirectory()
+    let help = try CLI.run(["netboot", "--help"], in: dir)
+    #expect(help.stdout.contains("apply") && help.stdout.contains("status"))
+    #expect(!help.stdout.contains("hook"))
+  }
+
+  @Test func discoverWithNothingSeenSaysSo() throws {
+    let dir = TemporaryDirectory()
+    dir.write("cluster.yml", Self.file)
+    let result = try CLI.run(["discover"], in: dir)
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(result.stdout.isEmpty)
+    #expect(result.stderr.contains("no unknown machine asked to netboot"))
+  }
+
+  @Test func applyWithAnInvalidFileWritesNothing() throws {
+    let dir = TemporaryDirectory()
+    dir.write("cluster.yml", Self.file.replacingOccurrences(of: "lan: proxy", with: "lan: proxi"))
+    let result = try CLI.run(["netboot", "apply", "--files-only"], in: dir)
+    #expect(result.status == 64)
+    #expect(!Files.exists(dir.file("state")))
+  }
+
+  @Test func statusListsNeverSeenNodes() throws {
+    let dir = TemporaryDirectory()
+    dir.write("cluster.yml", Self.file)
+    let result = try CLI.run(["netboot", "status"], in: dir)
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(result.stdout.contains("node01") && result.stdout.contains("never seen"))
+  }
+}

@@ -1,0 +1,237 @@
+import Foundation
+import PiSwarmCore
+import PiSwarmNetboot
+import PiSwarmSystem
+import PiSwarmTestSupport
+import Synchronization
+import Testing
+
+/// Records restarts instead of making them.
+final class FakeServices: ServiceControl {
+  let restarts = Mutex<[String]>([])
+  let failing = Mutex(false)
+  let reason: String?
+
+  init(unavailable reason: String? = nil) { self.reason = reason }
+
+  var unavailableReason: String? { reason }
+  func restart(_ service: String) throws(PiSwarmError) {
+    if failing.withLock({ $0 }) { throw PiSwarmError(.system, "systemctl restart \(service) failed with status 5") }
+    restarts.withLock { $0.append(service) }
+  }
+  var restarted: [String] { restarts.withLock { $0 } }
+}
+
+@Suite struct NetbootApplyTests {
+  struct Setup {
+    let dir = TemporaryDirectory("piswarm-netboot-unit")
+    var paths: NetbootPaths { NetbootPaths(stateDirectory: dir.file("state")) }
+    var tftp: String { dir.file("tftp") }
+
+    init() {
+      try? FileManager.default.createDirectory(atPath: dir.file("fw/overlays"), withIntermediateDirectories: true)
+      for name in ["start4.elf", "fixup4.dat", "kernel8.img", "cmdline.txt"] { dir.write("fw/\(name)", "fw \(name)\n") }
+    }
+
+    func cluster(_ nodes: String, lan: String = "dhcp") throws -> Cluster {
+      let decoded = ClusterFile.decode(
+        text: """
+          name: unit
+          head:
+            interface: eth1
+            address: 10.9.0.1/24
+            lan: \(lan)
+            tftp_root: \(tftp)
+            nfs_root: /srv/nfs
+            dnsmasq_conf: \(dir.file("etc/dnsmasq.d/piswarm.conf"))
+          nodes:
+          \(nodes)
+          """)
+      return try #require(decoded.cluster, "\(decoded.diagnostics)")
+    }
+
+    func apply(_ cluster: Cluster, filesOnly: Bool = false, services: FakeServices) throws -> NetbootApply.Result {
+      try NetbootApply.run(
+        cluster, paths: paths,
+        options: .init(filesOnly: filesOnly, firmwareDirectory: dir.file("fw"), dnsmasqExtra: [], piswarm: "/usr/bin/piswarm"),
+        services: services)
+    }
+  }
+
+  static let twoNodes = """
+      - { name: node01, ip: 10.9.0.11, mac: "b8:27:eb:00:00:01", serial: 1a2b3c4d }
+      - { name: node02, ip: 10.9.0.12, mac: "b8:27:eb:00:00:02" }
+    """
+
+  @Test func writesOnceRestartsOnlyOnChangeAndRemovesOnlyItsOwnFolders() throws {
+    let setup = Setup()
+    let services = FakeServices()
+    let first = try setup.apply(try setup.cluster(Self.twoNodes), services: services)
+    #expect(first.dnsmasqChanged && first.dnsmasq == "restarted")
+    #expect(services.restarted == ["dnsmasq"])
+    #expect(first.warnings.isEmpty, "\(first.warnings)")
+    let folder = setup.tftp + "/b8-27-eb-00-00-01"
+    #expect(try FileManager.default.destinationOfSymbolicLink(atPath: folder + "/start4.elf") == setup.dir.file("fw/start4.elf"))
+    #expect(try FileManager.default.destinationOfSymbolicLink(atPath: folder + "/overlays") == setup.dir.file("fw/overlays"))
+    // The node's own cmdline.txt, a real file, not the image's.
+    #expect(setup.dir.read("tftp/b8-27-eb-00-00-01/cmdline.txt")?.contains("nfsroot=10.9.0.1:/srv/nfs/node01,") == true)
+    #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: folder + "/cmdline.txt")) == nil)
+    let mode = try FileManager.default.attributesOfItem(atPath: folder + "/config.txt")[.posixPermissions] as? Int
+    #expect(mode == 0o644)
+    #expect(Files.exists(setup.paths.hookScript) && Files.exists(setup.paths.exports) && Files.exists(setup.paths.ganesha))
+
+    // Again: nothing written, nothing restarted.
+    let snapshot = setup.dir.snapshot()
+    let second = try setup.apply(try setup.cluster(Self.twoNodes), services: services)
+    #expect(second.changes.isEmpty, "\(second.changes)")
+    #expect(second.dnsmasq == "unchanged")
+    #expect(services.restarted == ["dnsmasq"])
+    #expect(setup.dir.snapshot() == snapshot)
+
+    // Someone else's folder in the TFTP root is left alone (and warned about); node02's goes.
+    try FileManager.default.createDirectory(atPath: setup.tftp + "/other", withIntermediateDirectories: true)
+    setup.dir.write("tftp/b8-27-eb-00-00-01/stale.txt", "old\n")
+    let third = try setup.apply(
+      try setup.cluster("  - { name: node01, ip: 10.9.0.11, mac: \"b8:27:eb:00:00:01\", serial: 1a2b3c4d }"), services: services)
+    #expect(
+      Set(third.changes.filter { $0.action == .removed }.map(\.path)) == [
+        setup.tftp + "/b8-27-eb-00-00-02", folder + "/stale.txt",
+      ])
+    #expect(Files.exists(setup.tftp + "/other"))
+    #expect(third.warnings.contains { $0.contains("\(setup.tftp)/other is in the TFTP root") })
+    #expect(services.restarted == ["dnsmasq", "dnsmasq"])
+  }
+
+  @Test func movingTheTFTPRootTakesPiswarmsFoldersAlong() throws {
+    let setup = Setup()
+    let cluster = try setup.cluster(Self.twoNodes)
+    _ = try setup.apply(cluster, filesOnly: true, services: FakeServices())
+    try FileManager.default.createDirectory(atPath: setup.tftp + "/keep", withIntermediateDirectories: true)
+    var moved = cluster
+    moved.head.tftpRoot = setup.dir.file("tftp2")
+    let result = try setup.apply(moved, filesOnly: true, services: FakeServices())
+    #expect(result.changes.filter { $0.action == .removed }.count == 3)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: setup.tftp) == ["keep"])
+    #expect(
+      try FileManager.default.contentsOfDirectory(atPath: setup.dir.file("tftp2")).sorted() == [
+        "1a2b3c4d", "b8-27-eb-00-00-01", "b8-27-eb-00-00-02",
+      ])
+  }
+
+  @Test func filesOnlyRestartsNothingAndNoSystemdSaysSo() throws {
+    let setup = Setup()
+    let services = FakeServices()
+    let result = try setup.apply(try setup.cluster(Self.twoNodes), filesOnly: true, services: services)
+    #expect(result.dnsmasq == "not restarted (--files-only)")
+    #expect(services.restarted.isEmpty)
+    let other = Setup()
+    let noSystemd = FakeServices(unavailable: "systemd is not running here")
+    let plain = try other.apply(try other.cluster(Self.twoNodes), services: noSystemd)
+    #expect(plain.dnsmasq == "not restarted: systemd is not running here")
+    #expect(plain.warnings.contains { $0.contains("restart dnsmasq yourself") })
+  }
+
+  @Test func imageFirmwareIsPublishedWorldReadableBesideTheTFTPRoot() throws {
+    let setup = Setup()
+    let store = setup.dir.file("state/images/raspios/boot")
+    try FileManager.default.createDirectory(atPath: store + "/overlays", withIntermediateDirectories: true)
+    setup.dir.write("state/images/raspios/boot/start4.elf", "start4\n")
+    setup.dir.write("state/images/raspios/boot/overlays/disable-bt.dtbo", "dtbo\n")
+    chmod(setup.dir.file("state"), 0o700)
+    chmod(store + "/start4.elf", 0o600)
+    var cluster = try setup.cluster(Self.twoNodes)
+    cluster.defaults.image = "raspios"
+    let apply = { () throws -> NetbootApply.Result in
+      try NetbootApply.run(
+        cluster, paths: setup.paths,
+        options: .init(filesOnly: true, firmwareDirectory: nil, dnsmasqExtra: [], piswarm: "/usr/bin/piswarm"),
+        services: FakeServices())
+    }
+    let first = try apply()
+    let published = setup.dir.file("firmware/raspios")
+    #expect(first.warnings.isEmpty, "\(first.warnings)")
+    #expect(
+      try FileManager.default.destinationOfSymbolicLink(atPath: setup.tftp + "/b8-27-eb-00-00-01/start4.elf")
+        == published + "/start4.elf")
+    #expect(BootTreeApplier.unreadableByOthers(published + "/start4.elf") == nil)
+    #expect(BootTreeApplier.unreadableByOthers(published + "/overlays/disable-bt.dtbo") == nil)
+    // One filesystem: a hard link, no copy.
+    let a = try FileManager.default.attributesOfItem(atPath: store + "/start4.elf")[.systemFileNumber] as? Int
+    let b = try FileManager.default.attributesOfItem(atPath: published + "/start4.elf")[.systemFileNumber] as? Int
+    #expect(a != nil && a == b)
+
+    #expect(try apply().changes.isEmpty)
+    // A new import replaces the file (a new inode): the published one follows.
+    try AtomicFile.write("start4 v2\n", to: store + "/start4.elf")
+    #expect(try apply().changes == [FileChange(published + "/start4.elf", .updated)])
+    #expect(setup.dir.read("firmware/raspios/start4.elf") == "start4 v2\n")
+
+    // Another image: the old one's published copy goes; a folder piswarm did not publish stays.
+    try FileManager.default.createDirectory(atPath: setup.dir.file("firmware/mine"), withIntermediateDirectories: true)
+    cluster.defaults.image = "other"
+    let switched = try apply()
+    #expect(switched.changes.contains(FileChange(published, .removed)))
+    #expect(switched.warnings.contains { $0.contains("no firmware at \(setup.dir.file("state/images/other/boot"))") })
+    #expect(Files.exists(setup.dir.file("firmware/mine")))
+  }
+
+  @Test func aRestartOwedIsMadeByTheNextApply() throws {
+    let setup = Setup()
+    let services = FakeServices()
+    let cluster = try setup.cluster(Self.twoNodes)
+    _ = try setup.apply(cluster, filesOnly: true, services: services)
+    #expect(services.restarted.isEmpty)
+    // Nothing changed since, but dnsmasq never got the new file: restart now, then never again.
+    #expect(try setup.apply(cluster, services: services).dnsmasq == "restarted")
+    #expect(try setup.apply(cluster, services: services).dnsmasq == "unchanged")
+    #expect(services.restarted == ["dnsmasq"])
+    // A failed restart is an error with advice, and is retried by the next apply.
+    services.failing.withLock { $0 = true }
+    var changed = cluster
+    changed.nodes.removeLast()
+    let error = #expect(throws: PiSwarmError.self) { try setup.apply(changed, services: services) }
+    #expect(error?.advice?.contains("journalctl -u dnsmasq") == true)
+    services.failing.withLock { $0 = false }
+    #expect(try setup.apply(changed, services: services).dnsmasq == "restarted")
+    #expect(services.restarted == ["dnsmasq", "dnsmasq"])
+  }
+
+  @Test func dnsmasqRejectingTheFileWritesNothing() throws {
+    guard Command.resolve("dnsmasq") != nil else { return }
+    let setup = Setup()
+    #expect(throws: PiSwarmError.self) {
+      try NetbootApply.run(
+        try setup.cluster(Self.twoNodes), paths: setup.paths,
+        options: .init(filesOnly: true, firmwareDirectory: nil, dnsmasqExtra: ["no-such-option"], piswarm: "/usr/bin/piswarm"),
+        services: FakeServices())
+    }
+    #expect(!Files.exists(setup.paths.folder) && !Files.exists(setup.tftp))
+  }
+
+  @Test func aRenderingErrorWritesNothing() throws {
+    let setup = Setup()
+    var cluster = try setup.cluster(Self.twoNodes)
+    cluster.head.nfsRoot = "/srv/my nfs"
+    #expect(throws: PiSwarmError.self) { try setup.apply(cluster, services: FakeServices()) }
+    #expect(!Files.exists(setup.tftp))
+    #expect(!Files.exists(setup.paths.folder))
+  }
+
+  @Test func missingFirmwareIsAWarningNotAFailure() throws {
+    let setup = Setup()
+    let result = try NetbootApply.run(
+      try setup.cluster(Self.twoNodes), paths: setup.paths,
+      options: .init(filesOnly: true, firmwareDirectory: setup.dir.file("nope"), dnsmasqExtra: [], piswarm: "/usr/bin/piswarm"),
+      services: FakeServices())
+    #expect(result.warnings.contains { $0.contains("no firmware at \(setup.dir.file("nope"))") })
+    #expect(Files.exists(setup.tftp + "/b8-27-eb-00-00-01/cmdline.txt"))
+  }
+
+  @Test func unreadableFirmwareIsNamed() throws {
+    let setup = Setup()
+    chmod(setup.dir.file("fw"), 0o700)
+    #expect(BootTreeApplier.unreadableByOthers(setup.dir.file("fw"))?.contains("not searchable by others") == true)
+    chmod(setup.dir.file("fw"), 0o755)
+    #expect(BootTreeApplier.unreadableByOthers(setup.dir.file("fw")) == nil)
+  }
+}
