@@ -62,7 +62,7 @@ public enum NetbootApply {
     let dnsmasq = try DnsmasqConfig.render(cluster, paths.dnsmasqOptions(extra: options.dnsmasqExtra))
     let hook = try HookScript.render(piswarm: options.piswarm, stateDirectory: Files.absolute(paths.stateDirectory))
     let exports = try NFSExports.exports(cluster)
-    let ganesha = try NFSExports.ganesha(cluster)
+    let ganesha = try NFSExports.ganesha(cluster, recoveryRoot: Files.absolute(paths.ganeshaRecovery))
     try checkWithDnsmasq(dnsmasq)
     // Firmware: --firmware as given, or the image's boot folder from the image store, which is
     // published world-readable beside the TFTP root (the store is in the 0700 state directory).

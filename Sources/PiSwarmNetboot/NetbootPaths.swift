@@ -19,6 +19,8 @@ public struct NetbootPaths: Sendable {
   /// NFS exports for nfs-kernel-server (`/etc/exports` syntax) and for nfs-ganesha.
   public var exports: String { folder + "/exports" }
   public var ganesha: String { folder + "/ganesha.conf" }
+  /// nfs-ganesha's NFSv4 client recovery state.
+  public var ganeshaRecovery: String { folder + "/ganesha-recovery" }
 
   /// An image's firmware (the image store's boot folder).
   public func firmware(image: String) -> String { stateDirectory + "/images/" + image + "/boot" }

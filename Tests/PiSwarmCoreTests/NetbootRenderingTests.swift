@@ -116,7 +116,7 @@ import Testing
     #expect(exports.contains("/srv/piswarm/nfs/node02 10.42.0.2(rw,sync,no_subtree_check,no_root_squash)\n"))
     #expect(!exports.contains("nas"))
     #expect(!exports.contains("*"))
-    golden(try NFSExports.ganesha(cluster), "ganesha.conf")
+    golden(try NFSExports.ganesha(cluster, recoveryRoot: "/var/lib/piswarm/netboot/ganesha-recovery"), "ganesha.conf")
   }
 
   @Test func exportIDsFollowAddressesNotOrder() throws {

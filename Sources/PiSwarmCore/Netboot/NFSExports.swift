@@ -35,58 +35,26 @@ public enum NFSExports {
     return ids
   }
 
-  /// nfs-ganesha's configuration with the same exports (the lab's userspace NFS server).
-  public static func ganesha(_ cluster: Cluster) throws(PiSwarmError) -> String {
+  /// nfs-ganesha's configuration with the same exports (the lab's userspace NFS server),
+  /// listening on the head's address, with stable Export_Ids.
+  public static func ganesha(_ cluster: Cluster, recoveryRoot: String) throws(PiSwarmError) -> String {
     let ids = try exportIDs(cluster)
-    var out = """
-      # Rendered by piswarm from the cluster file of \(cluster.name); 'piswarm netboot apply' overwrites edits.
-      NFS_CORE_PARAM {
-        # NFSv3 clients mount by the pseudo path.
-        Mount_Path_Pseudo = true;
-        Protocols = 3, 4;
-      }
-
-      NFSV4 {
-        # No 90 s grace period after a restart.
-        Graceless = true;
-        Only_Numeric_Owners = true;
-      }
-
-      """
+    var exports: [GaneshaRootExports.Export] = []
     for node in netbootNodes(cluster) {
       let path = BootFiles.rootPath(node, in: cluster)
       try check(path, node)
-      out += """
-
-        # \(node.name)
-        EXPORT {
-          Export_Id = \(ids[node.name] ?? 0);
-          Path = "\(path)";
-          Pseudo = "\(path)";
-          Protocols = 3, 4;
-          Transports = TCP;
-          # Nobody but the node's own address.
-          Access_Type = None;
-          Squash = No_Root_Squash;
-          FSAL {
-            Name = VFS;
-          }
-          CLIENT {
-            Clients = \(node.ip);
-            Access_Type = RW;
-          }
-        }
-
-        """
+      exports.append(.init(node: node.name, id: ids[node.name], client: node.ip, path: path))
     }
-    return out
+    try check(recoveryRoot, nil)
+    return GaneshaRootExports(exports: exports, recoveryRoot: recoveryRoot, bindAddress: cluster.head.address.address).render()
   }
 
-  static func check(_ path: String, _ node: Node) throws(PiSwarmError) {
-    try SingleLine.check(path, what: "the NFS root of \(node.name)")
+  static func check(_ path: String, _ node: Node?) throws(PiSwarmError) {
+    let what = node.map { "the NFS root of \($0.name)" } ?? "ganesha's recovery folder"
+    try SingleLine.check(path, what: what)
     if path.contains("\"") || path.contains(" ") {
       throw PiSwarmError(
-        .invalidInput, "the NFS root \"\(path)\" of \(node.name) holds a quote or a space",
+        .invalidInput, "\(what) \"\(path)\" holds a quote or a space",
         advice: "choose a head.nfs_root without spaces or quotes")
     }
   }

@@ -1,16 +1,19 @@
 /// nfs-ganesha's configuration for serving node roots: one export per node, read-write for that
-/// node's address only (never `*` with root squash off), NFSv3 and v4 over TCP. Named apart from
-/// any other ganesha renderer on purpose: this one serves roots.
+/// node's address only (never `*` with root squash off), NFSv3 and v4 over TCP. The one ganesha
+/// renderer: `NFSExports.ganesha` builds it from the cluster file.
 public struct GaneshaRootExports: Hashable, Sendable {
   public struct Export: Hashable, Sendable {
-    /// Exports are numbered from 1 in the order given (0 is ganesha's pseudo root).
     public var node: String
+    /// The Export_Id; nil numbers the export by its place in the list, from 1 (0 is ganesha's
+    /// pseudo root).
+    public var id: Int?
     public var client: IPv4Address
     /// The root's path; the NFSv4 pseudo path is the same, so that v3 and v4 mount one path.
     public var path: String
 
-    public init(node: String, client: IPv4Address, path: String) {
+    public init(node: String, id: Int? = nil, client: IPv4Address, path: String) {
       self.node = node
+      self.id = id
       self.client = client
       self.path = path
     }
@@ -66,7 +69,7 @@ public struct GaneshaRootExports: Hashable, Sendable {
 
         # \(export.node)
         EXPORT {
-            Export_Id = \(index + 1);
+            Export_Id = \(export.id ?? index + 1);
             Path = "\(export.path)";
             Pseudo = "\(export.path)";
             Protocols = 3, 4;
