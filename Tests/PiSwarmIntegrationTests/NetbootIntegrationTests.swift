@@ -32,7 +32,8 @@ import Testing
   /// store in the (0700) state directory, which apply publishes where dnsmasq can read it.
   func apply(_ lab: NetbootLab, imageStore: Bool = false) throws -> [String: Any] {
     let firmware = imageStore ? [] : ["--firmware", lab.firmware]
-    let applied = try lab.piswarm(["netboot", "apply", "--files-only", "--json", "--dnsmasq-option", "no-ping"] + firmware)
+    let applied = try lab.piswarm(
+      ["netboot", "apply", "--files-only", "--no-roots", "--json", "--dnsmasq-option", "no-ping"] + firmware)
     #expect(applied.status == 0, "\(applied.stderrText)")
     return (try JSONSerialization.jsonObject(with: applied.stdout) as? [String: Any]) ?? [:]
   }

@@ -9,9 +9,11 @@ struct NetbootApplyCommand: ParsableCommand {
     commandName: "apply",
     abstract: "Write the netboot files that changed; restart dnsmasq if its configuration did.",
     discussion: """
-      Writes head.dnsmasq_conf, the per-node folders under head.tftp_root (world-readable: dnsmasq
-      serves as nobody), and in the state directory the dnsmasq hook script, exports (for
-      nfs-kernel-server) and ganesha.conf. Each file is written atomically and only when its
+      Makes each netboot node's root under head.nfs_root from defaults.image, with its identity
+      (as 'piswarm root make' does; existing roots converge). Writes head.dnsmasq_conf, the
+      per-node folders under head.tftp_root (world-readable: dnsmasq serves as nobody), and in
+      the state directory the dnsmasq hook script, exports (for nfs-kernel-server) and
+      ganesha.conf. Each file is written atomically and only when its
       content changed. Folders of nodes no longer in the cluster file are removed (only those
       piswarm made). dnsmasq is restarted through systemd only when its configuration changed.
 
@@ -38,10 +40,24 @@ struct NetbootApplyCommand: ParsableCommand {
   @Flag(help: "Print JSON on stdout.")
   var json = false
 
+  @Flag(help: "Leave the node roots alone (write only the boot and server files).")
+  var noRoots = false
+
   func run() throws {
+    var rootsFailed = false
     try reporting {
       let loaded = try global.loadCluster()
       let result = try global.mutating(commandLine) { journal throws(PiSwarmError) in
+        let cluster = loaded.cluster
+        let netbootNodes = cluster.nodes.filter { $0.boot == .netboot }
+        if !noRoots, !netbootNodes.isEmpty {
+          if let image = cluster.defaults.image {
+            rootsFailed =
+              try NodeRoots.make(cluster, nodes: netbootNodes, image: image, method: nil, global: global, journal: journal).failed
+          } else {
+            Console.err("warning: no defaults.image in \(loaded.path): node roots were not made (see 'piswarm image import')")
+          }
+        }
         let started = Date()
         let result = try NetbootApply.run(
           loaded.cluster, paths: NetbootPaths(stateDirectory: Files.absolute(global.stateDirectory)),
@@ -60,6 +76,7 @@ struct NetbootApplyCommand: ParsableCommand {
       Console.err(
         "\(result.changes.count) change(s); \(result.folders.count) node folder(s); dnsmasq: \(result.dnsmasq)")
     }
+    if rootsFailed { throw Exit.failure }
   }
 
   /// This program, for the hook script to run.
