@@ -7,6 +7,15 @@ public protocol ServiceControl: Sendable {
   /// Nil when services can be restarted here; else why not.
   var unavailableReason: String? { get }
   func restart(_ service: String) throws(PiSwarmError)
+  /// Where a kernel NFS server (nfs-kernel-server) reads extra exports, when one is installed.
+  var kernelExportsFile: String? { get }
+  /// Makes the kernel NFS server read its exports again (`exportfs -ra`).
+  func reloadExports() throws(PiSwarmError)
+}
+
+extension ServiceControl {
+  public var kernelExportsFile: String? { nil }
+  public func reloadExports() throws(PiSwarmError) {}
 }
 
 /// systemd, when it is the running init.
@@ -19,6 +28,15 @@ public struct SystemdServices: ServiceControl {
 
   public func restart(_ service: String) throws(PiSwarmError) {
     try Command("systemctl", ["restart", service], timeout: 60).check()
+  }
+
+  /// `/etc/exports.d/piswarm.exports` where nfs-kernel-server is installed (it has exportfs).
+  public var kernelExportsFile: String? {
+    Command.resolve("exportfs") != nil && Files.exists("/etc/exports.d") ? "/etc/exports.d/piswarm.exports" : nil
+  }
+
+  public func reloadExports() throws(PiSwarmError) {
+    try Command("exportfs", ["-ra"], timeout: 60).check()
   }
 }
 
@@ -52,6 +70,9 @@ public enum NetbootApply {
     public var dnsmasq: String
     public var folders: [BootTree.Folder]
     public var warnings: [String]
+    /// The kernel NFS server's exports: `reloaded`, `unchanged`, `not reloaded (--files-only)`,
+    /// or that there is none.
+    public var exports: String
   }
 
   public static func run(
@@ -112,6 +133,27 @@ public enum NetbootApply {
     }
     _ = try write(hook, paths.hookScript, mode: 0o755)
     _ = try write(exports, paths.exports)
+    // A kernel NFS server on the head serves the same exports, reloaded when they change (also
+    // owed across runs, like dnsmasq's restart).
+    var exportsState = "no kernel NFS server (ganesha.conf in \(paths.folder))"
+    if let kernelExports = services.kernelExportsFile {
+      if try write(exports, kernelExports) { try AtomicFile.write("\(kernelExports)\n", to: paths.exportsPending, mode: 0o600) }
+      exportsState = "unchanged"
+      if Files.exists(paths.exportsPending) {
+        if options.filesOnly {
+          exportsState = "not reloaded (--files-only)"
+        } else {
+          do { try services.reloadExports() } catch {
+            var failure = error
+            failure.message = "the NFS exports changed and 'exportfs -ra' failed: \(error.message)"
+            failure.advice = "check \(kernelExports) and 'systemctl status nfs-kernel-server'; the next apply tries again"
+            throw failure
+          }
+          unlink(paths.exportsPending)
+          exportsState = "reloaded"
+        }
+      }
+    }
     _ = try write(ganesha, paths.ganesha)
     for item in publish {
       try Files.makeDirectory(publishedRoot, mode: 0o755)
@@ -153,7 +195,7 @@ public enum NetbootApply {
     }
     return Result(
       changes: changes, dnsmasqConfig: cluster.head.dnsmasqConf, dnsmasqChanged: dnsmasqChanged, dnsmasq: state,
-      folders: tree.folders, warnings: warnings)
+      folders: tree.folders, warnings: warnings, exports: exportsState)
   }
 }
 

@@ -19,6 +19,8 @@ public struct NetbootPaths: Sendable {
   /// NFS exports for nfs-kernel-server (`/etc/exports` syntax) and for nfs-ganesha.
   public var exports: String { folder + "/exports" }
   public var ganesha: String { folder + "/ganesha.conf" }
+  /// Present while the kernel NFS server's exports changed and were not reloaded since.
+  public var exportsPending: String { folder + "/exports-reload-pending" }
   /// nfs-ganesha's NFSv4 client recovery state.
   public var ganeshaRecovery: String { folder + "/ganesha-recovery" }
 

@@ -12,7 +12,16 @@ final class FakeServices: ServiceControl {
   let failing = Mutex(false)
   let reason: String?
 
-  init(unavailable reason: String? = nil) { self.reason = reason }
+  let exportsFile: String?
+  let reloads = Mutex(0)
+
+  init(unavailable reason: String? = nil, exportsFile: String? = nil) {
+    self.reason = reason
+    self.exportsFile = exportsFile
+  }
+
+  var kernelExportsFile: String? { exportsFile }
+  func reloadExports() throws(PiSwarmError) { reloads.withLock { $0 += 1 } }
 
   var unavailableReason: String? { reason }
   func restart(_ service: String) throws(PiSwarmError) {
@@ -100,6 +109,23 @@ final class FakeServices: ServiceControl {
     #expect(Files.exists(setup.tftp + "/other"))
     #expect(third.warnings.contains { $0.contains("\(setup.tftp)/other is in the TFTP root") })
     #expect(services.restarted == ["dnsmasq", "dnsmasq"])
+  }
+
+  @Test func aKernelNFSServerGetsTheExportsAndIsReloadedOnlyOnChange() throws {
+    let setup = Setup()
+    let exportsFile = setup.dir.file("etc/exports.d/piswarm.exports")
+    try FileManager.default.createDirectory(atPath: setup.dir.file("etc/exports.d"), withIntermediateDirectories: true)
+    let services = FakeServices(exportsFile: exportsFile)
+    let cluster = try setup.cluster(Self.twoNodes)
+    let first = try setup.apply(cluster, filesOnly: true, services: services)
+    #expect(first.exports == "not reloaded (--files-only)")
+    #expect(setup.dir.read("etc/exports.d/piswarm.exports")?.contains("/srv/nfs/node02 10.9.0.12(rw,") == true)
+    #expect(services.reloads.withLock { $0 } == 0)
+    // The reload is owed until an apply without --files-only makes it; then nothing more.
+    #expect(try setup.apply(cluster, services: services).exports == "reloaded")
+    #expect(try setup.apply(cluster, services: services).exports == "unchanged")
+    #expect(services.reloads.withLock { $0 } == 1)
+    #expect(try setup.apply(cluster, services: FakeServices()).exports.hasPrefix("no kernel NFS server"))
   }
 
   @Test func movingTheTFTPRootTakesPiswarmsFoldersAlong() throws {
