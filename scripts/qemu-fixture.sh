@@ -203,7 +203,7 @@ esac
 ip link set "$dev" up
 if [ "$autoconf" = dhcp ] || [ "$autoconf" = on ] || [ "$autoconf" = any ] || [ "$autoconf" = both ] || [ "$autoconf" = bootp ]; then
   say "DHCP on $dev"
-  udhcpc -i "$dev" -f -q -n -t 10 -T 1 -s /udhcpc.script -O siaddr >/dev/null 2>&1 || fail "no DHCP lease on $dev"
+  udhcpc -i "$dev" -f -q -n -t 10 -T 1 -s /udhcpc.script 2>&1 || fail "no DHCP lease on $dev"
   . /run/dhcp.env
   client=$ip
 else
