@@ -13,8 +13,11 @@
 # folder removed, on exit, failure or interrupt.
 #
 # Environment: PROOF_KEEP=1 keeps the work folder; PROOF_TIMEOUT (s, default 180) bounds the
-# wait for SSH; PROOF_SMP (default 1) sets the VM's CPUs; PROOF_RPCBIND=0 skips the private rpcbind
-# (to see what breaks without it).
+# wait for SSH; PROOF_SMP (default 1) sets the VM's CPUs; PROOF_IP=static writes the static
+# ip=CLIENT::GW:MASK:HOST:eth0:off form instead of ip=dhcp; PROOF_RPCBIND=0 skips the private rpcbind
+# (ganesha 4.3 then exits: "Cannot register NFS V3 on UDP"); PROOF_BAD_ROOT=1 points nfsroot= at
+# a missing path (the initramfs must print FAILED and power off, and this script fail fast);
+# PROOF_APPEND adds words to the kernel command line (e.g. quiet).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -52,7 +55,14 @@ VM_IP=$SUBNET.10
 MAC=$(printf '52:54:00:%02x:%02x:%02x' $((RANDOM % 256)) $((RANDOM % 256)) $((RANDOM % 256)))
 VM_HOST=vm-$RUN
 EXPORT_PSEUDO=/srv/piswarm/$RUN/$VM_HOST
-CMDLINE="console=ttyAMA0 root=/dev/nfs nfsroot=$HEAD_IP:$EXPORT_PSEUDO,nfsvers=3,tcp rw ip=dhcp rootwait"
+if [ "${PROOF_IP:-dhcp}" = static ]; then
+  IPARG="ip=$VM_IP::$HEAD_IP:255.255.255.0:$VM_HOST:eth0:off"
+else
+  IPARG=ip=dhcp
+fi
+NFSROOT_PATH=$EXPORT_PSEUDO
+[ "${PROOF_BAD_ROOT:-0}" = 1 ] && NFSROOT_PATH=$EXPORT_PSEUDO/missing
+CMDLINE="console=ttyAMA0 root=/dev/nfs nfsroot=$HEAD_IP:$NFSROOT_PATH,nfsvers=3,tcp rw $IPARG rootwait${PROOF_APPEND:+ $PROOF_APPEND}"
 
 QEMU_PID= DNSMASQ_PID= GANESHA_PID= NS_MADE=0 STATUS=1
 cleanup() {
@@ -68,7 +78,7 @@ cleanup() {
     wait "$pid" 2>/dev/null
   done
   [ "$NS_MADE" -eq 1 ] && ip netns del "$NS"
-  if [ "${PROOF_KEEP:-0}" = 1 ] || [ "$STATUS" -ne 0 ]; then
+  if [ "${PROOF_KEEP:-0}" = 1 ]; then
     log "work folder kept: $WORK"
   else
     rm -rf "$WORK"
