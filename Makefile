@@ -8,6 +8,7 @@ BIN := .build/debug/piswarm
 
 # Debian packages piswarm, its lab and its tests use.
 DEBS := openssh-client openssh-server dnsmasq-base docker.io busybox-static iptables iproute2 tini \
+        qemu-system-arm nfs-ganesha nfs-ganesha-vfs rpcbind cpio binutils \
         libsqlite3-dev util-linux procps psmisc e2fsprogs kmod pssh hyperfine
 
 .PHONY: all deps build test unit-test lint demo bench clean format

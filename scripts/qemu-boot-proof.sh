@@ -267,12 +267,13 @@ fi
 echo "a wrong pinned key is refused: ok"
 
 # Clean shutdown through the node's init (poweroff -> SIGUSR2 to PID 1); QEMU exits by itself.
+T_OFF=$(now)
 ssh_with "$WORK/known_hosts" poweroff || true
 for _ in $(seq 1 100); do kill -0 "$QEMU_PID" 2>/dev/null || break; sleep 0.1; done
 if kill -0 "$QEMU_PID" 2>/dev/null; then log "the VM did not power off within 10 s"; else
   wait "$QEMU_PID" 2>/dev/null || true
   QEMU_PID=
-  echo "poweroff from ssh: qemu exited"
+  echo "poweroff from ssh: qemu exited after $(since "$T_OFF") s"
 fi
 echo "total: $(since "$T0") s"
 STATUS=0
