@@ -18,6 +18,13 @@
 # (ganesha 4.3 then exits: "Cannot register NFS V3 on UDP"); PROOF_BAD_ROOT=1 points nfsroot= at
 # a missing path (the initramfs must print FAILED and power off, and this script fail fast);
 # PROOF_APPEND adds words to the kernel command line (e.g. quiet).
+#
+# Inputs a test can give instead of the defaults: PROOF_ROOT (a node root to export as it is, its
+# identity already written; needs PROOF_SSH_KEY, the private key its authorized_keys accepts, and
+# its /etc/ssh/ssh_host_ed25519_key.pub is the pinned key), PROOF_CMDLINE (the node's cmdline.txt
+# line; its nfsroot=SERVER:PATH gives the head's address, SERVER/24 on the bridge, and the
+# export's pseudo path; console=ttyAMA0 is appended), PROOF_MAC, PROOF_VM_IP (the address DHCP
+# gives; default the static ip= of the line, else .10 of the subnet).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -38,31 +45,54 @@ fi
 # --- names unique to this run -------------------------------------------------------------------
 RUN=qbp$$$(printf '%04x' $((RANDOM)))
 NS=$RUN
-WORK=$(mktemp -d "/tmp/$RUN.XXXXXX")
-# A /24 in 10.233.0.0/16 that no host address or route uses (the namespace has no way out, but
-# stay clear of the host anyway).
-SUBNET=
-for _ in $(seq 1 50); do
-  x=$((RANDOM % 254 + 1))
-  if ! ip -4 -o addr show | grep -q " 10\.233\.$x\." && ! ip -4 route show | grep -q "^10\.233\.$x\."; then
-    SUBNET=10.233.$x
-    break
-  fi
-done
-[ -n "$SUBNET" ] || { echo "error: no free 10.233.X.0/24" >&2; exit 1; }
-HEAD_IP=$SUBNET.1
-VM_IP=$SUBNET.10
-MAC=$(printf '52:54:00:%02x:%02x:%02x' $((RANDOM % 256)) $((RANDOM % 256)) $((RANDOM % 256)))
+MAC=${PROOF_MAC:-$(printf '52:54:00:%02x:%02x:%02x' $((RANDOM % 256)) $((RANDOM % 256)) $((RANDOM % 256)))}
 VM_HOST=vm-$RUN
-EXPORT_PSEUDO=/srv/piswarm/$RUN/$VM_HOST
-if [ "${PROOF_IP:-dhcp}" = static ]; then
-  IPARG="ip=$VM_IP::$HEAD_IP:255.255.255.0:$VM_HOST:eth0:off"
+if [ -n "${PROOF_CMDLINE:-}" ]; then
+  # The caller's cmdline.txt line decides the head's address and the export's path; the head's
+  # bridge gets HEAD/24.
+  CMDLINE=$PROOF_CMDLINE
+  case " $CMDLINE " in *" console=ttyAMA0"*) ;; *) CMDLINE="$CMDLINE console=ttyAMA0" ;; esac
+  nfsroot=$(printf '%s\n' $CMDLINE | sed -n 's/^nfsroot=//p' | tail -n1)
+  case $nfsroot in *:/*) ;; *) echo "error: PROOF_CMDLINE needs nfsroot=SERVER:/PATH" >&2; exit 64 ;; esac
+  HEAD_IP=${nfsroot%%:*}
+  EXPORT_PSEUDO=${nfsroot#*:}
+  EXPORT_PSEUDO=${EXPORT_PSEUDO%%,*}
+  SUBNET=${HEAD_IP%.*}
+  ipstatic=$(printf '%s\n' $CMDLINE | sed -n 's/^ip=\([0-9][0-9.]*\):.*/\1/p' | tail -n1)
+  VM_IP=${PROOF_VM_IP:-${ipstatic:-$SUBNET.10}}
+  if ip -4 -o addr show | grep -q " ${SUBNET//./\\.}\."; then
+    echo "warning: a host interface is in $SUBNET.0/24; the run's namespace is separate, go on" >&2
+  fi
 else
-  IPARG=ip=dhcp
+  # A /24 in 10.233.0.0/16 that no host address or route uses (the namespace has no way out, but
+  # stay clear of the host anyway).
+  SUBNET=
+  for _ in $(seq 1 50); do
+    x=$((RANDOM % 254 + 1))
+    if ! ip -4 -o addr show | grep -q " 10\.233\.$x\." && ! ip -4 route show | grep -q "^10\.233\.$x\."; then
+      SUBNET=10.233.$x
+      break
+    fi
+  done
+  [ -n "$SUBNET" ] || { echo "error: no free 10.233.X.0/24" >&2; exit 1; }
+  HEAD_IP=$SUBNET.1
+  VM_IP=${PROOF_VM_IP:-$SUBNET.10}
+  EXPORT_PSEUDO=/srv/piswarm/$RUN/$VM_HOST
+  if [ "${PROOF_IP:-dhcp}" = static ]; then
+    IPARG="ip=$VM_IP::$HEAD_IP:255.255.255.0:$VM_HOST:eth0:off"
+  else
+    IPARG=ip=dhcp
+  fi
+  NFSROOT_PATH=$EXPORT_PSEUDO
+  [ "${PROOF_BAD_ROOT:-0}" = 1 ] && NFSROOT_PATH=$EXPORT_PSEUDO/missing
+  CMDLINE="console=ttyAMA0 root=/dev/nfs nfsroot=$HEAD_IP:$NFSROOT_PATH,nfsvers=3,tcp rw $IPARG rootwait${PROOF_APPEND:+ $PROOF_APPEND}"
 fi
-NFSROOT_PATH=$EXPORT_PSEUDO
-[ "${PROOF_BAD_ROOT:-0}" = 1 ] && NFSROOT_PATH=$EXPORT_PSEUDO/missing
-CMDLINE="console=ttyAMA0 root=/dev/nfs nfsroot=$HEAD_IP:$NFSROOT_PATH,nfsvers=3,tcp rw $IPARG rootwait${PROOF_APPEND:+ $PROOF_APPEND}"
+if [ -n "${PROOF_ROOT:-}" ]; then
+  [ -d "$PROOF_ROOT" ] || { echo "error: PROOF_ROOT $PROOF_ROOT is not a folder" >&2; exit 64; }
+  [ -f "${PROOF_SSH_KEY:-}" ] || { echo "error: PROOF_ROOT needs PROOF_SSH_KEY, the private key its authorized_keys accepts" >&2; exit 64; }
+  [ -f "$PROOF_ROOT/etc/ssh/ssh_host_ed25519_key.pub" ] || { echo "error: $PROOF_ROOT has no /etc/ssh/ssh_host_ed25519_key.pub" >&2; exit 64; }
+fi
+WORK=$(mktemp -d "/tmp/$RUN.XXXXXX")
 
 QEMU_PID= DNSMASQ_PID= GANESHA_PID= NS_MADE=0 STATUS=1
 cleanup() {
@@ -105,16 +135,23 @@ log "run $RUN: namespace $NS, $SUBNET.0/24, head $HEAD_IP, vm $VM_IP ($MAC), wor
 log "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # --- the node's root, with a test identity --------------------------------------------------------
-ROOT=$WORK/root
-cp -a "$FIX/rootfs" "$ROOT"
-printf '%s\n' "$VM_HOST" >"$ROOT/etc/hostname"
-od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$ROOT/etc/machine-id"
-echo >>"$ROOT/etc/machine-id"
-ssh-keygen -q -t ed25519 -N '' -C "$VM_HOST" -f "$ROOT/etc/ssh/ssh_host_ed25519_key"
-ssh-keygen -q -t ed25519 -N '' -C "proof-$RUN" -f "$WORK/id_ed25519"
-install -m 0600 "$WORK/id_ed25519.pub" "$ROOT/root/.ssh/authorized_keys"
-printf '%s %s\n' "$VM_IP" "$(cut -d' ' -f1-2 "$ROOT/etc/ssh/ssh_host_ed25519_key.pub")" >"$WORK/known_hosts"
-log "root copied and identity written ($(du -sh "$ROOT" | cut -f1)) in $(since "$T0") s"
+if [ -n "${PROOF_ROOT:-}" ]; then
+  ROOT=$(cd "$PROOF_ROOT" && pwd)
+  install -m 0600 "$PROOF_SSH_KEY" "$WORK/id_ed25519"
+  printf '%s %s\n' "$VM_IP" "$(cut -d' ' -f1-2 "$ROOT/etc/ssh/ssh_host_ed25519_key.pub")" >"$WORK/known_hosts"
+  log "exporting $ROOT as it is"
+else
+  ROOT=$WORK/root
+  cp -a "$FIX/rootfs" "$ROOT"
+  printf '%s\n' "$VM_HOST" >"$ROOT/etc/hostname"
+  od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$ROOT/etc/machine-id"
+  echo >>"$ROOT/etc/machine-id"
+  ssh-keygen -q -t ed25519 -N '' -C "$VM_HOST" -f "$ROOT/etc/ssh/ssh_host_ed25519_key"
+  ssh-keygen -q -t ed25519 -N '' -C "proof-$RUN" -f "$WORK/id_ed25519"
+  install -m 0600 "$WORK/id_ed25519.pub" "$ROOT/root/.ssh/authorized_keys"
+  printf '%s %s\n' "$VM_IP" "$(cut -d' ' -f1-2 "$ROOT/etc/ssh/ssh_host_ed25519_key.pub")" >"$WORK/known_hosts"
+  log "root copied and identity written ($(du -sh "$ROOT" | cut -f1)) in $(since "$T0") s"
+fi
 
 # --- network namespace: bridge + tap -------------------------------------------------------------
 ip netns add "$NS"
@@ -250,7 +287,7 @@ done
 log "SSH up $T_SSH s after qemu started"
 
 echo "=== ssh root@$VM_IP (pinned ed25519 host key) ==="
-ssh_with "$WORK/known_hosts" "hostname; cat /proc/cmdline; mount | grep ' / '; cat /etc/machine-id; uname -r"
+ssh_with "$WORK/known_hosts" "hostname; cat /proc/cmdline; mount | grep ' / '; cat /etc/machine-id 2>/dev/null; uname -r"
 T_CMD=$(now)
 ssh_with "$WORK/known_hosts" true
 echo "=== timings ==="
