@@ -52,12 +52,14 @@ if [ -n "${PROOF_CMDLINE:-}" ]; then
   # bridge gets HEAD/24.
   CMDLINE=$PROOF_CMDLINE
   case " $CMDLINE " in *" console=ttyAMA0"*) ;; *) CMDLINE="$CMDLINE console=ttyAMA0" ;; esac
+  # shellcheck disable=SC2086 # the line is split into words on purpose
   nfsroot=$(printf '%s\n' $CMDLINE | sed -n 's/^nfsroot=//p' | tail -n1)
   case $nfsroot in *:/*) ;; *) echo "error: PROOF_CMDLINE needs nfsroot=SERVER:/PATH" >&2; exit 64 ;; esac
   HEAD_IP=${nfsroot%%:*}
   EXPORT_PSEUDO=${nfsroot#*:}
   EXPORT_PSEUDO=${EXPORT_PSEUDO%%,*}
   SUBNET=${HEAD_IP%.*}
+  # shellcheck disable=SC2086
   ipstatic=$(printf '%s\n' $CMDLINE | sed -n 's/^ip=\([0-9][0-9.]*\):.*/\1/p' | tail -n1)
   VM_IP=${PROOF_VM_IP:-${ipstatic:-$SUBNET.10}}
   if ip -4 -o addr show | grep -q " ${SUBNET//./\\.}\."; then
@@ -94,7 +96,7 @@ if [ -n "${PROOF_ROOT:-}" ]; then
 fi
 WORK=$(mktemp -d "/tmp/$RUN.XXXXXX")
 
-QEMU_PID= DNSMASQ_PID= GANESHA_PID= NS_MADE=0 STATUS=1
+QEMU_PID='' DNSMASQ_PID='' GANESHA_PID='' NS_MADE=0 STATUS=1
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM

@@ -155,7 +155,7 @@ fail() {
 # A kernel panic (e.g. if init dies) reboots at once; run QEMU with -no-reboot and it exits.
 echo -1 >/proc/sys/kernel/panic
 
-root= nfsroot= ipcfg= init=/sbin/init mode=ro
+root='' nfsroot='' ipcfg='' init=/sbin/init mode=ro
 for arg in $(cat /proc/cmdline); do
   case $arg in
     root=*) root=${arg#root=} ;;
@@ -184,7 +184,7 @@ done
 ip link set lo up
 
 # ip= : dhcp (or on/any/both/bootp/empty) or CLIENT:SERVER:GW:MASK:HOST:DEV:AUTOCONF[:DNS...]
-client= server= gw= mask= host= autoconf=dhcp
+client='' server='' gw='' mask='' host='' autoconf=dhcp
 case $ipcfg in
   "" | dhcp | on | any | both | bootp | rarp) ;;
   off | none) fail "ip=$ipcfg: an NFS root needs the network" ;;
