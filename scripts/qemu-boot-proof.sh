@@ -101,9 +101,16 @@ cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   set +e
-  for pid in $QEMU_PID $DNSMASQ_PID $GANESHA_PID; do
+  for pid in $QEMU_PID $DNSMASQ_PID; do
     kill -TERM "$pid" 2>/dev/null
   done
+  # unshare blocks SIGTERM while it waits for its child: stop the child, PID 1 of ganesha's PID
+  # namespace, which stops ganesha and rpcbind; unshare then exits. If that takes more than 3 s,
+  # SIGKILL to unshare kills its child (--kill-child), and with it the whole PID namespace.
+  if [ -n "$GANESHA_PID" ]; then
+    read -r ns_init _ 2>/dev/null <"/proc/$GANESHA_PID/task/$GANESHA_PID/children"
+    [ -n "${ns_init:-}" ] && kill -TERM "$ns_init" 2>/dev/null
+  fi
   for pid in $QEMU_PID $DNSMASQ_PID $GANESHA_PID; do
     for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null
@@ -215,6 +222,9 @@ if [ "$RPCBIND" = 1 ]; then
   [ -S /run/rpcbind.sock ] || { echo "rpcbind did not start" >&2; exit 1; }
 fi
 ganesha.nfsd -F -f "$WORK/ganesha.conf" -L "$WORK/ganesha.log" -p /run/ganesha/ganesha.pid &
+ganesha=$!
+# As PID 1 this script gets only the signals it handles: SIGTERM stops ganesha, then rpcbind.
+trap 'kill -TERM "$ganesha" 2>/dev/null; wait "$ganesha"; kill -TERM $(jobs -p) 2>/dev/null; wait; exit 0' TERM
 wait
 EOF
 chmod +x "$WORK/ganesha-ns.sh"
