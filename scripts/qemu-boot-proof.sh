@@ -23,7 +23,7 @@
 # identity already written; needs PROOF_SSH_KEY, the private key its authorized_keys accepts, and
 # its /etc/ssh/ssh_host_ed25519_key.pub is the pinned key), PROOF_CMDLINE (the node's cmdline.txt
 # line; its nfsroot=SERVER:PATH gives the head's address, SERVER/24 on the bridge, and the
-# export's pseudo path; console=ttyAMA0 is appended), PROOF_MAC, PROOF_VM_IP (the address DHCP
+# export's pseudo path; with nfsroot=PATH set PROOF_HEAD_IP; console=ttyAMA0 is appended), PROOF_MAC, PROOF_VM_IP (the address DHCP
 # gives; default the static ip= of the line, else .10 of the subnet).
 set -euo pipefail
 
@@ -54,14 +54,18 @@ if [ -n "${PROOF_CMDLINE:-}" ]; then
   case " $CMDLINE " in *" console=ttyAMA0"*) ;; *) CMDLINE="$CMDLINE console=ttyAMA0" ;; esac
   # shellcheck disable=SC2086 # the line is split into words on purpose
   nfsroot=$(printf '%s\n' $CMDLINE | sed -n 's/^nfsroot=//p' | tail -n1)
-  case $nfsroot in *:/*) ;; *) echo "error: PROOF_CMDLINE needs nfsroot=SERVER:/PATH" >&2; exit 64 ;; esac
-  HEAD_IP=${nfsroot%%:*}
-  EXPORT_PSEUDO=${nfsroot#*:}
+  case $nfsroot in
+    *:/*) HEAD_IP=${nfsroot%%:*} EXPORT_PSEUDO=${nfsroot#*:} ;;
+    /*) # no server: the VM takes DHCP's next-server (dnsmasq's own address)
+      HEAD_IP=${PROOF_HEAD_IP:?nfsroot= names no server: set PROOF_HEAD_IP} EXPORT_PSEUDO=$nfsroot ;;
+    *) echo "error: PROOF_CMDLINE needs nfsroot=[SERVER:]/PATH" >&2; exit 64 ;;
+  esac
   EXPORT_PSEUDO=${EXPORT_PSEUDO%%,*}
   SUBNET=${HEAD_IP%.*}
   # shellcheck disable=SC2086
   ipstatic=$(printf '%s\n' $CMDLINE | sed -n 's/^ip=\([0-9][0-9.]*\):.*/\1/p' | tail -n1)
   VM_IP=${PROOF_VM_IP:-${ipstatic:-$SUBNET.10}}
+  EXPORT_PSEUDO=${EXPORT_PSEUDO//%s/$VM_IP} # as the kernel and the initramfs do
   if ip -4 -o addr show | grep -q " ${SUBNET//./\\.}\."; then
     echo "warning: a host interface is in $SUBNET.0/24; the run's namespace is separate, go on" >&2
   fi
@@ -300,6 +304,11 @@ log "SSH up $T_SSH s after qemu started"
 
 echo "=== ssh root@$VM_IP (pinned ed25519 host key) ==="
 ssh_with "$WORK/known_hosts" "hostname; cat /proc/cmdline; mount | grep ' / '; cat /etc/machine-id 2>/dev/null; uname -r"
+# Writes land in the export.
+ssh_with "$WORK/known_hosts" "echo $RUN >/var/tmp/written-by-vm && sync"
+[ "$(cat "$ROOT/var/tmp/written-by-vm" 2>/dev/null)" = "$RUN" ] || die "a file the VM wrote is not in the export"
+rm -f "$ROOT/var/tmp/written-by-vm"
+echo "a file written in the VM is in the export: ok"
 T_CMD=$(now)
 ssh_with "$WORK/known_hosts" true
 echo "=== timings ==="
