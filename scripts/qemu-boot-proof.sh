@@ -120,7 +120,7 @@ cleanup() {
     kill -KILL "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
   done
-  [ "$NS_MADE" -eq 1 ] && ip netns del "$NS"
+  [ "$NS_MADE" -eq 1 ] && ip netns del "$NS" 2>/dev/null
   if [ "${PROOF_KEEP:-0}" = 1 ]; then
     log "work folder kept: $WORK"
   else
@@ -167,8 +167,8 @@ else
 fi
 
 # --- network namespace: bridge + tap -------------------------------------------------------------
-ip netns add "$NS"
 NS_MADE=1
+ip netns add "$NS"
 ip -n "$NS" link set lo up
 ip -n "$NS" link add br0 type bridge
 ip -n "$NS" addr add "$HEAD_IP/24" dev br0
