@@ -81,7 +81,8 @@ download "$KPKG" busybox-static
 
 if [ ! -d "$OUT/modules/lib/modules/$KVER" ] || [ ! -f "$OUT/vmlinuz" ]; then
   log "extracting $KPKG"
-  rm -rf "$OUT/modules.tmp" "$OUT/modules"
+  # A new kernel (the index moved on) needs an initramfs with its own modules.
+  rm -rf "$OUT/modules.tmp" "$OUT/modules" "$OUT/initrd.img" "$OUT"/config-*
   dpkg-deb -x "$(deb_of "$KPKG")" "$OUT/modules.tmp"
   depmod -b "$OUT/modules.tmp" -F "$OUT/modules.tmp/boot/System.map-$KVER" "$KVER"
   cp "$OUT/modules.tmp/boot/vmlinuz-$KVER" "$OUT/vmlinuz.tmp"
