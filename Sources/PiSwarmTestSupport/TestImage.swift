@@ -17,15 +17,18 @@ public enum TestImage {
   public static let rootMiB: UInt64 = 24
 
   /// The two partitions of the image, at 4 MiB and after the boot partition.
-  public static func partitions(bootType: UInt8 = 0x0c) -> [MBR.Partition] {
+  public static func partitions(bootType: UInt8 = 0x0c, rootMiB: UInt64 = TestImage.rootMiB) -> [MBR.Partition] {
     let boot = MBR.Partition(number: 1, type: bootType, firstSector: 8192, sectorCount: bootMiB * 2048)
     let root = MBR.Partition(number: 2, type: 0x83, firstSector: 8192 + bootMiB * 2048, sectorCount: rootMiB * 2048)
     return [boot, root]
   }
 
   /// Builds the image at `path` (raw), using `scratch` for its pieces. `sector` overrides the
-  /// first sector (for malformed tables).
-  public static func make(at path: String, scratch: String, sector: [UInt8]? = nil) throws {
+  /// first sector (for malformed tables). `rootTree` replaces the small made-up root with a real
+  /// one (a bootable root for the end-to-end test), in a root partition of `rootMiB`.
+  public static func make(
+    at path: String, scratch: String, sector: [UInt8]? = nil, rootTree: String? = nil, rootMiB: UInt64 = TestImage.rootMiB
+  ) throws {
     try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
     let bootDir = scratch + "/bootfiles"
     let rootDir = scratch + "/rootfiles"
@@ -77,9 +80,9 @@ public enum TestImage {
     environment["MTOOLS_SKIP_CHECK"] = "1"
     let top = try FileManager.default.contentsOfDirectory(atPath: bootDir).sorted().map { bootDir + "/" + $0 }
     try Command("mcopy", ["-s", "-i", fat] + top + ["::/"], environment: environment).check()
-    try Command("mkfs.ext4", ["-q", "-F", "-L", "rootfs", "-d", rootDir, ext4, "\(rootMiB)M"]).check()
+    try Command("mkfs.ext4", ["-q", "-F", "-L", "rootfs", "-d", rootTree ?? rootDir, ext4, "\(rootMiB)M"]).check()
 
-    let layout = partitions()
+    let layout = partitions(rootMiB: rootMiB)
     _ = FileManager.default.createFile(atPath: path, contents: Data(sector ?? MBR.encode(layout)))
     guard let handle = FileHandle(forWritingAtPath: path) else { throw CocoaError(.fileWriteUnknown) }
     defer { try? handle.close() }
