@@ -24,6 +24,7 @@ opts=(-F /dev/null -i "$key" -o UserKnownHostsFile="$state/known_hosts" -o Stric
   -o ControlMaster=auto -o ControlPath="$state/ssh/root@%h" -o ControlPersist=300 -o LogLevel=ERROR -l root)
 on() { local ip=$1; shift; ssh "${opts[@]}" "$ip" "$@"; }
 now() { date +%s.%N; }
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 reset() {  # every node leaves its swarm
   "$bin" --file "$file" exec all --parallel 32 -- docker swarm leave --force >/dev/null 2>&1 || true
 }
@@ -65,22 +66,28 @@ for line in lines:
     out.append(line)
 print("\n".join(out))
 PY
-  reset; "$bin" --file "$state/cluster$n.yml" exec all -- true >/dev/null 2>&1   # warm masters for all
-  t0=$(now); "$bin" --file "$state/cluster$n.yml" up >/dev/null 2>"$state/up$n.log"; t1=$(now)
-  piswarm=$(echo "$t1 - $t0" | bc)
-  t0=$(now); "$bin" --file "$state/cluster$n.yml" up >/dev/null 2>&1; t1=$(now)
-  again=$(echo "$t1 - $t0" | bc)
-  reset
-  t0=$(now); floor "$n"; t1=$(now)
-  floorTime=$(echo "$t1 - $t0" | bc)
-  reset
   ansible_inventory "$n"
-  t0=$(now)
-  ANSIBLE_HOST_KEY_CHECKING=True ANSIBLE_FORKS=32 ANSIBLE_STDOUT_CALLBACK=dense ansible-playbook -i "$state/inventory$n" bench/swarm-playbook.yml >"$state/ansible$n.log" 2>&1 || { echo "ansible failed:"; tail -20 "$state/ansible$n.log"; }
-  t1=$(now)
-  ansibleTime=$(echo "$t1 - $t0" | bc)
-  ready=$(on "${ips[0]}" docker node ls --format '{{.Status}}' | grep -c Ready || true)
+  ps=(); gs=(); fs=(); as=()
+  # REPEAT rounds (default 3), the three runs interleaved so that load hits them alike; medians.
+  for ((round = 0; round < ${REPEAT:-3}; round++)); do
+    reset; "$bin" --file "$state/cluster$n.yml" exec all -- true >/dev/null 2>&1   # warm masters for all
+    t0=$(now); "$bin" --file "$state/cluster$n.yml" up >/dev/null 2>"$state/up$n.log"; t1=$(now)
+    ps+=("$(echo "$t1 - $t0" | bc)")
+    t0=$(now); "$bin" --file "$state/cluster$n.yml" up >/dev/null 2>&1; t1=$(now)
+    gs+=("$(echo "$t1 - $t0" | bc)")
+    reset
+    t0=$(now); floor "$n"; t1=$(now)
+    fs+=("$(echo "$t1 - $t0" | bc)")
+    reset
+    t0=$(now)
+    ANSIBLE_HOST_KEY_CHECKING=True ANSIBLE_FORKS=32 ANSIBLE_STDOUT_CALLBACK=dense ansible-playbook -i "$state/inventory$n" bench/swarm-playbook.yml >"$state/ansible$n.log" 2>&1 || { echo "ansible failed:"; tail -20 "$state/ansible$n.log"; }
+    t1=$(now)
+    as+=("$(echo "$t1 - $t0" | bc)")
+    ready=$(on "${ips[0]}" docker node ls --format '{{.Status}}' | grep -c Ready || true)
+  done
   reset
-  printf '%2d nodes: piswarm up %.2f s (second up %.2f s); floor %.2f s (piswarm/floor %.2fx); ansible %.1f s (%.1fx slower than piswarm; %s Ready after it)\n' \
-    "$n" "$piswarm" "$again" "$floorTime" "$(echo "$piswarm / $floorTime" | bc -l)" "$ansibleTime" "$(echo "$ansibleTime / $piswarm" | bc -l)" "$ready"
+  piswarm=$(median "${ps[@]}"); again=$(median "${gs[@]}"); floorTime=$(median "${fs[@]}"); ansibleTime=$(median "${as[@]}")
+  printf '%2d nodes: piswarm up %.2f s (second up %.2f s); floor %.2f s (piswarm/floor %.2fx); ansible %.1f s (%.1fx slower than piswarm; %s Ready after it)   [piswarm: %s; floor: %s; ansible: %s]\n' \
+    "$n" "$piswarm" "$again" "$floorTime" "$(echo "$piswarm / $floorTime" | bc -l)" "$ansibleTime" "$(echo "$ansibleTime / $piswarm" | bc -l)" "$ready" \
+    "${ps[*]}" "${fs[*]}" "${as[*]}"
 done

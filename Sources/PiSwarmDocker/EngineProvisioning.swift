@@ -34,19 +34,29 @@ public struct EngineProvisioning: Sendable {
   /// Each node's plan, or why there is none (unreachable, or a change piswarm will not make).
   public func plans(_ nodes: [Node]) -> [(node: Node, plan: Result<EngineSetup.Plan, PiSwarmError>)] {
     let results = transport.run(on: nodes, ["sh", "-c", EngineSetup.probeScript], parallel: parallel)
-    return zip(nodes, results).map { node, result in
-      guard result.ok else {
-        return (node, .failure(PiSwarmError(.system, "cannot read Docker's setup: \(result.message ?? result.status)")))
+    var outputs: [String: String] = [:]
+    for (node, result) in zip(nodes, results) where result.ok { outputs[node.name] = result.stdout }
+    return plans(nodes, probed: outputs)
+  }
+
+  /// Plans from what `EngineSetup.probeScript` printed on each node (e.g. in preflight's round
+  /// trip); a node without output could not be read.
+  public func plans(_ nodes: [Node], probed: [String: String]) -> [(node: Node, plan: Result<EngineSetup.Plan, PiSwarmError>)] {
+    nodes.map { node in
+      guard let output = probed[node.name] else {
+        return (node, .failure(PiSwarmError(.system, "cannot read Docker's setup: the node could not be reached")))
       }
       return (
-        node,
-        Result { () throws(PiSwarmError) in try EngineSetup.plan(EngineSetup.parse(result.stdout), cluster: cluster, node: node) }
+        node, Result { () throws(PiSwarmError) in try EngineSetup.plan(EngineSetup.parse(output), cluster: cluster, node: node) }
       )
     }
   }
 
-  public func run(_ nodes: [Node]) -> [Outcome] {
-    let planned = plans(nodes)
+  public func run(_ nodes: [Node]) -> [Outcome] { run(plans(nodes)) }
+
+  /// Applies plans read earlier.
+  public func run(_ planned: [(node: Node, plan: Result<EngineSetup.Plan, PiSwarmError>)]) -> [Outcome] {
+    let nodes = planned.map(\.node)
     var outcomes: [String: Outcome] = [:]
     var parallelWork: [(Node, EngineSetup.Plan)] = []
     var oneAtATime: [(Node, EngineSetup.Plan)] = []

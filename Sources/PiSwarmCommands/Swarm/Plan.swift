@@ -34,9 +34,11 @@ struct Plan: ParsableCommand {
   func run() throws {
     try reporting {
       let (cluster, _, transport) = try remote.session(global, printWarnings: true)
-      let findings = transport.reportingNewKeys(cluster.nodes) { transport.preflight(cluster.nodes, parallel: remote.parallel) }
+      let (findings, probed) = transport.reportingNewKeys(cluster.nodes) {
+        transport.preflight(cluster.nodes, parallel: remote.parallel, alsoRunning: EngineSetup.probeScript)
+      }
       let engines = EngineProvisioning(cluster: cluster, transport: transport, parallel: remote.parallel, format: false)
-        .plans(cluster.nodes)
+        .plans(cluster.nodes, probed: probed)
       let outcomes = SwarmConvergence(
         cluster: cluster, parallel: remote.parallel,
         client: { node in DockerClient(transport: SSHDialStdioTransport(ssh: transport.invocation(node))) }

@@ -68,7 +68,10 @@ struct Up: ParsableCommand {
       Interrupts.install { transport.closeMasters(cluster.nodes) }
       // Preflight on every node, every problem in one table, before anything changes. A node
       // that cannot be reached does not stop the others: it fails in the run below.
-      let findings = transport.reportingNewKeys(cluster.nodes) { transport.preflight(cluster.nodes, parallel: remote.parallel) }
+      // Preflight and the read of Docker's setup share one round trip per node.
+      let (findings, probed) = transport.reportingNewKeys(cluster.nodes) {
+        transport.preflight(cluster.nodes, parallel: remote.parallel, alsoRunning: EngineSetup.probeScript)
+      }
       try Interrupts.finish(transport, cluster.nodes)
       let blocking = findings.filter { $0.severity == .error && $0.check != "ssh" }
       let shown = findings.filter { $0.check != "ssh" }
@@ -80,10 +83,10 @@ struct Up: ParsableCommand {
       let board = ProgressBoard(nodes: cluster.nodes.map(\.name))
       let outcomes = try global.mutating(commandLine) { journal throws(PiSwarmError) -> [Outcome] in
         var started = Date()
-        let engines = EngineProvisioning(
+        let provisioning = EngineProvisioning(
           cluster: cluster, transport: transport, parallel: remote.parallel, format: format,
-          progress: { board.update($0, $1) }
-        ).run(cluster.nodes)
+          progress: { board.update($0, $1) })
+        let engines = provisioning.run(provisioning.plans(cluster.nodes, probed: probed))
         for engine in engines {
           try journal.step(
             node: engine.node, "docker",
