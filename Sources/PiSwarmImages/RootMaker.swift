@@ -132,7 +132,8 @@ public struct RootMaker: Sendable {
 
   /// Makes `node`'s root unless it exists, then writes its identity (files only when changed).
   public func make(
-    node: Node, image: String, method: RootMethod, headIP: IPv4Address, authorizedKey: String
+    node: Node, image: String, method: RootMethod, headIP: IPv4Address, authorizedKey: String,
+    daemon: DaemonConfig.Settings? = nil
   ) throws(PiSwarmError) -> RootResult {
     let started = Date()
     let root = layout.root(node.name)
@@ -167,7 +168,16 @@ public struct RootMaker: Sendable {
     }
     let identity = NodeIdentity(
       node: node.name, ip: node.ip, headIP: headIP, nfsPath: root, authorizedKey: authorizedKey)
-    let (changed, fingerprint) = try writeIdentity(identity, into: root, base: layout.source(image, method: method))
+    var (changed, fingerprint) = try writeIdentity(identity, into: root, base: layout.source(image, method: method))
+    // Docker's configuration, so that the node's dockerd starts as 'piswarm up' would leave it:
+    // merged into what the root holds, like up does on a running node.
+    if let daemon {
+      let target = try insideRoot(root, DaemonConfig.path)
+      let existing = try? String(contentsOfFile: target, encoding: .utf8)
+      if try AtomicFile.write(try DaemonConfig.render(existing: existing, daemon), to: target) {
+        changed.append(DaemonConfig.path)
+      }
+    }
     return RootResult(
       node: node.name, image: image, method: method, path: root, created: created, changed: changed,
       hostKeyFingerprint: fingerprint, seconds: Date().timeIntervalSince(started))

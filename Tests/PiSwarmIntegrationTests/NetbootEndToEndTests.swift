@@ -82,6 +82,8 @@ import Testing
     let folder = lab.tftpRoot + "/" + Self.mac.replacingOccurrences(of: ":", with: "-")
     let cmdline = try String(contentsOfFile: folder + "/cmdline.txt", encoding: .utf8)
     #expect(cmdline.contains("nfsroot=\(NetbootLab.subnet).1:\(lab.dir.file("nfs"))/node01,nfsvers=3,tcp"), "\(cmdline)")
+    // Docker's configuration is in the root before the node ever boots.
+    #expect(lab.dir.read("nfs/node01/etc/docker/daemon.json")?.contains("\"piswarm.node=node01\"") == true)
     let pinned = try String(contentsOfFile: lab.state + "/known_hosts", encoding: .utf8)
     #expect(pinned.contains("\(Self.ip) ssh-ed25519 "), "root make pins the node's new host key")
 

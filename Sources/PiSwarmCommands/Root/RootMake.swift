@@ -96,7 +96,7 @@ enum NodeRoots {
       do throws(PiSwarmError) {
         let result = try maker.make(
           node: node, image: existing?.image ?? image, method: existing?.rootMethod ?? chosen,
-          headIP: cluster.head.address.address, authorizedKey: authorizedKey)
+          headIP: cluster.head.address.address, authorizedKey: authorizedKey, daemon: DaemonConfig.Settings(cluster, node))
         try state.recordRoot(
           NodeRootRecord(
             node: node.name, image: result.image, method: result.method.rawValue, path: result.path,
