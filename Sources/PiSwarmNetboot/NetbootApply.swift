@@ -11,11 +11,14 @@ public protocol ServiceControl: Sendable {
   var kernelExportsFile: String? { get }
   /// Makes the kernel NFS server read its exports again (`exportfs -ra`).
   func reloadExports() throws(PiSwarmError)
+  /// nfs-ganesha's main configuration file, when ganesha is installed as a service here.
+  var ganeshaMainConfig: String? { get }
 }
 
 extension ServiceControl {
   public var kernelExportsFile: String? { nil }
   public func reloadExports() throws(PiSwarmError) {}
+  public var ganeshaMainConfig: String? { nil }
 }
 
 /// systemd, when it is the running init.
@@ -37,6 +40,12 @@ public struct SystemdServices: ServiceControl {
 
   public func reloadExports() throws(PiSwarmError) {
     try Command("exportfs", ["-ra"], timeout: 60).check()
+  }
+
+  /// `/etc/ganesha/ganesha.conf` where Debian's nfs-ganesha service is installed.
+  public var ganeshaMainConfig: String? {
+    ["/lib/systemd/system/nfs-ganesha.service", "/usr/lib/systemd/system/nfs-ganesha.service"].contains(where: Files.exists)
+      && Files.exists("/etc/ganesha") ? "/etc/ganesha/ganesha.conf" : nil
   }
 }
 
@@ -154,7 +163,40 @@ public enum NetbootApply {
         }
       }
     }
-    _ = try write(ganesha, paths.ganesha)
+    let ganeshaChanged = try write(ganesha, paths.ganesha)
+    // Without a kernel NFS server, a ganesha service serves the roots: piswarm's file is its
+    // configuration when the main file is piswarm's (or absent), or %included from the user's.
+    if services.kernelExportsFile == nil, let main = services.ganeshaMainConfig {
+      let existing = try? String(contentsOfFile: main, encoding: .utf8)
+      let include = "%include \"\(Files.absolute(paths.ganesha))\""
+      var owed = false
+      if existing == nil || existing?.hasPrefix(GaneshaRootExports.header) == true {
+        owed = try write(ganesha, main)
+      } else if existing?.contains(include) == true {
+        owed = ganeshaChanged
+      } else {
+        warnings.append("\(main) is not piswarm's: add the line \(include) to it so that ganesha serves the node roots")
+      }
+      if owed { try AtomicFile.write("\(main)\n", to: paths.ganeshaPending, mode: 0o600) }
+      if Files.exists(paths.ganeshaPending) {
+        if options.filesOnly {
+          exportsState = "ganesha: not restarted (--files-only)"
+        } else if let reason = services.unavailableReason {
+          exportsState = "ganesha: not restarted: \(reason)"
+        } else {
+          do { try services.restart("nfs-ganesha") } catch {
+            var failure = error
+            failure.message = "the NFS exports changed and restarting nfs-ganesha failed: \(error.message)"
+            failure.advice = "see 'journalctl -u nfs-ganesha'; the next 'piswarm netboot apply' tries again"
+            throw failure
+          }
+          unlink(paths.ganeshaPending)
+          exportsState = "ganesha: restarted"
+        }
+      } else {
+        exportsState = "ganesha: unchanged"
+      }
+    }
     for item in publish {
       try Files.makeDirectory(publishedRoot, mode: 0o755)
       changes += try FirmwarePublisher.publish(from: item.source, to: item.destination)

@@ -21,6 +21,8 @@ public struct NetbootPaths: Sendable {
   public var ganesha: String { folder + "/ganesha.conf" }
   /// Present while the kernel NFS server's exports changed and were not reloaded since.
   public var exportsPending: String { folder + "/exports-reload-pending" }
+  /// Present while ganesha's configuration changed and its service was not restarted since.
+  public var ganeshaPending: String { folder + "/ganesha-restart-pending" }
   /// nfs-ganesha's NFSv4 client recovery state.
   public var ganeshaRecovery: String { folder + "/ganesha-recovery" }
 

@@ -15,10 +15,15 @@ final class FakeServices: ServiceControl {
   let exportsFile: String?
   let reloads = Mutex(0)
 
-  init(unavailable reason: String? = nil, exportsFile: String? = nil) {
+  let ganeshaFile: String?
+
+  init(unavailable reason: String? = nil, exportsFile: String? = nil, ganeshaFile: String? = nil) {
     self.reason = reason
     self.exportsFile = exportsFile
+    self.ganeshaFile = ganeshaFile
   }
+
+  var ganeshaMainConfig: String? { ganeshaFile }
 
   var kernelExportsFile: String? { exportsFile }
   func reloadExports() throws(PiSwarmError) { reloads.withLock { $0 += 1 } }
@@ -126,6 +131,24 @@ final class FakeServices: ServiceControl {
     #expect(try setup.apply(cluster, services: services).exports == "unchanged")
     #expect(services.reloads.withLock { $0 } == 1)
     #expect(try setup.apply(cluster, services: FakeServices()).exports.hasPrefix("no kernel NFS server"))
+  }
+
+  @Test func aGaneshaServiceGetsTheExportsOrIsToldHowToIncludeThem() throws {
+    let setup = Setup()
+    try FileManager.default.createDirectory(atPath: setup.dir.file("etc/ganesha"), withIntermediateDirectories: true)
+    let main = setup.dir.file("etc/ganesha/ganesha.conf")
+    let services = FakeServices(ganeshaFile: main)
+    let cluster = try setup.cluster(Self.twoNodes)
+    // No main file yet: piswarm's is the main file, and ganesha restarts once.
+    #expect(try setup.apply(cluster, services: services).exports == "ganesha: restarted")
+    #expect(setup.dir.read("etc/ganesha/ganesha.conf")?.hasPrefix(GaneshaRootExports.header) == true)
+    #expect(try setup.apply(cluster, services: services).exports == "ganesha: unchanged")
+    #expect(services.restarted.filter { $0 == "nfs-ganesha" }.count == 1)
+    // The user's own main file is never overwritten: apply says what to add.
+    setup.dir.write("etc/ganesha/ganesha.conf", "EXPORT { Export_Id = 77; Path = /data; }\n")
+    let own = try setup.apply(cluster, services: FakeServices(ganeshaFile: main))
+    #expect(own.warnings.contains { $0.contains("%include \"\(setup.paths.ganesha)\"") }, "\(own.warnings)")
+    #expect(setup.dir.read("etc/ganesha/ganesha.conf") == "EXPORT { Export_Id = 77; Path = /data; }\n")
   }
 
   @Test func movingTheTFTPRootTakesPiswarmsFoldersAlong() throws {

@@ -38,12 +38,15 @@ public struct GaneshaRootExports: Hashable, Sendable {
     self.mountPort = mountPort
   }
 
+  /// The first line of every file this renders: how piswarm knows a ganesha.conf is its own.
+  public static let header = "# Written by piswarm: the node roots, one export per node."
+
   /// The configuration file. `Mount_Path_Pseudo` lets NFSv3 mount by the same path as v4 (the
   /// Pi's initramfs mounts its root over v3); `Graceless` skips the 90 s grace period at start;
   /// `Only_Numeric_Owners` keeps uids as numbers on v4 (no idmapping on diskless nodes).
   public func render() -> String {
     var text = """
-      # Written by piswarm: the node roots, one export per node.
+      \(Self.header)
       NFS_CORE_PARAM {
           Protocols = 3, 4;
           NFS_Port = \(nfsPort);
