@@ -33,18 +33,22 @@ public struct SystemdServices: ServiceControl {
     try Command("systemctl", ["restart", service], timeout: 60).check()
   }
 
-  /// `/etc/exports.d/piswarm.exports` where nfs-kernel-server is installed (it has exportfs).
+  /// `/etc/exports.d/piswarm.exports` where nfs-kernel-server is installed (it has exportfs)
+  /// and systemd runs it.
   public var kernelExportsFile: String? {
-    Command.resolve("exportfs") != nil && Files.exists("/etc/exports.d") ? "/etc/exports.d/piswarm.exports" : nil
+    unavailableReason == nil && Command.resolve("exportfs") != nil && Files.exists("/etc/exports.d")
+      ? "/etc/exports.d/piswarm.exports" : nil
   }
 
   public func reloadExports() throws(PiSwarmError) {
     try Command("exportfs", ["-ra"], timeout: 60).check()
   }
 
-  /// `/etc/ganesha/ganesha.conf` where Debian's nfs-ganesha service is installed.
+  /// `/etc/ganesha/ganesha.conf` where Debian's nfs-ganesha service is installed and systemd
+  /// runs it (the package alone, as in the lab, does not serve anything).
   public var ganeshaMainConfig: String? {
-    ["/lib/systemd/system/nfs-ganesha.service", "/usr/lib/systemd/system/nfs-ganesha.service"].contains(where: Files.exists)
+    unavailableReason == nil
+      && ["/lib/systemd/system/nfs-ganesha.service", "/usr/lib/systemd/system/nfs-ganesha.service"].contains(where: Files.exists)
       && Files.exists("/etc/ganesha") ? "/etc/ganesha/ganesha.conf" : nil
   }
 }
@@ -142,16 +146,17 @@ public enum NetbootApply {
     }
     _ = try write(hook, paths.hookScript, mode: 0o755)
     _ = try write(exports, paths.exports)
-    // A kernel NFS server on the head serves the same exports, reloaded when they change (also
-    // owed across runs, like dnsmasq's restart).
+    // A kernel NFS server on the head serves the same exports, reloaded when they change (owed
+    // across runs when the reload fails). --files-only writes nothing outside the cluster file's
+    // paths and the state directory.
     var exportsState = "no kernel NFS server (ganesha.conf in \(paths.folder))"
     if let kernelExports = services.kernelExportsFile {
-      if try write(exports, kernelExports) { try AtomicFile.write("\(kernelExports)\n", to: paths.exportsPending, mode: 0o600) }
-      exportsState = "unchanged"
-      if Files.exists(paths.exportsPending) {
-        if options.filesOnly {
-          exportsState = "not reloaded (--files-only)"
-        } else {
+      if options.filesOnly {
+        exportsState = "not written (--files-only)"
+      } else {
+        if try write(exports, kernelExports) { try AtomicFile.write("\(kernelExports)\n", to: paths.exportsPending, mode: 0o600) }
+        exportsState = "unchanged"
+        if Files.exists(paths.exportsPending) {
           do { try services.reloadExports() } catch {
             var failure = error
             failure.message = "the NFS exports changed and 'exportfs -ra' failed: \(error.message)"
@@ -166,7 +171,7 @@ public enum NetbootApply {
     let ganeshaChanged = try write(ganesha, paths.ganesha)
     // Without a kernel NFS server, a ganesha service serves the roots: piswarm's file is its
     // configuration when the main file is piswarm's (or absent), or %included from the user's.
-    if services.kernelExportsFile == nil, let main = services.ganeshaMainConfig {
+    if services.kernelExportsFile == nil, !options.filesOnly, let main = services.ganeshaMainConfig {
       let existing = try? String(contentsOfFile: main, encoding: .utf8)
       let include = "%include \"\(Files.absolute(paths.ganesha))\""
       var owed = false
@@ -179,9 +184,7 @@ public enum NetbootApply {
       }
       if owed { try AtomicFile.write("\(main)\n", to: paths.ganeshaPending, mode: 0o600) }
       if Files.exists(paths.ganeshaPending) {
-        if options.filesOnly {
-          exportsState = "ganesha: not restarted (--files-only)"
-        } else if let reason = services.unavailableReason {
+        if let reason = services.unavailableReason {
           exportsState = "ganesha: not restarted: \(reason)"
         } else {
           do { try services.restart("nfs-ganesha") } catch {

@@ -122,12 +122,13 @@ final class FakeServices: ServiceControl {
     try FileManager.default.createDirectory(atPath: setup.dir.file("etc/exports.d"), withIntermediateDirectories: true)
     let services = FakeServices(exportsFile: exportsFile)
     let cluster = try setup.cluster(Self.twoNodes)
+    // --files-only writes nothing outside the cluster file's paths and the state directory.
     let first = try setup.apply(cluster, filesOnly: true, services: services)
-    #expect(first.exports == "not reloaded (--files-only)")
-    #expect(setup.dir.read("etc/exports.d/piswarm.exports")?.contains("/srv/nfs/node02 10.9.0.12(rw,") == true)
+    #expect(first.exports == "not written (--files-only)")
+    #expect(!Files.exists(exportsFile))
     #expect(services.reloads.withLock { $0 } == 0)
-    // The reload is owed until an apply without --files-only makes it; then nothing more.
     #expect(try setup.apply(cluster, services: services).exports == "reloaded")
+    #expect(setup.dir.read("etc/exports.d/piswarm.exports")?.contains("/srv/nfs/node02 10.9.0.12(rw,") == true)
     #expect(try setup.apply(cluster, services: services).exports == "unchanged")
     #expect(services.reloads.withLock { $0 } == 1)
     #expect(try setup.apply(cluster, services: FakeServices()).exports.hasPrefix("no kernel NFS server"))
@@ -139,6 +140,8 @@ final class FakeServices: ServiceControl {
     let main = setup.dir.file("etc/ganesha/ganesha.conf")
     let services = FakeServices(ganeshaFile: main)
     let cluster = try setup.cluster(Self.twoNodes)
+    #expect(try setup.apply(cluster, filesOnly: true, services: services).warnings.isEmpty)
+    #expect(!Files.exists(main), "--files-only leaves the system's ganesha alone")
     // No main file yet: piswarm's is the main file, and ganesha restarts once.
     #expect(try setup.apply(cluster, services: services).exports == "ganesha: restarted")
     #expect(setup.dir.read("etc/ganesha/ganesha.conf")?.hasPrefix(GaneshaRootExports.header) == true)
