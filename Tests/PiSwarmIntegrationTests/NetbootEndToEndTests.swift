@@ -37,11 +37,15 @@ import Testing
     var ganesha: pid_t?
     defer {
       if let ganesha { Self.stopNamespaceInit(ganesha) }
-      lab.cleanUp()
+      if let qemu = lab.pids.last {
+        Processes.signal(qemu, SIGTERM)
+        _ = Processes.waitForExit([qemu], timeout: 5)
+      }
       // The node's overlay root and the image's read-only lower layer (loop devices clear
-      // themselves on unmount), deepest first.
+      // themselves on unmount), deepest first, before cleanUp removes the folder.
       let below = Mounts.points().filter { $0.hasPrefix(lab.dir.path + "/") }.sorted { $0.count > $1.count }
       for point in below { _ = try? Command("umount", [point]).run() }
+      lab.cleanUp()
       #expect(lab.leftovers().isEmpty, "left behind: \(lab.leftovers())")
       #expect(Mounts.points().filter { $0.hasPrefix(lab.dir.path + "/") }.isEmpty)
     }

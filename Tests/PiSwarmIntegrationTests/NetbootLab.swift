@@ -191,6 +191,19 @@ final class NetbootLab {
     _ = Processes.waitForExit(pids, timeout: 5)
     for pid in pids { Processes.reap(pid) }
     for namespace in namespaces.reversed() { _ = try? Command("ip", ["netns", "del", namespace], timeout: 20).run() }
+    // dnsmasq's script helper can still be running a hook (piswarm netboot hook, writing into
+    // this lab's state) after dnsmasq itself ended: wait for those, by PID, before the folder
+    // goes, or its removal races with their writes and leaves part of it behind.
+    let hooks = Processes.all().filter { pid in
+      Processes.isAlive(pid) && Processes.commandLine(pid).contains { $0.contains(dir.path) }
+    }
+    for pid in Processes.waitForExit(hooks, timeout: 5) { Processes.signal(pid, SIGKILL) }
+    _ = Processes.waitForExit(hooks, timeout: 2)
+    // Never through a mount: a test that mounted something below unmounts it first.
+    guard !Mounts.points().contains(where: { $0.hasPrefix(dir.path + "/") }) else { return }
+    for _ in 0..<3 where Files.exists(dir.path) {
+      try? FileManager.default.removeItem(atPath: dir.path)
+    }
   }
 
   /// What is left of this lab on the machine.
@@ -198,6 +211,7 @@ final class NetbootLab {
     let existing = (try? FileManager.default.contentsOfDirectory(atPath: "/run/netns")) ?? []
     return existing.filter { $0.hasPrefix("psnb-\(id)-") }.map { "namespace \($0)" }
       + pids.filter(Processes.isAlive).map { "process \($0)" }
+      + (Files.exists(dir.path) ? ["folder \(dir.path)"] : [])
   }
 }
 
