@@ -62,7 +62,7 @@ public struct VirtualLab: Sendable {
 
     // Subnets are a machine-wide resource (labs of other state directories too): choosing one and
     // putting the head's address on it happen under one machine-wide lock.
-    let subnetLock = try MachineLock.acquire("/run/piswarm-lab-subnets.lock")
+    let subnetLock = try MachineLock.acquire(Self.subnetLock)
     defer { subnetLock.release() }
     var state: LabState
     if let existing = LabState.load(name: name, stateDirectory: stateDirectory) {
@@ -135,12 +135,13 @@ public struct VirtualLab: Sendable {
 
   /// Mount points the node mounts need must exist on the host.
   func prepareHost(_ layout: LabLayout) throws(PiSwarmError) {
+    // Called under the machine lock; the record is machine-wide, since labs of other state
+    // directories use the same mount points.
     for path in ["/var/lib/docker", "/var/lib/containerd", DockerStorageLayout.base, "/etc/docker", "/etc/ssh"]
     where !Files.exists(path) {
       try Files.makeDirectory(path, mode: 0o711)
-      let record = stateDirectory + "/labs/.created-mount-points"
-      let existing = (try? String(contentsOfFile: record, encoding: .utf8)) ?? ""
-      try AtomicFile.write(existing + path + "\n", to: record, mode: 0o600)
+      let existing = (try? String(contentsOfFile: Self.mountPointRecord, encoding: .utf8)) ?? ""
+      try AtomicFile.write(existing + path + "\n", to: Self.mountPointRecord, mode: 0o600)
     }
     if !Files.exists(layout.keyPath) {
       try Command("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "piswarm-lab-\(layout.name)", "-f", layout.keyPath])
@@ -515,14 +516,20 @@ public struct VirtualLab: Sendable {
   /// no lab of any state directory runs (removing a folder that is a mount point in a node's
   /// mount namespace would detach that node's mount).
   func removeCreatedMountPoints() {
-    let record = stateDirectory + "/labs/.created-mount-points"
-    guard LabState.all(stateDirectory: stateDirectory).isEmpty, !Self.namespaces().contains(where: { $0.hasPrefix("pslab-") }),
-      let text = try? String(contentsOfFile: record, encoding: .utf8)
+    if LabState.all(stateDirectory: stateDirectory).isEmpty { rmdir(stateDirectory + "/labs") }
+    guard let lock = try? MachineLock.acquire(Self.subnetLock) else { return }
+    defer { lock.release() }
+    guard !Self.namespaces().contains(where: { $0.hasPrefix("pslab-") }),
+      let text = try? String(contentsOfFile: Self.mountPointRecord, encoding: .utf8)
     else { return }
     for path in text.split(separator: "\n").reversed() { rmdir(String(path)) }
-    unlink(record)
-    rmdir(stateDirectory + "/labs")
+    unlink(Self.mountPointRecord)
   }
+
+  /// The machine-wide lock for subnets and host mount points.
+  static let subnetLock = "/run/piswarm-lab-subnets.lock"
+  /// Host folders labs created as mount points (in /run: gone with a reboot, as the labs are).
+  static let mountPointRecord = "/run/piswarm-lab-mount-points"
 
   // MARK: - status
 
