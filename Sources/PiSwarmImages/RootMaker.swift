@@ -167,7 +167,8 @@ public struct RootMaker: Sendable {
       created = true
     }
     let identity = NodeIdentity(
-      node: node.name, ip: node.ip, headIP: headIP, nfsPath: root, authorizedKey: authorizedKey)
+      node: node.name, ip: node.ip, headIP: headIP, nfsPath: root, authorizedKey: authorizedKey,
+      dockerStorage: node.dockerStorage)
     var (changed, fingerprint) = try writeIdentity(identity, into: root, base: layout.source(image, method: method))
     // Docker's configuration, so that the node's dockerd starts as 'piswarm up' would leave it:
     // merged into what the root holds, like up does on a running node.

@@ -8,13 +8,20 @@ public struct NodeIdentity: Hashable, Sendable {
   public var nfsPath: String
   /// The cluster's SSH public key line (`ssh-ed25519 AAAA… comment`).
   public var authorizedKey: String
+  /// Docker's storage: its fstab block is part of the node's fstab, exactly as 'piswarm up'
+  /// writes it, so that neither command undoes the other.
+  public var dockerStorage: DockerStorage
 
-  public init(node: String, ip: IPv4Address, headIP: IPv4Address, nfsPath: String, authorizedKey: String) {
+  public init(
+    node: String, ip: IPv4Address, headIP: IPv4Address, nfsPath: String, authorizedKey: String,
+    dockerStorage: DockerStorage = .root
+  ) {
     self.node = node
     self.ip = ip
     self.headIP = headIP
     self.nfsPath = nfsPath
     self.authorizedKey = authorizedKey
+    self.dockerStorage = dockerStorage
   }
 
   /// The head's name in every node's /etc/hosts.
@@ -49,12 +56,13 @@ public struct NodeIdentity: Hashable, Sendable {
 
   /// Root on NFSv3 over TCP from the head (Raspberry Pi OS's initramfs rejects NFSv4 roots).
   public var fstab: String {
-    """
-    # Written by piswarm for \(node): the root is NFS from the head.
-    proc\t/proc\tproc\tdefaults\t0\t0
-    \(headIP):\(nfsPath)\t/\tnfs\tdefaults,nfsvers=3,tcp,noatime\t0\t0
+    let own = """
+      # Written by piswarm for \(node): the root is NFS from the head.
+      proc\t/proc\tproc\tdefaults\t0\t0
+      \(headIP):\(nfsPath)\t/\tnfs\tdefaults,nfsvers=3,tcp,noatime\t0\t0
 
-    """
+      """
+    return DockerStorageLayout.fstab(existing: own, storage: dockerStorage)
   }
 
   /// DHCP on eth0 through systemd-networkd. KeepConfiguration keeps the address the kernel got
