@@ -144,6 +144,24 @@ import Testing
     }
   }
 
+  @Test func theSameSettingsInAnotherLayoutChangeNothing() throws {
+    let node = Self.node(.root, role: .manager)
+    let rendered = try DaemonConfig.render(existing: nil, DaemonConfig.Settings(Self.cluster, node))
+    let compact = String(decoding: try JSONEncoder().encode(try #require(JSONValue.parse(rendered))), as: UTF8.self)
+    #expect(compact != rendered)
+    let plan = try EngineSetup.plan(Self.state(daemon: compact, for: node), cluster: Self.cluster, node: node)
+    #expect(plan.daemonJSON == nil && !plan.restart)
+  }
+
+  @Test func aNodeRootsFstabCarriesTheSameStorageBlockAsUp() {
+    let identity = NodeIdentity(
+      node: "node04", ip: IPv4Address("10.42.0.4")!, headIP: IPv4Address("10.42.0.250")!, nfsPath: "/srv/nfs/node04",
+      authorizedKey: "ssh-ed25519 AAAA key", dockerStorage: .loopfile(.gibibytes(8)))
+    #expect(identity.fstab.contains(DockerStorageLayout.begin))
+    // What 'up' would write over it is what is there: neither undoes the other.
+    #expect(DockerStorageLayout.fstab(existing: identity.fstab, storage: .loopfile(.gibibytes(8))) == identity.fstab)
+  }
+
   @Test func changedDaemonJSONRestartsDocker() throws {
     let node = Self.node(.root, role: .manager)
     let plan = try EngineSetup.plan(Self.state(daemon: "{}", for: node), cluster: Self.cluster, node: node)

@@ -156,7 +156,8 @@ public enum EngineSetup {
     let fstab = DockerStorageLayout.fstab(existing: state.fstab, storage: desired)
     if fstab != state.fstab { plan.fstab = fstab }
     let daemon = try DaemonConfig.render(existing: state.daemonJSON, DaemonConfig.Settings(cluster, node))
-    if daemon != state.daemonJSON {
+    // The same settings in another layout are no reason to restart dockerd.
+    if daemon != state.daemonJSON, JSONValue.parse(daemon) != state.daemonJSON.flatMap(JSONValue.parse) {
       plan.daemonJSON = daemon
       plan.restart = state.docker
     }
@@ -229,11 +230,13 @@ public enum EngineSetup {
       until docker_running; do i=$((i + 1)); [ $i -le 600 ] || fail "dockerd does not answer 60 s after its start"; sleep 0.1; done
     }
     write() { # PATH BASE64: through a temporary file and a rename, only when it changes
-      printf '%s' "$2" | base64 -d > "$1.piswarm-new"
-      if cmp -s "$1.piswarm-new" "$1"; then rm -f "$1.piswarm-new"; return 0; fi
-      sync "$1.piswarm-new"
-      # A file that is itself a mount point (a bind mount, as in the lab) cannot be renamed over.
-      if mountpoint -q "$1" 2>/dev/null; then cat "$1.piswarm-new" > "$1"; rm -f "$1.piswarm-new"; else mv -f "$1.piswarm-new" "$1"; fi
+      # A file that is itself a mount point (a bind mount, as in the lab, where the folder around
+      # it is the host's) cannot be renamed over: its temporary file goes to the node's own /run.
+      if mountpoint -q "$1" 2>/dev/null; then new=$(mktemp /run/piswarm-write.XXXXXX); else new=$(mktemp "$1.piswarm-XXXXXX"); fi
+      printf '%s' "$2" | base64 -d > "$new"
+      if cmp -s "$new" "$1"; then rm -f "$new"; return 0; fi
+      sync "$new"
+      if mountpoint -q "$1" 2>/dev/null; then cat "$new" > "$1"; rm -f "$new"; else chmod 0644 "$new"; mv -f "$new" "$1"; fi
     }
     on_store() { # TARGET: whether TARGET is on piswarm's storage (a folder may be a mount point of something else, as in the lab)
       if [ "$KIND" = tmpfs ]; then [ "$(stat -f -c %T "$1" 2>/dev/null)" = tmpfs ]
@@ -245,7 +248,7 @@ public enum EngineSetup {
     }
 
     # Checks first: nothing stops when one fails.
-    if [ "$KIND" = device ] && [ "$STEP" = migrate ]; then
+    if [ "$KIND" = device ] && { [ "$STEP" = migrate ] || [ "$STEP" = repair ]; }; then
       [ -b "$ARG" ] || fail "$ARG is not a block device on this node; check docker_storage in cluster.yml"
       where=$(findmnt -rn -o TARGET -S "$ARG" 2>/dev/null | head -n 1)
       [ -z "$where" ] || [ "$where" = "$STORE" ] || fail "$ARG is mounted at $where; unmount it or choose another device"
@@ -255,8 +258,22 @@ public enum EngineSetup {
     swarm=inactive
     if docker_running; then swarm=$(docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null || echo inactive); fi
     stopped=0
-    # A failure once dockerd is stopped must not leave the node without it.
-    trap 'status=$?; if [ $status -ne 0 ] && [ $stopped = 1 ] && ! docker_running; then docker_start >/dev/null 2>&1 || true; fi' EXIT
+    # A failure once dockerd is stopped must not leave the node without it; a lost connection
+    # (SIGHUP, SIGPIPE at the next output) becomes a failure too, so that this runs. dockerd comes
+    # back only on its own storage, mounted again if need be, never on what the root holds.
+    trap '' HUP PIPE
+    recover() {
+      if [ "$KIND" != tmpfs ] && [ "$KIND" != root ] && [ -f "$BASE/storage.mode" ]; then
+        mountpoint -q "$STORE" || mount "$STORE" 2>/dev/null || true
+        for t in /var/lib/docker /var/lib/containerd; do on_store "$t" || mount "$t" 2>/dev/null || true; done
+      fi
+      if [ "$KIND" = root ] || [ ! -f "$BASE/storage.mode" ] || on_store /var/lib/docker; then
+        docker_start >/dev/null 2>&1 || true
+      else
+        echo "error=dockerd left stopped: its storage is not mounted; run 'piswarm up' again" >&2
+      fi
+    }
+    trap 'status=$?; if [ $status -ne 0 ] && [ $stopped = 1 ] && ! docker_running; then recover; fi' EXIT
     if [ "$STEP" != keep ] && [ "$STEP" != resize ] || [ "$RESTART" = 1 ]; then docker_stop; stopped=1; fi
 
     if [ "$INSTALL" = 1 ]; then
@@ -295,7 +312,7 @@ public enum EngineSetup {
           mkfs.ext4 -q -F -m 0 -L piswarm-docker "$IMAGE.new" >/dev/null
           mv "$IMAGE.new" "$IMAGE"
         fi
-        if [ "$KIND" = device ] && [ "$(blkid -o value -s TYPE "$ARG" 2>/dev/null || true)" != ext4 ]; then
+        if [ "$KIND" = device ] && [ "$FORMAT" = 1 ] && [ "$(blkid -o value -s TYPE "$ARG" 2>/dev/null || true)" != ext4 ]; then
           echo "step=format $ARG"
           mkfs.ext4 -q -F -L piswarm-docker "$ARG" >/dev/null
         fi
