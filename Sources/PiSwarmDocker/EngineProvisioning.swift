@@ -31,14 +31,6 @@ public struct EngineProvisioning: Sendable {
     self.progress = progress
   }
 
-  /// Each node's plan, or why there is none (unreachable, or a change piswarm will not make).
-  public func plans(_ nodes: [Node]) -> [(node: Node, plan: Result<EngineSetup.Plan, PiSwarmError>)] {
-    let results = transport.run(on: nodes, ["sh", "-c", EngineSetup.probeScript], parallel: parallel)
-    var outputs: [String: String] = [:]
-    for (node, result) in zip(nodes, results) where result.ok { outputs[node.name] = result.stdout }
-    return plans(nodes, probed: outputs)
-  }
-
   /// Plans from what `EngineSetup.probeScript` printed on each node (e.g. in preflight's round
   /// trip); a node without output could not be read.
   public func plans(_ nodes: [Node], probed: [String: String]) -> [(node: Node, plan: Result<EngineSetup.Plan, PiSwarmError>)] {
@@ -51,8 +43,6 @@ public struct EngineProvisioning: Sendable {
       )
     }
   }
-
-  public func run(_ nodes: [Node]) -> [Outcome] { run(plans(nodes)) }
 
   /// Applies plans read earlier.
   public func run(_ planned: [(node: Node, plan: Result<EngineSetup.Plan, PiSwarmError>)]) -> [Outcome] {

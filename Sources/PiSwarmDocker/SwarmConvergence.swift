@@ -24,6 +24,9 @@ public struct SwarmConvergence: Sendable {
   public let progress: @Sendable (String) -> Void
   /// How long the run waits for nodes to show Ready in the swarm.
   public var readyTimeout: Double = 30
+  /// Nodes to observe but not change, with the reason (their Docker setup failed): they still
+  /// show which swarm is ours, so a fresh manager never starts a second one.
+  public var excluded: [String: String] = [:]
 
   public init(
     cluster: Cluster, parallel: Int, client: @escaping @Sendable (Node) -> DockerClient,
@@ -154,9 +157,13 @@ public struct SwarmConvergence: Sendable {
 
   public func run() -> [Outcome] {
     var (observed, outcomes, clusterID) = observe()
-    // Init on the first reachable manager when there is no swarm.
+    for (name, reason) in excluded where outcomes[name]?.error == nil { outcomes[name]?.error = reason }
+    // Init on the first reachable manager when there is no swarm (never on an excluded one).
     let usable = observed.filter { $0.client != nil }
-    guard let first = usable.first(where: { $0.node.role == Node.Role.manager }) else {
+    let managers = usable.filter { $0.node.role == Node.Role.manager }
+    guard
+      let first = managers.first(where: { outcomes[$0.node.name]?.error == nil }) ?? (clusterID != nil ? managers.first : nil)
+    else {
       for manager in cluster.managers where outcomes[manager.name]?.error == nil {
         outcomes[manager.name]?.error = "no manager is reachable, so the swarm cannot be formed or changed"
       }
@@ -181,6 +188,7 @@ public struct SwarmConvergence: Sendable {
     // were at the start). Tokens stay in memory only.
     let outside = usable.filter {
       ($0.info?.Swarm.LocalNodeState ?? "inactive") == "inactive" && outcomes[$0.node.name]?.actions.isEmpty == true
+        && outcomes[$0.node.name]?.error == nil
     }
     var joined = false
     if !outside.isEmpty {

@@ -93,18 +93,14 @@ struct Up: ParsableCommand {
             status: engine.failed ? "failed" : (engine.actions.isEmpty ? "unchanged" : engine.actions.joined(separator: ",")),
             started: started, error: engine.error)
         }
-        let ready = Set(engines.filter { !$0.failed }.map(\.node))
-        var swarmCluster = cluster
-        swarmCluster.nodes = cluster.nodes.filter { ready.contains($0.name) }
+        // Nodes whose Docker setup failed are observed (they may hold the swarm) but not changed.
+        var swarmRun = SwarmConvergence(
+          cluster: cluster, parallel: remote.parallel,
+          client: { node in DockerClient(transport: SSHDialStdioTransport(ssh: transport.invocation(node))) },
+          progress: { board.line($0) })
+        for engine in engines where engine.failed { swarmRun.excluded[engine.node] = engine.error }
         started = Date()
-        let swarm =
-          swarmCluster.nodes.isEmpty
-          ? []
-          : SwarmConvergence(
-            cluster: swarmCluster, parallel: remote.parallel,
-            client: { node in DockerClient(transport: SSHDialStdioTransport(ssh: transport.invocation(node))) },
-            progress: { board.line($0) }
-          ).run()
+        let swarm = swarmRun.run()
         board.finish()
         for outcome in swarm {
           try journal.step(
@@ -120,13 +116,6 @@ struct Up: ParsableCommand {
         }
       }
       try Interrupts.finish(transport, cluster.nodes)
-      // The user's own docker CLI: a context named after the cluster, through a healthy manager.
-      if let manager = cluster.managers.first(where: { node in outcomes.contains { $0.node == node.name && $0.error == nil } }) {
-        if try DockerContextFiles.write(cluster: cluster, manager: manager, transport: transport) {
-          Console.err(
-            "docker context \(cluster.name) reaches the swarm through \(manager.name): docker --context \(cluster.name) node ls")
-        }
-      }
       if json {
         Console.out(try Console.json(outcomes))
       } else {
@@ -138,6 +127,19 @@ struct Up: ParsableCommand {
           ]
         }
         Console.out(TextTable.render(header: ["NODE", "ROLE", "CHANGES"], rows: rows))
+      }
+      // The user's own docker CLI: a context named after the cluster, through a healthy manager.
+      // A convenience: when it cannot be written, the run still stands, with a warning.
+      if let manager = cluster.managers.first(where: { node in outcomes.contains { $0.node == node.name && $0.error == nil } }) {
+        do {
+          if try DockerContextFiles.write(cluster: cluster, manager: manager, transport: transport) {
+            Console.err(
+              "docker context \(cluster.name) reaches the swarm through \(manager.name): docker --context \(cluster.name) node ls"
+            )
+          }
+        } catch {
+          Console.err("warning: the docker context \(cluster.name) was not written: \(error)")
+        }
       }
       let failed = outcomes.filter { $0.error != nil }
       let changed = outcomes.filter { !($0.docker + $0.swarm).isEmpty && $0.error == nil }
