@@ -150,7 +150,8 @@ public enum NetbootApply {
     // across runs when the reload fails). --files-only writes nothing outside the cluster file's
     // paths and the state directory.
     var exportsState = "no kernel NFS server (ganesha.conf in \(paths.folder))"
-    if let kernelExports = services.kernelExportsFile {
+    let kernelExportsFile = services.kernelExportsFile
+    if let kernelExports = kernelExportsFile {
       if options.filesOnly {
         exportsState = "not written (--files-only)"
       } else {
@@ -169,9 +170,12 @@ public enum NetbootApply {
       }
     }
     let ganeshaChanged = try write(ganesha, paths.ganesha)
+    let ganeshaMain = kernelExportsFile == nil ? services.ganeshaMainConfig : nil
+    // A changed configuration owes ganesha a restart, also when this run is --files-only.
+    if ganeshaChanged, let ganeshaMain { try AtomicFile.write("\(ganeshaMain)\n", to: paths.ganeshaPending, mode: 0o600) }
     // Without a kernel NFS server, a ganesha service serves the roots: piswarm's file is its
     // configuration when the main file is piswarm's (or absent), or %included from the user's.
-    if services.kernelExportsFile == nil, !options.filesOnly, let main = services.ganeshaMainConfig {
+    if !options.filesOnly, let main = ganeshaMain {
       let existing = try? String(contentsOfFile: main, encoding: .utf8)
       let include = "%include \"\(Files.absolute(paths.ganesha))\""
       var owed = false

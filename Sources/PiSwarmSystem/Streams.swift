@@ -121,17 +121,4 @@ public enum Filesystems {
     Mounts.points().contains(path)
   }
 
-  /// The mount source (device or file system name) of the mount at `path`, or nil.
-  public static func mountSource(_ path: String) -> String? {
-    guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return nil }
-    var found: String?
-    for line in text.split(separator: "\n") {
-      let fields = line.split(separator: " ")
-      guard fields.count > 4, Mounts.unescape(String(fields[4])) == path,
-        let dash = fields.firstIndex(of: "-"), dash + 2 < fields.count
-      else { continue }
-      found = Mounts.unescape(String(fields[dash + 2]))
-    }
-    return found
-  }
 }

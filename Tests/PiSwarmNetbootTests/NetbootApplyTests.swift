@@ -152,6 +152,13 @@ final class FakeServices: ServiceControl {
     let own = try setup.apply(cluster, services: FakeServices(ganeshaFile: main))
     #expect(own.warnings.contains { $0.contains("%include \"\(setup.paths.ganesha)\"") }, "\(own.warnings)")
     #expect(setup.dir.read("etc/ganesha/ganesha.conf") == "EXPORT { Export_Id = 77; Path = /data; }\n")
+    // With the include line, a change made by a --files-only run is still owed a restart.
+    setup.dir.write("etc/ganesha/ganesha.conf", "%include \"\(setup.paths.ganesha)\"\n")
+    let included = FakeServices(ganeshaFile: main)
+    _ = try setup.apply(cluster, services: included)
+    let grown = try setup.cluster(Self.twoNodes + "\n  - { name: node03, ip: 10.9.0.13, mac: \"b8:27:eb:00:00:03\" }")
+    _ = try setup.apply(grown, filesOnly: true, services: included)
+    #expect(try setup.apply(grown, services: included).exports == "ganesha: restarted")
   }
 
   @Test func movingTheTFTPRootTakesPiswarmsFoldersAlong() throws {

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import PiSwarmCore
 import PiSwarmNetboot
+import PiSwarmSSH
 import PiSwarmStore
 import PiSwarmSystem
 import Synchronization
@@ -33,14 +34,11 @@ struct NetbootStatusCommand: ParsableCommand {
       let loaded = try global.loadCluster(printWarnings: false)
       let events = try BootEventsReader.all(stateDirectory: global.stateDirectory)
       let nodes = NFSExports.netbootNodes(loaded.cluster)
-      let up = Mutex(Set<String>())
-      DispatchQueue.concurrentPerform(iterations: nodes.count) { index in
-        let node = nodes[index]
-        if Probes.tcpBanner(host: node.ip, port: 22, timeout: 1)?.hasPrefix("SSH-") == true {
-          up.withLock { _ = $0.insert(node.name) }
-        }
+      // Every node at once (bounded like every fan-out), 1 s each at most.
+      let banners = FanOut.run(nodes, parallel: 64, skipped: { _ in false }) { node in
+        Probes.tcpBanner(host: node.ip, port: 22, timeout: 1)?.hasPrefix("SSH-") == true
       }
-      let answering = up.withLock { $0 }
+      let answering = Set(zip(nodes, banners).filter(\.1).map(\.0.name))
       let progress = BootProgress.progress(loaded.cluster, events: events) { answering.contains($0.name) }
       if json {
         Console.out(try Console.json(progress))
