@@ -326,7 +326,13 @@ struct ClusterReader {
     if let boot = fields["boot"], let mode = enumValue(boot.value, "defaults.boot", as: BootMode.self) {
       defaults.boot = mode
     }
-    if let image = fields["image"] { defaults.image = text(image.value, "defaults.image") }
+    if let image = fields["image"], let name = text(image.value, "defaults.image") {
+      if let problem = ImageName.problem(with: name) {
+        error(image.value, "defaults.image \"\(name)\": \(problem); use the name 'piswarm image ls' shows")
+      } else {
+        defaults.image = name
+      }
+    }
     if let extra = fields["cmdline_extra"] { defaults.cmdlineExtra = cmdlineExtra(extra.value, "defaults.cmdline_extra") }
     if let storage = fields["docker_storage"] {
       defaultStorageNode = storage.value

@@ -209,6 +209,14 @@ import Testing
     #expect(decoded.diagnostics.contains { $0.severity == .error && $0.message.contains(message) }, "\(decoded.diagnostics)")
   }
 
+  @Test func anImageNameThatCouldLeaveItsFolderIsRefused() {
+    let text = baseFile.replacingOccurrences(of: "defaults:\n", with: "defaults:\n  image: ../etc\n")
+    let decoded = ClusterFile.decode(text: text)
+    #expect(
+      decoded.diagnostics.contains { $0.severity == .error && $0.message.contains("defaults.image \"../etc\"") },
+      "\(decoded.diagnostics)")
+  }
+
   @Test func jsonRendersDeterministically() {
     let value: JSONValue = .object([
       "b": .array([.string("x\"y"), .number(2), .bool(false), .null]), "a": .object([:]),
