@@ -8,14 +8,27 @@ import PiSwarmCore
 extension SQLiteStateStore {
   public static let bootEventKind = "netboot"
 
-  public func recordBootEvent(_ event: BootEvent) throws(PiSwarmError) {
+  /// Records `event`; keeps the last `keep` boot events (about: older ones go a hundred at a time).
+  public func recordBootEvent(_ event: BootEvent, keep: Int = bootEventsKept) throws(PiSwarmError) {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     encoder.dateEncodingStrategy = .millisecondsSince1970
     guard let data = try? encoder.encode(event) else { throw PiSwarmError(.system, "cannot encode a boot event") }
-    try recordEvent(
-      EventRecord(time: event.time, node: nil, kind: Self.bootEventKind, detail: String(decoding: data, as: UTF8.self)))
+    let record = EventRecord(time: event.time, node: nil, kind: Self.bootEventKind, detail: String(decoding: data, as: UTF8.self))
+    try write { db in
+      try record.insert(db)
+      // Bounded: every DHCP packet and TFTP file of every boot lands here. Readers look at the
+      // last few thousand; older ones go, a hundred at a time.
+      if db.lastInsertedRowID % 100 == 0 {
+        try db.execute(
+          sql: "DELETE FROM events WHERE kind = ? AND id <= ?",
+          arguments: [Self.bootEventKind, db.lastInsertedRowID - Int64(keep)])
+      }
+    }
   }
+
+  /// How many boot events the store keeps.
+  public static let bootEventsKept = 20_000
 
   /// The last `limit` boot events, oldest first.
   public func bootEvents(limit: Int) throws(PiSwarmError) -> [BootEvent] {

@@ -78,3 +78,19 @@ import Testing
     #expect(dir.snapshot().keys.sorted() == ["a.txt"])
   }
 }
+
+@Suite struct BootEventStoreTests {
+  @Test func bootEventsAreKeptBoundedNewestFirstToGo() throws {
+    let dir = TemporaryDirectory()
+    let store = try SQLiteStateStore(stateDirectory: dir.path)
+    let start = Date(timeIntervalSince1970: 1_800_000_000)
+    for index in 0..<450 {
+      try store.recordBootEvent(
+        BootEvent(time: start + Double(index), kind: .tftpSent, ip: "10.42.0.11", path: "file\(index)"), keep: 200)
+    }
+    let kept = try store.bootEvents(limit: 10_000)
+    #expect(kept.count >= 200 && kept.count < 300, "\(kept.count)")
+    #expect(kept.last?.path == "file449")
+    #expect(kept.first?.path != "file0")
+  }
+}
