@@ -125,6 +125,28 @@ import Testing
     #expect(
       unsafe.stderrText.contains("node02: Docker's storage is loopfile:1G and cluster.yml says tmpfs:1G"), "\(unsafe.stderrText)")
 
+    // The only manager that holds the swarm fails its Docker setup (a daemon.json that is not
+    // JSON), while a fresh node is to become a second manager: up must find the swarm through
+    // the failing manager and join the new one to it, never start a second swarm.
+    #expect(try lab.ssh(ip(4), "docker swarm leave --force >/dev/null && echo left").stdoutText == "left\n")
+    #expect(
+      try lab.ssh(ip(1), "cp /etc/docker/daemon.json /root/daemon.json && echo '{' > /etc/docker/daemon.json && echo ok")
+        .stdoutText == "ok\n")
+    let twoManagers =
+      text.replacingOccurrences(of: "managers: [node01]", with: "managers: [node01, node04]")
+      + "docker:\n  log_max_files: 5\n"
+    try #require(twoManagers.contains("managers: [node01, node04]"), "\(text)")
+    try twoManagers.write(toFile: file, atomically: true, encoding: .utf8)
+    let held = try lab.piswarm(["--file", file, "up"])
+    #expect(held.status == 1)
+    #expect(held.stderrText.contains("node01: /etc/docker/daemon.json on node01 is not a JSON object"), "\(held.stderrText)")
+    let managers = try lab.ssh(ip(1), "docker node ls --filter role=manager --format '{{.Hostname}}' | sort").stdoutText
+    #expect(managers == "node01\nnode04\n", "node04 joined the existing swarm as a manager: \(managers)")
+    #expect(
+      try lab.ssh(ip(4), "docker info --format '{{.Swarm.Cluster.ID}}'").stdoutText
+        == (try lab.ssh(ip(1), "docker info --format '{{.Swarm.Cluster.ID}}'").stdoutText))
+    _ = try lab.ssh(ip(1), "cp /root/daemon.json /etc/docker/daemon.json")
+
     lab.down()
     #expect(footprint.items().isEmpty, "\(footprint.items())")
   }
