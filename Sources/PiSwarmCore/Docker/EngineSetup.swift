@@ -185,7 +185,7 @@ public enum EngineSetup {
       step, kind, argument, format ? "1" : "0", plan.install ? "1" : "0",
       plan.daemonJSON.map { Data($0.utf8).base64EncodedString() } ?? "",
       plan.fstab.map { Data($0.utf8).base64EncodedString() } ?? "",
-      node.dockerStorage.description, plan.restart ? "1" : "0", node.role.rawValue,
+      node.dockerStorage.description, plan.stopsDocker ? "1" : "0", node.role.rawValue,
       DockerStorageLayout.systemdDropInText(node.dockerStorage).map { Data($0.utf8).base64EncodedString() } ?? "",
     ]
   }
@@ -197,7 +197,7 @@ public enum EngineSetup {
   /// three service managers: systemd, the lab's (a start file in /run), and SysV init.
   public static let applyScript = #"""
     set -eu
-    STEP=$1 KIND=$2 ARG=$3 FORMAT=$4 INSTALL=$5 DAEMON=$6 FSTAB=$7 MODE=$8 RESTART=$9 ROLE=${10} DROPIN=${11}
+    STEP=$1 KIND=$2 ARG=$3 FORMAT=$4 INSTALL=$5 DAEMON=$6 FSTAB=$7 MODE=$8 STOP=$9 ROLE=${10} DROPIN=${11}
     BASE=\#(DockerStorageLayout.base) STORE=\#(DockerStorageLayout.store) IMAGE=\#(DockerStorageLayout.loopfile)
     fail() { echo "error=$*"; exit 3; }
     is_systemd() { [ -d /run/systemd/system ]; }
@@ -274,7 +274,7 @@ public enum EngineSetup {
       fi
     }
     trap 'status=$?; if [ $status -ne 0 ] && [ $stopped = 1 ] && ! docker_running; then recover; fi' EXIT
-    if [ "$STEP" != keep ] && [ "$STEP" != resize ] || [ "$RESTART" = 1 ]; then docker_stop; stopped=1; fi
+    if [ "$STOP" = 1 ]; then docker_stop; stopped=1; fi
 
     if [ "$INSTALL" = 1 ]; then
       echo "step=install"
