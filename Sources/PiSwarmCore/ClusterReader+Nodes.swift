@@ -19,14 +19,43 @@ extension ClusterReader {
       return []
     }
     var placed: [Placed] = []
+    var total = 0
     for item in items {
-      placed += nodeEntry(item, head: head, defaults: defaults)
+      guard let entries = nodeEntry(item, head: head, defaults: defaults, total: &total) else { break }
+      placed += entries
     }
     return placed
   }
 
-  /// Reads one list item: one node, or many for a host range.
-  mutating func nodeEntry(_ item: Yams.Node, head: Head, defaults: NodeDefaults) -> [Placed] {
+  /// The most nodes one cluster file may hold, ranges expanded. Far beyond any rack, and small
+  /// enough that a file of ranges cannot make piswarm allocate gigabytes.
+  static let maximumNodes = 10_000
+
+  /// Counts `count` more nodes; false (after an error naming the cap) when that goes past it.
+  mutating func reserve(_ count: Int, total: inout Int, at node: Yams.Node, _ what: String) -> Bool {
+    total += count
+    guard total > Self.maximumNodes else { return true }
+    error(
+      node,
+      "\(what) brings the file to \(Self.grouped(total)) nodes; a cluster file holds at most \(Self.grouped(Self.maximumNodes)) nodes: shorten the ranges, or split the machines into several clusters"
+    )
+    return false
+  }
+
+  /// 10000 as "10,000".
+  static func grouped(_ number: Int) -> String {
+    var digits = String(number)
+    var groups: [String] = []
+    while digits.count > 3 {
+      groups.insert(String(digits.suffix(3)), at: 0)
+      digits.removeLast(3)
+    }
+    return ([digits] + groups).joined(separator: ",")
+  }
+
+  /// Reads one list item: one node, or many for a host range. Nil when the nodes so far pass
+  /// the cap: reading stops there, before the range is expanded.
+  mutating func nodeEntry(_ item: Yams.Node, head: Head, defaults: NodeDefaults, total: inout Int) -> [Placed]? {
     guard let fields = mapping(item, "a node", keys: Self.nodeKeys), !isNull(item) else {
       if isNull(item) { error(item, "an empty node entry; give at least name and ip, or remove the \"-\" line") }
       return []
@@ -41,6 +70,7 @@ extension ClusterReader {
       error(nameNode, "node name \(failure.message)")
       return []
     case .success(let parsed)?:
+      guard reserve(parsed.count, total: &total, at: nameNode, "range \"\(pattern)\" (\(parsed.count) nodes)") else { return nil }
       range = parsed
       names = parsed.names
       if let problem = HostName.problem(with: parsed.name(parsed.last)) ?? HostName.problem(with: parsed.name(parsed.first)) {
@@ -52,6 +82,7 @@ extension ClusterReader {
         error(nameNode, "node name \"\(pattern)\" is not a valid host name: \(problem)")
         return []
       }
+      guard reserve(1, total: &total, at: nameNode, "node \"\(pattern)\"") else { return nil }
     }
     let what = "node \(pattern)"
     let isRange = range != nil

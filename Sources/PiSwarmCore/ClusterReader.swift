@@ -214,7 +214,8 @@ struct ClusterReader {
         : {
           error(
             node,
-            "head.interface \"\(name)\" is not a network interface name (1 to 15 characters, no '/', ':' or spaces), e.g. eth1");
+            "head.interface \"\(name.terminalSafe)\" is not a single network interface name: 1 to 15 letters, digits, '.', '_' or '-' (dnsmasq reads '*' as a wildcard and ',' as a list), e.g. eth1"
+          );
           return nil
         }()
     }
@@ -233,14 +234,17 @@ struct ClusterReader {
         range = dhcpRange(raw, entry.value, address)
       }
     }
-    let tftp = path(fields["tftp_root"], "head.tftp_root") ?? Head.defaultTFTPRoot
-    let nfs = path(fields["nfs_root"], "head.nfs_root") ?? Head.defaultNFSRoot
-    let conf = path(fields["dnsmasq_conf"], "head.dnsmasq_conf") ?? Head.defaultDnsmasqConf
+    let tftp = path(fields["tftp_root"], "head.tftp_root", example: Head.defaultTFTPRoot, folder: true)
+    let nfs = path(fields["nfs_root"], "head.nfs_root", example: Head.defaultNFSRoot, folder: true)
+    let conf = path(fields["dnsmasq_conf"], "head.dnsmasq_conf", example: Head.defaultDnsmasqConf, folder: false)
+    checkApart(
+      tftp: (tftp, fields["tftp_root"]?.value), nfs: (nfs, fields["nfs_root"]?.value), conf: (conf, fields["dnsmasq_conf"]?.value)
+    )
     // Carry on with placeholders after an error, so that the nodes are checked too.
     guard let address else { return nil }
     return Head(
-      interface: interface ?? "invalid", address: address, lan: lan ?? .proxy, dhcpRange: range, tftpRoot: tftp, nfsRoot: nfs,
-      dnsmasqConf: conf)
+      interface: interface ?? "invalid", address: address, lan: lan ?? .proxy, dhcpRange: range,
+      tftpRoot: tftp ?? Head.defaultTFTPRoot, nfsRoot: nfs ?? Head.defaultNFSRoot, dnsmasqConf: conf ?? Head.defaultDnsmasqConf)
   }
 
   mutating func headAddress(_ raw: String, _ node: Yams.Node) -> IPv4Interface? {
@@ -288,13 +292,70 @@ struct ClusterReader {
     return low...high
   }
 
-  mutating func path(_ entry: Entry?, _ what: String) -> String? {
+  /// A head path (see `HeadPath`): plain, absolute; for a folder piswarm fills (`folder`), not a
+  /// system folder.
+  mutating func path(_ entry: Entry?, _ what: String, example: String, folder: Bool) -> String? {
     guard let entry, let raw = text(entry.value, what) else { return nil }
+    let shown = raw.terminalSafe
     guard raw.hasPrefix("/") else {
-      error(entry.value, "\(what) \"\(raw)\" must be an absolute path, e.g. /\(raw)")
+      error(entry.value, "\(what) \"\(shown)\" must be an absolute path, e.g. \(example)")
+      return nil
+    }
+    if let problem = HeadPath.problem(with: raw) {
+      error(
+        entry.value,
+        "\(what) \"\(shown)\" \(problem): head paths are written into NFS exports, dnsmasq's configuration and the nodes' cmdline.txt, which split on such characters; use only letters, digits and / . _ - + @, e.g. \(example)"
+      )
+      return nil
+    }
+    if folder, let problem = HeadPath.folderProblem(with: raw) {
+      error(
+        entry.value,
+        "\(what) \"\(shown)\" \(problem): piswarm makes, empties and exports folders in it; give it a folder of its own, e.g. \(example)"
+      )
       return nil
     }
     return raw
+  }
+
+  /// The TFTP folder, the node-root folder and dnsmasq's configuration must not overlap: nodes
+  /// write in their roots, and every booting machine is served the TFTP folder.
+  mutating func checkApart(tftp: (String?, Yams.Node?), nfs: (String?, Yams.Node?), conf: (String?, Yams.Node?)) {
+    let tftpPath = tftp.0 ?? (tftp.1 == nil ? Head.defaultTFTPRoot : nil)
+    let nfsPath = nfs.0 ?? (nfs.1 == nil ? Head.defaultNFSRoot : nil)
+    let confPath = conf.0 ?? (conf.1 == nil ? Head.defaultDnsmasqConf : nil)
+    let advice = "keep them apart, e.g. tftp_root: \(Head.defaultTFTPRoot) and nfs_root: \(Head.defaultNFSRoot)"
+    if let tftpPath, let nfsPath, tftp.1 != nil || nfs.1 != nil {
+      // Reported at the one written later in the file (or the only one written).
+      let nfsLater = tftp.1 == nil || (nfs.1 != nil && location(nfs.1) > location(tftp.1))
+      if HeadPath.normalized(tftpPath) == HeadPath.normalized(nfsPath) {
+        let (what, path, other, node) =
+          nfsLater ? ("nfs_root", nfsPath, "tftp_root", nfs.1) : ("tftp_root", tftpPath, "nfs_root", tftp.1)
+        error(
+          node,
+          "head.\(what) \"\(path)\" is head.\(other) too: nodes write in their roots, and every booting machine is served the TFTP folder; \(advice)"
+        )
+      } else if HeadPath.contains(nfsPath, tftpPath) {
+        error(
+          tftp.1 ?? nfs.1,
+          "head.tftp_root \"\(tftpPath)\" is inside head.nfs_root \"\(nfsPath)\", where the nodes write; \(advice)")
+      } else if HeadPath.contains(tftpPath, nfsPath) {
+        error(
+          nfs.1 ?? tftp.1,
+          "head.nfs_root \"\(nfsPath)\" is inside head.tftp_root \"\(tftpPath)\", which every booting machine is served; \(advice)"
+        )
+      }
+    }
+    if let confPath {
+      for (name, root, node) in [("nfs_root", nfsPath, nfs.1), ("tftp_root", tftpPath, tftp.1)] {
+        guard let root, conf.1 != nil || node != nil, HeadPath.contains(root, confPath) else { continue }
+        error(
+          conf.1 ?? node,
+          "head.dnsmasq_conf \"\(confPath)\" is inside head.\(name) \"\(root)\": dnsmasq, running as root, reads it; put it outside both, e.g. \(Head.defaultDnsmasqConf)"
+        )
+        break
+      }
+    }
   }
 
   // MARK: - ssh, defaults, swarm
@@ -312,6 +373,12 @@ struct ClusterReader {
     if let key = fields["key"], let path = text(key.value, "ssh.key") {
       if path.isEmpty {
         error(key.value, "ssh.key is empty; give the private key's path, e.g. ~/.ssh/id_ed25519")
+      } else if let bad = path.unicodeScalars.first(where: { TerminalText.needsEscape($0) || $0 == "\"" || $0 == "\\" }) {
+        // It goes on one line of an SSH configuration: IdentityFile "PATH".
+        error(
+          key.value,
+          "ssh.key \"\(path.terminalSafe)\" holds \(HeadPath.name(of: bad)): the key's path goes on one line of an SSH configuration; give a plain path, e.g. ~/.ssh/id_ed25519"
+        )
       } else {
         settings.key = path
       }

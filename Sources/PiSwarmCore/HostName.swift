@@ -21,10 +21,14 @@ public enum HostName {
     return "a host name may hold only lowercase letters, digits and '-' (RFC 1123)"
   }
 
-  /// A Linux interface name: 1 to 15 bytes, no '/', ':' or white space.
+  /// One network interface name, as piswarm writes it into dnsmasq's `interface=` and Docker's
+  /// `--advertise-addr`: 1 to 15 bytes (the kernel's IFNAMSIZ less the NUL), not `.` or `..`, of
+  /// ASCII letters, digits, `.`, `_` and `-`. The kernel itself only refuses '/', ':' and white
+  /// space, but dnsmasq reads `*` as a wildcard and `,` as a list, so those are refused too, with
+  /// anything else unusual.
   public static func isInterfaceName(_ name: String) -> Bool {
     guard (1...15).contains(name.utf8.count), name != ".", name != ".." else { return false }
-    return !name.contains { $0 == "/" || $0 == ":" || $0.isWhitespace }
+    return name.unicodeScalars.allSatisfy { $0.isASCIIAlphanumeric || $0 == "." || $0 == "_" || $0 == "-" }
   }
 
   /// A POSIX-ish user name.

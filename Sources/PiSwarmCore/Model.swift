@@ -48,10 +48,24 @@ public enum DockerStorage: Hashable, Sendable, CustomStringConvertible {
       }
       return .success(kind == "loopfile" ? .loopfile(size) : .tmpfs(size))
     case "device":
-      guard hasArgument, argument.hasPrefix("/dev/"), argument.count > 5, !argument.contains(" ") else {
+      guard hasArgument, argument.hasPrefix("/dev/"), argument.count > 5 else {
         return .failure(.init("\"device\" needs a block device path, e.g. device:/dev/mmcblk0p3"))
       }
-      return .success(.device(String(argument)))
+      // The path goes into the node's fstab, which splits on white space and reads '\' escapes.
+      let path = String(argument)
+      let allowed: Set<Unicode.Scalar> = ["/", ".", "_", "-", "+", ":", "@", "="]
+      if let bad = path.unicodeScalars.first(where: { !($0.isASCIIAlphanumeric || allowed.contains($0)) }) {
+        return .failure(
+          .init(
+            "device path \"\(path.terminalSafe)\" holds \(HeadPath.name(of: bad)): it goes into the node's fstab; give a plain path under /dev/, e.g. device:/dev/mmcblk0p3 or device:/dev/disk/by-uuid/…"
+          ))
+      }
+      if path.split(separator: "/").contains(where: { $0 == "." || $0 == ".." }) {
+        return .failure(
+          .init("device path \"\(path)\" holds a \".\" or \"..\" component; give a plain path under /dev/, e.g. device:/dev/sda1")
+        )
+      }
+      return .success(.device(path))
     default:
       return .failure(
         .init(

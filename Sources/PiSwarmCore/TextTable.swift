@@ -1,6 +1,9 @@
-/// A plain text table: a header row and left-aligned columns two spaces apart.
+/// A plain text table: a header row and left-aligned columns two spaces apart. Cells are shown
+/// with terminal controls escaped (`TerminalText.escaped`): a value from the LAN or a node can
+/// neither break a row nor hide one.
 public enum TextTable {
   public static func render(header: [String], rows: [[String]]) -> String {
+    let rows = rows.map { $0.map(TerminalText.escaped) }
     var widths = header.map(\.count)
     for row in rows {
       for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) }

@@ -48,6 +48,61 @@ import Testing
     return String(out)
   }
 
+  /// A value as a YAML double-quoted scalar, escapes and all.
+  static func quoted(_ value: String) -> String {
+    var out = "\""
+    for scalar in value.unicodeScalars {
+      switch scalar {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "\t": out += "\\t"
+      case "\n": out += "\\n"
+      case "\r": out += "\\r"
+      default:
+        out +=
+          scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+          ? "\\x" + String(scalar.value, radix: 16).leftPadded : String(scalar)
+      }
+    }
+    return out + "\""
+  }
+
+  /// Every character that splits a line of the files these values are written into (exports,
+  /// dnsmasq's configuration, cmdline.txt, fstab, an SSH configuration), at every place of every
+  /// such field, is an error located at that field; none reaches a decoded cluster.
+  @Test func separatorsNeverReachARenderedFile() {
+    let separators = [
+      "\t", "\n", "\r", "\u{0}", "\u{1b}", "\u{7f}", "\u{85}", "\u{9b}", "\"", "\\", " ", ",", "#", "*", "\u{a0}", "\u{2028}",
+    ]
+    let fields: [(old: String, template: (String) -> String, location: String, splitsOnSpace: Bool)] = [
+      ("  lan: dhcp\n", { "  lan: dhcp\n  nfs_root: \($0)\n" }, "7:13", true),
+      ("  lan: dhcp\n", { "  lan: dhcp\n  tftp_root: \($0)\n" }, "7:14", true),
+      ("  lan: dhcp\n", { "  lan: dhcp\n  dnsmasq_conf: \($0)\n" }, "7:17", true),
+      ("  interface: eth1\n", { "  interface: \($0)\n" }, "4:14", true),
+      ("  docker_storage: loopfile:8G\n", { "  docker_storage: \($0)\n" }, "13:19", true),
+      ("  key: ~/.ssh/id_ed25519\n", { "  key: \($0)\n" }, "10:8", false),
+    ]
+    let values: [(String, String)] = [
+      ("/srv/nfs", "nfs_root"), ("/srv/tftp", "tftp_root"), ("/etc/dnsmasq.d/p.conf", "dnsmasq_conf"), ("eth1", "interface"),
+      ("device:/dev/sda1", "device"), ("~/.ssh/id", "key"),
+    ]
+    for (index, field) in fields.enumerated() {
+      let clean = values[index].0
+      for separator in separators where field.splitsOnSpace || ![" ", ",", "#", "*", "\u{a0}"].contains(separator) {
+        for position in [1, clean.count / 2, clean.count] {
+          var value = clean
+          value.insert(contentsOf: separator, at: value.index(value.startIndex, offsetBy: position))
+          let text = replacing(field.old, with: field.template(Self.quoted(value)))
+          let decoded = ClusterFile.decode(text: text)
+          #expect(decoded.cluster == nil, "\(values[index].1) \(value.debugDescription) passed")
+          #expect(
+            decoded.diagnostics.errors.contains { $0.location.description == field.location },
+            "\(values[index].1) \(value.debugDescription): \(decoded.diagnostics)")
+        }
+      }
+    }
+  }
+
   @Test func mutatedValidFilesNeverCrash() {
     var rng = Generator(state: 0x5EED)
     var errors = 0
@@ -100,4 +155,9 @@ import Testing
       _ = try? ClusterFileEditor.removing(node: "node02", from: text)
     }
   }
+}
+
+extension String {
+  /// Two hex digits, for YAML's \x escapes.
+  fileprivate var leftPadded: String { count < 2 ? String(repeating: "0", count: 2 - count) + self : self }
 }

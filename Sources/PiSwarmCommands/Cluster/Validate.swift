@@ -43,6 +43,10 @@ struct Validate: ParsableCommand {
         throw PiSwarmError(.invalidInput, "no cluster file at \(path)", advice: "run 'piswarm init' to write one, or give --file")
       }
       let decoded = ClusterFile.decode(bytes: bytes)
+      global.warnAboutClusterFileAccess(path)
+      if let cluster = decoded.cluster, let exposure = LANExposure.warning(cluster) {
+        Console.err("\(path): warning: \(exposure)")
+      }
       if json {
         let report = Report(
           file: path, valid: decoded.cluster != nil, nodes: decoded.cluster?.nodes.count ?? 0,

@@ -47,6 +47,7 @@ struct NetbootApplyCommand: ParsableCommand {
     var rootsFailed = false
     try reporting {
       let loaded = try global.loadCluster()
+      if let exposure = LANExposure.warning(loaded.cluster) { Console.err("\(loaded.path): warning: \(exposure)") }
       let result = try global.mutating(commandLine) { journal throws(PiSwarmError) in
         let cluster = loaded.cluster
         let netbootNodes = cluster.nodes.filter { $0.boot == .netboot }

@@ -13,8 +13,9 @@ struct LoadedCluster {
 }
 
 extension GlobalOptions {
-  /// Reads and validates the cluster file; prints its diagnostics and throws on errors.
-  func loadCluster(printWarnings: Bool = true) throws(PiSwarmError) -> LoadedCluster {
+  /// Reads and validates the cluster file; prints its diagnostics and throws on errors. Whether
+  /// others can change the file is said always (`checkAccess`), but once per command.
+  func loadCluster(printWarnings: Bool = true, checkAccess: Bool = true) throws(PiSwarmError) -> LoadedCluster {
     let path = clusterFile
     let bytes: Data
     do { bytes = try Files.read(path) } catch  where error.code == .notFound {
@@ -23,6 +24,7 @@ extension GlobalOptions {
         advice: "run 'piswarm init' to write one, or point to yours with --file or PISWARM_FILE")
     }
     let decoded = ClusterFile.decode(bytes: bytes)
+    if checkAccess { warnAboutClusterFileAccess(path) }
     for diagnostic in decoded.diagnostics where printWarnings || diagnostic.severity == .error {
       Console.err(diagnostic.formatted(file: path))
     }
@@ -33,6 +35,22 @@ extension GlobalOptions {
     return LoadedCluster(
       path: path, text: String(decoding: bytes, as: UTF8.self), bytes: bytes, cluster: cluster,
       diagnostics: decoded.diagnostics)
+  }
+
+  /// Warns (`FILE: warning: …`) when users other than root can change the cluster file or
+  /// replace it in its folder: piswarm runs as root and does what the file says.
+  func warnAboutClusterFileAccess(_ path: String) {
+    func status(_ path: String) -> ClusterFileAccess.Status? {
+      var info = stat()
+      guard stat(path, &info) == 0 else { return nil }
+      return ClusterFileAccess.Status(owner: info.st_uid, group: info.st_gid, mode: UInt32(info.st_mode))
+    }
+    guard let file = status(path) else { return }
+    let folderPath = URL(fileURLWithPath: Files.absolute(path)).deletingLastPathComponent().path
+    let folder = status(folderPath).map { (path: folderPath, status: $0) }
+    if let warning = ClusterFileAccess.warning(path: path, file: file, folder: folder, reader: geteuid()) {
+      Console.err(warning)
+    }
   }
 
   /// Runs `body` as a mutating command: the state directory exists (0700), the lock is held, the

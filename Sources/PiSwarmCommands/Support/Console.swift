@@ -2,21 +2,25 @@ import ArgumentParser
 import Foundation
 import PiSwarmCore
 
-/// stdout for the command's output, stderr for everything else.
+/// stdout for the command's output, stderr for everything else. Both go through
+/// `TerminalText.lines`: much of what piswarm prints came from the LAN, from nodes or from
+/// images (vendor classes, host names, os-release labels, remote output, error messages quoting
+/// them), and none of it may drive the terminal.
 enum Console {
   static func out(_ text: String) {
-    FileHandle.standardOutput.write(Data(text.utf8))
+    FileHandle.standardOutput.write(Data(TerminalText.lines(text).utf8))
   }
 
   static func err(_ text: String) {
-    FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+    FileHandle.standardError.write(Data(TerminalText.lines(text.hasSuffix("\n") ? text : text + "\n").utf8))
   }
 
   static func json<T: Encodable>(_ value: T) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     encoder.dateEncodingStrategy = .iso8601
-    return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
+    // The encoder escapes only U+0000–U+001F; C1 controls, DEL and bidi overrides get \u escapes.
+    return TerminalText.json(String(decoding: try encoder.encode(value), as: UTF8.self)) + "\n"
   }
 }
 

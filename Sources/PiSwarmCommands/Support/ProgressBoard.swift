@@ -1,4 +1,5 @@
 import Foundation
+import PiSwarmCore
 import Synchronization
 
 /// Progress on stderr, one line per node. On a terminal the lines are redrawn in place (one
@@ -16,6 +17,7 @@ final class ProgressBoard: Sendable {
 
   /// Sets `node`'s line.
   func update(_ node: String, _ text: String) {
+    let text = TerminalText.escaped(text)
     guard live else {
       Console.err("\(node): \(text)")
       return

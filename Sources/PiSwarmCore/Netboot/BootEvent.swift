@@ -56,7 +56,8 @@ public struct BootEvent: Hashable, Sendable, Codable {
   /// calls that say nothing about a boot (`init`, `tftp` with a bad size, malformed ones).
   public static func fromHook(_ arguments: [String], environment: [String: String], time: Date) -> BootEvent? {
     guard let action = arguments.first else { return nil }
-    let vendor = environment["DNSMASQ_VENDOR_CLASS"].flatMap { $0.isEmpty ? nil : String($0.prefix(200)) }
+    // Everything here came off the LAN: bounded, and stored with terminal controls escaped.
+    let vendor = environment["DNSMASQ_VENDOR_CLASS"].flatMap { $0.isEmpty ? nil : TerminalText.escaped(String($0.prefix(200))) }
     func mac(_ index: Int) -> String? {
       guard index < arguments.count, let mac = MACAddress(arguments[index]) else { return nil }
       return mac.description
@@ -75,7 +76,9 @@ public struct BootEvent: Hashable, Sendable, Codable {
       return BootEvent(time: time, kind: .arp, mac: mac, ip: ip)
     case "tftp":
       guard arguments.count >= 4, let size = Int(arguments[1]), let ip = ip(2) else { return nil }
-      return BootEvent(time: time, kind: .tftpSent, ip: ip, path: arguments[3], detail: "\(size) bytes")
+      return BootEvent(
+        time: time, kind: .tftpSent, ip: ip, path: TerminalText.escaped(String(arguments[3].prefix(4096))),
+        detail: "\(size) bytes")
     default:
       return nil
     }
@@ -120,7 +123,8 @@ public enum DnsmasqLog {
 
   static func parse(_ line: Substring, year: Int, now: Date, calendar: Calendar) -> Parsed? {
     // "Nov 22 05:29:03 dnsmasq-dhcp[1929]: 123 PXE(eth0) b8:27:eb:00:00:01 proxy"
-    let line = String(line)
+    // The log quotes what machines on the LAN sent (vendor classes, host names, file names).
+    let line = TerminalText.escaped(String(line.prefix(2048)))
     guard let colon = line.range(of: "]: "), line.count > 16 else { return nil }
     guard let time = date(line.prefix(15), year: year, now: now, calendar: calendar) else { return nil }
     var words = line[colon.upperBound...].split(separator: " ", omittingEmptySubsequences: true).map(String.init)

@@ -84,6 +84,58 @@ public enum Discovery {
 
   static func isSerial(_ text: Substring) -> Bool { text.count == 8 && text.allSatisfy(\.isHexDigit) }
 
+  /// What `discover --add` does with `sightings`: entries for the Raspberry Pi boards (all of
+  /// them with `any`), and the machines it leaves out. A board is a Pi when its boot ROM said so
+  /// (the Pi vendor class, option 97, a Pi 4/5 serial folder) or its MAC has a Raspberry Pi
+  /// prefix; anything else on the LAN stays out unless asked for.
+  public struct Plan: Sendable {
+    public var adds: [(spec: ClusterFileEditor.NodeSpec, sighting: Sighting)]
+    public var leftOut: [Sighting]
+  }
+
+  public static func plan(for sightings: [Sighting], in cluster: Cluster, any: Bool) throws(PiSwarmError) -> Plan {
+    let chosen = sightings.filter { any || $0.isPi }
+    let specs = try specs(for: chosen, in: cluster)
+    return Plan(adds: Array(zip(specs, chosen)), leftOut: sightings.filter { !(any || $0.isPi) })
+  }
+
+  /// One line about a planned addition: `node05 (10.42.0.15) for b8:27:eb:…, serial …, pi4`.
+  public static func describe(_ spec: ClusterFileEditor.NodeSpec, _ sighting: Sighting) -> String {
+    var what = [sighting.mac]
+    if let serial = spec.serial { what.append("serial \(serial)") }
+    if let model = spec.model { what.append(model.rawValue) }
+    if !sighting.isPi { what.append("not a Raspberry Pi") }
+    return "\(spec.name) (\(spec.ip)) for \(what.joined(separator: ", "))"
+  }
+
+  /// Why a machine was left out, and how to add it anyway.
+  public static func leftOutReason(_ sighting: Sighting) -> String {
+    let vendor = sighting.vendorClass.map { " (vendor class \"\(TerminalText.escaped($0))\")" } ?? ""
+    return "\(sighting.mac)\(vendor) is not a Raspberry Pi board: no Pi boot ROM request and no Raspberry Pi MAC prefix; "
+      + "'piswarm discover --add --any' adds it anyway"
+  }
+
+  /// Throws when the cluster file after adding `added` makes one of them a swarm manager:
+  /// nothing from the LAN manages the swarm unless the user says so.
+  public static func checkNoNewManagers(_ added: [String], after cluster: Cluster) throws(PiSwarmError) {
+    let managers = Set(cluster.managers.map(\.name))
+    let promoted = added.filter(managers.contains)
+    guard !promoted.isEmpty else { return }
+    let why =
+      switch cluster.swarm.managers {
+      case nil: "swarm.managers is not set, so the first \(managers.count) node\(managers.count == 1 ? "" : "s") manage the swarm"
+      case .count(let count): "swarm.managers is \(count): the first \(count) nodes manage the swarm"
+      case .names: "swarm.managers names \(promoted.count == 1 ? "it" : "them")"
+      }
+    let names = promoted.joined(separator: ", ")
+    throw PiSwarmError(
+      .invalidInput,
+      "adding \(names) would make \(promoted.count == 1 ? "it a swarm manager" : "them swarm managers"): \(why)",
+      advice:
+        "name the managers you want in the cluster file (swarm: managers: [node01]), or pass --allow-managers to let the new boards manage the swarm"
+    )
+  }
+
   /// New cluster-file entries for `sightings`: names `nodeNN` after the highest `nodeNN` in use,
   /// addresses after the highest node address (outside the head's address and the DHCP range).
   public static func specs(for sightings: [Sighting], in cluster: Cluster) throws(PiSwarmError) -> [ClusterFileEditor.NodeSpec] {
