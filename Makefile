@@ -10,7 +10,7 @@ BIN := .build/debug/piswarm
 DEBS := openssh-client openssh-server dnsmasq-base docker.io busybox-static iptables iproute2 tini \
         libsqlite3-dev util-linux procps psmisc e2fsprogs kmod pssh hyperfine \
         mtools dosfstools fdisk btrfs-progs xfsprogs rsync xz-utils gzip zstd coreutils bc \
-        nfs-ganesha nfs-ganesha-vfs rpcbind libnfs-utils qemu-system-arm cpio binutils
+        nfs-ganesha nfs-ganesha-vfs rpcbind libnfs-utils qemu-system-arm cpio binutils shellcheck
 
 .PHONY: all deps build test unit-test lint demo bench clean format
 
@@ -22,11 +22,15 @@ deps:
 build: deps
 	$(SWIFT) build --build-tests
 
+# Swift by swift-format; shell by shellcheck: the scripts that run on nodes (POSIX sh, embedded
+# at build time), the rendered ones (their golden files), and the project's own.
 lint:
-	$(SWIFT) format lint --strict -r Sources Tests Package.swift
+	$(SWIFT) format lint --strict -r Sources Tests Package.swift Plugins
+	shellcheck -s sh Sources/PiSwarmCore/Scripts/*.sh Tests/*/Golden/*.sh
+	shellcheck scripts/*.sh bench/*.sh .ci/run
 
 format:
-	$(SWIFT) format -i -r Sources Tests Package.swift
+	$(SWIFT) format -i -r Sources Tests Package.swift Plugins
 
 test: build lint
 	$(SWIFT) test --skip-build

@@ -23,8 +23,14 @@ let package = Package(
     .target(
       name: "PiSwarmCore",
       dependencies: [.product(name: "Yams", package: "Yams")],
-      swiftSettings: strict
+      exclude: ["Scripts"],
+      swiftSettings: strict,
+      plugins: ["EmbedScripts"]
     ),
+    // The shell that runs on nodes lives in PiSwarmCore/Scripts/*.sh; this plugin and its tool
+    // embed those files as Swift constants at build time.
+    .plugin(name: "EmbedScripts", capability: .buildTool(), dependencies: ["embed-scripts"]),
+    .executableTarget(name: "embed-scripts", swiftSettings: strict),
     // Processes, atomic file writes, locks.
     .target(
       name: "PiSwarmSystem",

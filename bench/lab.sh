@@ -31,10 +31,10 @@ for n in ${NODES:-10 30}; do
   sleep 20
   sum=0
   for launcher in $(PISWARM_STATE_DIR=$state python3 -c "import json,sys; print(' '.join(str(v) for v in json.load(open('$state/labs/$name/lab.json'))['launchers'].values()))"); do
-    pid1=$(cat /proc/$launcher/task/$launcher/children | awk '{print $1}')
-    ns=$(readlink /proc/$pid1/ns/pid)
+    pid1=$(awk '{print $1}' "/proc/$launcher/task/$launcher/children")
+    ns=$(readlink "/proc/$pid1/ns/pid")
     node=$(pss_of_namespace "$ns")
-    launcher_pss=$(awk '/^Pss:/ {print $2}' /proc/$launcher/smaps_rollup)
+    launcher_pss=$(awk '/^Pss:/ {print $2}' "/proc/$launcher/smaps_rollup")
     sum=$((sum + node + launcher_pss))
   done
   printf 'lab up --nodes %d: %.1f s wall; idle memory per node (PSS): %d MB; total %d MB\n' \

@@ -19,9 +19,10 @@ trap '"$bin" lab down --name bsw >/dev/null 2>&1 || true; rm -rf "$state"' EXIT
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(ansible --version | head -1)"
 file=$("$bin" lab up --name bsw --nodes 30 --managers 3 2>/dev/null | tail -n 1)
 key=$(dirname "$file")/id_ed25519
-ips=($(sed -n 's/^    ip: //p' "$file"))
+mapfile -t ips < <(sed -n 's/^    ip: //p' "$file")
 opts=(-F /dev/null -i "$key" -o UserKnownHostsFile="$state/known_hosts" -o StrictHostKeyChecking=yes -o BatchMode=yes
   -o ControlMaster=auto -o ControlPath="$state/ssh/root@%h" -o ControlPersist=300 -o LogLevel=ERROR -l root)
+# shellcheck disable=SC2029 # the remote command is meant to be expanded here, on the head
 on() { local ip=$1; shift; ssh "${opts[@]}" "$ip" "$@"; }
 now() { date +%s.%N; }
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }

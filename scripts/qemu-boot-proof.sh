@@ -126,7 +126,7 @@ cleanup() {
   else
     rm -rf "$WORK"
   fi
-  [ "$STATUS" -eq 0 ] && [ "$rc" -eq 0 ] || log "FAILED"
+  if [ "$STATUS" -ne 0 ] || [ "$rc" -ne 0 ]; then log "FAILED"; fi
   exit $((rc ? rc : STATUS))
 }
 trap cleanup EXIT

@@ -31,7 +31,7 @@ public struct EngineProvisioning: Sendable {
     self.progress = progress
   }
 
-  /// Plans from what `EngineSetup.probeScript` printed on each node (e.g. in preflight's round
+  /// Plans from what `EngineSetup.probe` printed on each node (e.g. in preflight's round
   /// trip); a node without output could not be read.
   public func plans(_ nodes: [Node], probed: [String: String]) -> [(node: Node, plan: Result<EngineSetup.Plan, PiSwarmError>)] {
     nodes.map { node in
@@ -102,8 +102,8 @@ public struct EngineProvisioning: Sendable {
   func apply(_ node: Node, _ plan: EngineSetup.Plan) -> Outcome {
     let actions = plan.actions(node)
     progress(node.name, actions.joined(separator: ", ") + " …")
-    let arguments = EngineSetup.applyArguments(plan, node: node, format: format)
-    let result = transport.run(node, ["sh", "-c", EngineSetup.applyScript, "piswarm"] + arguments)
+    let result = transport.run(
+      node, RemoteScript.engineApply.command(EngineSetup.applyEnvironment(plan, node: node, format: format)))
     let facts = KeyValueLines.parse(result.stdout, keys: ["error", "done"])
     if result.ok, facts["done"] == "yes" {
       progress(node.name, actions.joined(separator: ", ") + ": done")

@@ -208,7 +208,7 @@ public struct VirtualLab: Sendable {
     let directory = node.directory
     for folder in [
       "etc-ssh", "root", "root/.ssh", "etc-docker", "var-lib-docker", "var-lib-containerd", "var-lib-piswarm-node", "var-log",
-      "tmp",
+      "tmp", "etc-init.d",
     ] {
       try Files.makeDirectory(directory + "/" + folder, mode: folder.hasPrefix("root") ? 0o700 : 0o755)
     }
@@ -230,6 +230,7 @@ public struct VirtualLab: Sendable {
     try AtomicFile.write(LabFiles.hosts(layout, node), to: directory + "/hosts")
     try AtomicFile.write(node.name + "\n", to: directory + "/hostname")
     try AtomicFile.write(LabFiles.initScript(layout, node), to: directory + "/init.sh", mode: 0o755)
+    try AtomicFile.write(LabFiles.dockerService, to: directory + "/etc-init.d/docker", mode: 0o755)
   }
 
   func makeNetwork(_ layout: LabLayout, _ node: LabLayout.Node) throws(PiSwarmError) {
@@ -405,13 +406,11 @@ public struct VirtualLab: Sendable {
     return Processes.descendants(pid1).first(where: isDockerd) ?? Processes.inNamespace(namespace).first(where: isDockerd)
   }
 
-  /// Starts dockerd again in a running node whose dockerd has died (as systemd would on a Pi).
-  /// The stale pid file goes first; the new dockerd is handed to the node's init like the first.
+  /// Starts dockerd again in a running node whose dockerd has died (as systemd would on a Pi),
+  /// through the node's docker service.
   func restartDocker(_ node: LabLayout.Node, launcher: Int32) throws(PiSwarmError) {
     guard let pid1 = initPID(launcher) else { return }
-    try Command(
-      "nsenter", ["--target", "\(pid1)", "--all", "--", "/bin/sh", "-c", "rm -f /run/docker.pid; (\(LabFiles.dockerStart) &)"]
-    ).check()
+    try Command("nsenter", ["--target", "\(pid1)", "--all", "--", "/etc/init.d/docker", "start"]).check()
   }
 
   /// SIGTERM to each node's dockerd, up to 15 s for them to finish, then SIGKILL to each PID 1:

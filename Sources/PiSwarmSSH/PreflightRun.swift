@@ -8,17 +8,18 @@ extension SSHTransport {
     preflight(nodes, parallel: parallel, alsoRunning: nil).findings
   }
 
-  /// The same, with `script` run in the same round trip after the checks; what it printed comes
-  /// back per node name (nodes that could not be reached have none).
+  /// The same, with `script` run in the same round trip after the checks, with its parameters
+  /// beside preflight's; what it printed comes back per node name (nodes that could not be
+  /// reached have none).
   public func preflight(
-    _ nodes: [Node], parallel: Int, alsoRunning script: String?
+    _ nodes: [Node], parallel: Int, alsoRunning script: (RemoteScript, [(name: String, value: String)])?
   ) -> (findings: [Preflight.Finding], outputs: [String: String]) {
-    let combined = script.map { Preflight.script + "\necho '\(Self.separator)'\n" + $0 } ?? Preflight.script
+    let command = Self.preflightCommand(alsoRunning: script)
     let perNode = FanOut.run(
       nodes, parallel: parallel, skipped: { (_: Node) -> ([Preflight.Finding], String?) in ([], nil) },
       { (node: Node) -> ([Preflight.Finding], String?) in
         let before = Date().timeIntervalSince1970
-        let result = run(node, ["sh", "-c", combined])
+        let result = run(node, command)
         let after = Date().timeIntervalSince1970
         guard result.ok else {
           return (
@@ -36,4 +37,13 @@ extension SSHTransport {
   }
 
   static let separator = "--- piswarm: end of preflight ---"
+
+  /// Preflight's script, followed by `script` after a separator line, with both their parameters.
+  static func preflightCommand(alsoRunning script: (RemoteScript, [(name: String, value: String)])?) -> [String] {
+    guard let (script, parameters) = script else { return Preflight.script.command(Preflight.environment) }
+    let combined = RemoteScript(
+      name: Preflight.script.name, text: Preflight.script.text + "echo '\(separator)'\n" + script.text)
+    let shared = Set(Preflight.environment.map(\.name))
+    return combined.command(Preflight.environment + parameters.filter { !shared.contains($0.name) })
+  }
 }

@@ -182,20 +182,37 @@ import Testing
     #expect(EngineSetup.parse("docker=no\nstorage_mode=\n").storageMode == nil)
   }
 
-  @Test func applyArgumentsCarryFilesInBase64() throws {
+  @Test func applyParametersGoByNameAndCarryFilesInBase64() throws {
     let node = Self.node(.device("/dev/sda1"))
     let plan = try EngineSetup.plan(Self.state(mode: nil, for: node), cluster: Self.cluster, node: node)
-    let arguments = EngineSetup.applyArguments(plan, node: node, format: true)
-    #expect(arguments.count == 11)
-    #expect(Array(arguments[0..<5]) == ["migrate", "device", "/dev/sda1", "1", "0"])
-    #expect(arguments[6].isEmpty == false)
-    let fstab = String(decoding: try #require(Data(base64Encoded: arguments[6])), as: UTF8.self)
+    let parameters = EngineSetup.applyEnvironment(plan, node: node, format: true)
+    let byName = Dictionary(uniqueKeysWithValues: parameters.map { ($0.name, $0.value) })
+    #expect(byName["STEP"] == "migrate" && byName["KIND"] == "device" && byName["ARG"] == "/dev/sda1")
+    #expect(byName["FORMAT"] == "1" && byName["INSTALL"] == "0")
+    let fstab = String(decoding: try #require(Data(base64Encoded: byName["FSTAB"] ?? "")), as: UTF8.self)
     #expect(fstab.contains("/dev/sda1 /var/lib/piswarm-node/storage ext4"))
     // A migration stops dockerd: the plan says so, the script does not work it out again.
-    #expect(Array(arguments[7..<10]) == ["device:/dev/sda1", "1", "worker"])
-    let dropIn = String(decoding: try #require(Data(base64Encoded: arguments[10])), as: UTF8.self)
+    #expect(byName["MODE"] == "device:/dev/sda1" && byName["STOP"] == "1" && byName["ROLE"] == "worker")
+    let dropIn = String(decoding: try #require(Data(base64Encoded: byName["DROPIN"] ?? "")), as: UTF8.self)
     if let problem = Golden.check(dropIn, named: "docker-dropin.conf") { Issue.record(Comment(rawValue: problem)) }
     #expect(DockerStorageLayout.systemdDropInText(.root) == nil)
+  }
+
+  /// Every parameter a script requires is passed, by name, and nothing else.
+  @Test func scriptsGetExactlyTheParametersTheyRequire() throws {
+    let node = Self.node(.loopfile(.gibibytes(1)))
+    let apply = EngineSetup.applyEnvironment(EngineSetup.Plan(), node: node, format: false).map(\.name)
+    #expect(apply == RemoteScript.engineApply.parameterNames)
+    #expect(EngineSetup.probeEnvironment.map(\.name).sorted() == RemoteScript.engineProbe.parameterNames.sorted())
+    #expect(Preflight.environment.map(\.name) == RemoteScript.preflight.parameterNames)
+    #expect(RemoteScript.facts.parameterNames.isEmpty)
+    // Embedded whole, to the file's last newline: scripts can be run one after another.
+    for script in [RemoteScript.engineApply, .engineProbe, .preflight, .facts] {
+      #expect(script.text.hasPrefix("#!/bin/sh\n") && script.text.hasSuffix("\n") && !script.text.hasSuffix("\n\n"))
+    }
+    let command = RemoteScript.engineApply.command([("STEP", "keep; rm -rf /"), ("KIND", "root")])
+    #expect(command.prefix(3) == ["env", "STEP=keep; rm -rf /", "KIND=root"])
+    #expect(Array(command.suffix(4)) == ["sh", "-c", RemoteScript.engineApply.text, "engine-apply.sh"])
   }
 
   @Test(arguments: [

@@ -41,6 +41,7 @@ import Testing
     for (name, text) in [
       ("lab-init.sh", LabFiles.initScript(layout, node)), ("lab-sshd_config", LabFiles.sshdConfig(node)),
       ("lab-daemon.json", LabFiles.daemonJSON(layout, node)), ("lab-hosts", LabFiles.hosts(layout, node)),
+      ("lab-docker-service.sh", LabFiles.dockerService),
     ] {
       if let problem = Golden.check(text, named: name) { Issue.record(Comment(rawValue: problem)) }
     }

@@ -38,7 +38,7 @@ struct Facts: ParsableCommand {
     try reporting {
       let (_, nodes, transport) = try remote.session(global, target: target)
       let results = transport.reportingNewKeys(nodes) {
-        transport.run(on: nodes, ["sh", "-c", NodeFacts.script], parallel: remote.parallel)
+        transport.run(on: nodes, NodeFacts.script.command(), parallel: remote.parallel)
       }
       try Interrupts.finish(transport, nodes)
       let now = Date()

@@ -35,7 +35,8 @@ struct Plan: ParsableCommand {
     try reporting {
       let (cluster, _, transport) = try remote.session(global, printWarnings: true)
       let (findings, probed) = transport.reportingNewKeys(cluster.nodes) {
-        transport.preflight(cluster.nodes, parallel: remote.parallel, alsoRunning: EngineSetup.probeScript)
+        transport.preflight(
+          cluster.nodes, parallel: remote.parallel, alsoRunning: (EngineSetup.probe, EngineSetup.probeEnvironment))
       }
       let engines = EngineProvisioning(cluster: cluster, transport: transport, parallel: remote.parallel, format: false)
         .plans(cluster.nodes, probed: probed)

@@ -70,7 +70,8 @@ struct Up: ParsableCommand {
       // that cannot be reached does not stop the others: it fails in the run below.
       // Preflight and the read of Docker's setup share one round trip per node.
       let (findings, probed) = transport.reportingNewKeys(cluster.nodes) {
-        transport.preflight(cluster.nodes, parallel: remote.parallel, alsoRunning: EngineSetup.probeScript)
+        transport.preflight(
+          cluster.nodes, parallel: remote.parallel, alsoRunning: (EngineSetup.probe, EngineSetup.probeEnvironment))
       }
       try Interrupts.finish(transport, cluster.nodes)
       let blocking = findings.filter { $0.severity == .error && $0.check != "ssh" }

@@ -8,6 +8,36 @@ public enum LabFiles {
   public static let dockerStart =
     "DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 /usr/sbin/dockerd --config-file /etc/docker/daemon.json >>/var/log/dockerd.log 2>&1"
 
+  /// The node's docker service, as SysV init has it on a node without systemd: `/etc/init.d/docker
+  /// start|stop|status`. The node's init starts dockerd through it, and 'piswarm up' stops and
+  /// starts it as on any such node: the lab imitates a real node, piswarm knows no lab.
+  public static let dockerService = """
+    #!/bin/sh
+    # piswarm lab node: its docker service (SysV style), start | stop | status.
+    pidfile=/run/docker.pid
+    running() { pid=$(cat "$pidfile" 2>/dev/null) && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
+    case "${1:-}" in
+    start)
+      running && exit 0
+      rm -f "$pidfile"
+      (setsid sh -c \(Shell.quote(dockerStart)) </dev/null >/dev/null 2>&1 &)
+      ;;
+    stop)
+      running || exit 0
+      kill -TERM "$pid"
+      i=0
+      while kill -0 "$pid" 2>/dev/null; do
+        i=$((i + 1))
+        [ $i -le 300 ] || { echo "dockerd (pid $pid) did not stop within 30 s" >&2; exit 1; }
+        sleep 0.1
+      done
+      ;;
+    status) running ;;
+    *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+    esac
+
+    """
+
   public static func sshdConfig(_ node: LabLayout.Node) -> String {
     """
     # piswarm lab node \(node.name): key-only logins.
@@ -106,21 +136,17 @@ public enum LabFiles {
       # the node, so that nothing it runs can write into the host's files instead.
       for pair in etc-ssh:/etc/ssh root:/root etc-docker:/etc/docker var-lib-docker:/var/lib/docker \\
         var-lib-containerd:/var/lib/containerd var-log:/var/log hosts:/etc/hosts hostname:/etc/hostname \\
-        fstab:/etc/fstab var-lib-piswarm-node:\(DockerStorageLayout.base) tmp:/tmp; do
+        fstab:/etc/fstab var-lib-piswarm-node:\(DockerStorageLayout.base) etc-init.d:/etc/init.d tmp:/tmp; do
         [ -e "${pair#*:}" ] || mkdir -p "${pair#*:}"
         mount --bind "$D/${pair%%:*}" "${pair#*:}" || { echo "\(node.name): cannot mount $D/${pair%%:*} on ${pair#*:}; stopping"; exit 1; }
       done
       # What a real node mounts at boot (Docker's storage, once 'piswarm up' set it up).
       mount -a >>/var/log/mount.log 2>&1 || echo "\(node.name): mount -a failed, see var-log/mount.log"
 
-      # How this node's dockerd is started, for 'piswarm up' when it restarts it.
-      mkdir -p /run/piswarm-lab
-      printf '%s\\n' \(Shell.quote(dockerStart)) > /run/piswarm-lab/dockerd.start
-
       # Services are started from subshells that exit at once, so that they become children of
       # tini, which reaps them; this shell turns into 'sleep', which would not.
       (/usr/sbin/sshd -D -e -f /etc/ssh/sshd_config >>/var/log/sshd.log 2>&1 &)
-      (\(dockerStart) &)
+      /etc/init.d/docker start
       echo "\(node.name): sshd and dockerd started"
       exec sleep infinity
 

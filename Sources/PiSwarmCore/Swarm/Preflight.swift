@@ -21,24 +21,9 @@ public enum Preflight {
     "base_free_kb",
   ]
 
-  /// Reads everything in one round trip. `$1` is the data root to look at (default /var/lib/docker).
-  public static let script = """
-    echo "arch=$(uname -m)"
-    if [ -d /sys/module/vxlan ] || grep -qw '^vxlan' /proc/modules 2>/dev/null || modprobe -n vxlan >/dev/null 2>&1; then echo vxlan=yes; else echo vxlan=no; fi
-    if [ -d /sys/module/ip_vs ] || [ -e /proc/net/ip_vs ] || modprobe -n ip_vs >/dev/null 2>&1; then echo ipvs=yes; else echo ipvs=no; fi
-    if [ -r /sys/fs/cgroup/cgroup.controllers ] && grep -qw memory /sys/fs/cgroup/cgroup.controllers; then echo memory_cgroup=yes; \
-    else awk '$1 == "memory" {print "memory_cgroup=" ($4 == 1 ? "yes" : "no")}' /proc/cgroups 2>/dev/null; fi
-    echo "time=$(date +%s.%N)"
-    if command -v dockerd >/dev/null 2>&1; then echo docker=yes; else echo docker=no; fi
-    if command -v apt-get >/dev/null 2>&1; then echo apt=yes; fi
-    root=/var/lib/docker; [ -d "$root" ] || root=/var/lib
-    echo "data_root=$root"
-    echo "data_root_fs=$(stat -f -c %T "$root" 2>/dev/null)"
-    df -Pk "$root" 2>/dev/null | awk 'NR == 2 {print "data_root_free_kb=" $4}'
-    base=\(DockerStorageLayout.base); [ -d "$base" ] || base=/var/lib
-    df -Pk "$base" 2>/dev/null | awk 'NR == 2 {print "base_free_kb=" $4}'
-    true
-    """
+  /// Reads everything in one round trip (Scripts/preflight.sh), with its parameters.
+  public static let script = RemoteScript.preflight
+  public static let environment: [(name: String, value: String)] = [("BASE", DockerStorageLayout.base)]
 
   /// The findings for one node. `clockOffset` is the node's clock minus the head's, in seconds
   /// (nil when unknown).

@@ -33,20 +33,16 @@ mount -t tmpfs -o mode=1777,nosuid,nodev,size=64m shm-node02 /dev/shm
 # the node, so that nothing it runs can write into the host's files instead.
 for pair in etc-ssh:/etc/ssh root:/root etc-docker:/etc/docker var-lib-docker:/var/lib/docker \
   var-lib-containerd:/var/lib/containerd var-log:/var/log hosts:/etc/hosts hostname:/etc/hostname \
-  fstab:/etc/fstab var-lib-piswarm-node:/var/lib/piswarm-node tmp:/tmp; do
+  fstab:/etc/fstab var-lib-piswarm-node:/var/lib/piswarm-node etc-init.d:/etc/init.d tmp:/tmp; do
   [ -e "${pair#*:}" ] || mkdir -p "${pair#*:}"
   mount --bind "$D/${pair%%:*}" "${pair#*:}" || { echo "node02: cannot mount $D/${pair%%:*} on ${pair#*:}; stopping"; exit 1; }
 done
 # What a real node mounts at boot (Docker's storage, once 'piswarm up' set it up).
 mount -a >>/var/log/mount.log 2>&1 || echo "node02: mount -a failed, see var-log/mount.log"
 
-# How this node's dockerd is started, for 'piswarm up' when it restarts it.
-mkdir -p /run/piswarm-lab
-printf '%s\n' 'DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 /usr/sbin/dockerd --config-file /etc/docker/daemon.json >>/var/log/dockerd.log 2>&1' > /run/piswarm-lab/dockerd.start
-
 # Services are started from subshells that exit at once, so that they become children of
 # tini, which reaps them; this shell turns into 'sleep', which would not.
 (/usr/sbin/sshd -D -e -f /etc/ssh/sshd_config >>/var/log/sshd.log 2>&1 &)
-(DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 /usr/sbin/dockerd --config-file /etc/docker/daemon.json >>/var/log/dockerd.log 2>&1 &)
+/etc/init.d/docker start
 echo "node02: sshd and dockerd started"
 exec sleep infinity

@@ -1,0 +1,19 @@
+#!/bin/sh
+# Reads, in one round trip, what EngineSetup.plan needs to know of a node's Docker. Prints
+# KEY=VALUE lines; files come back in base64.
+# Environment: BASE (piswarm's folder on the node), STORE (where piswarm's storage is mounted),
+# DATA_ROOT (/var/lib/docker), DAEMON_PATH (daemon.json).
+: "${BASE:?}" "${STORE:?}" "${DATA_ROOT:?}" "${DAEMON_PATH:?}"
+if command -v dockerd >/dev/null 2>&1; then echo docker=yes; else echo docker=no; fi
+if command -v apt-get >/dev/null 2>&1; then echo apt=yes; fi
+if [ -f "$DAEMON_PATH" ]; then echo "daemon_json=$(base64 -w0 "$DAEMON_PATH")"; fi
+if [ -f /etc/fstab ]; then echo "fstab=$(base64 -w0 /etc/fstab)"; fi
+mode=$(cat "$BASE/storage.mode" 2>/dev/null || true)
+echo "storage_mode=$mode"
+case $mode in
+tmpfs:*) [ "$(stat -f -c %T "$DATA_ROOT" 2>/dev/null)" != tmpfs ] || echo storage_mounted=yes ;;
+?*) mountpoint -q "$STORE" 2>/dev/null \
+  && [ "$(stat -c %d "$STORE")" = "$(stat -c %d "$DATA_ROOT" 2>/dev/null)" ] \
+  && echo storage_mounted=yes ;;
+esac
+true

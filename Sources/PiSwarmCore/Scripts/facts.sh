@@ -1,0 +1,20 @@
+#!/bin/sh
+# `piswarm facts`: prints KEY=VALUE lines that NodeFacts.parse reads. Every command may be
+# missing on a node, so each line stands alone.
+echo "arch=$(uname -m)"
+if [ -r /proc/device-tree/model ]; then
+  echo "model=$(tr -d '\000' < /proc/device-tree/model)"
+elif [ -r /sys/class/dmi/id/product_name ]; then
+  echo "model=$(cat /sys/class/dmi/id/product_name)"
+fi
+# shellcheck source=/dev/null
+[ -r /etc/os-release ] && echo "os=$(. /etc/os-release && echo "$PRETTY_NAME")"
+echo "kernel=$(uname -r)"
+awk '/^MemTotal:/ {print "memory_total_kb=" $2} /^MemAvailable:/ {print "memory_available_kb=" $2}' /proc/meminfo
+df -Pk / 2>/dev/null | awk 'NR==2 {print "disk_total_kb=" $2; print "disk_available_kb=" $4}'
+[ -r /sys/class/thermal/thermal_zone0/temp ] && awk '{printf "cpu_temp_c=%.1f\n", $1/1000}' /sys/class/thermal/thermal_zone0/temp
+command -v vcgencmd >/dev/null 2>&1 && echo "throttled=$(vcgencmd get_throttled | cut -d= -f2)"
+echo "uptime_s=$(cut -d' ' -f1 /proc/uptime)"
+command -v docker >/dev/null 2>&1 && echo "docker=$(docker version --format '{{.Server.Version}}' 2>/dev/null)" \
+  && echo "swarm=$(docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null)"
+true
