@@ -25,10 +25,12 @@ let package = Package(
       dependencies: [.product(name: "Yams", package: "Yams")],
       swiftSettings: strict
     ),
-    // Processes, atomic file writes, locks.
+    // openat2(2), which glibc 2.36 does not wrap and Swift cannot call through syscall(2).
+    .target(name: "CPiSwarmSys"),
+    // Processes, atomic file writes, locks, confined access to node roots.
     .target(
       name: "PiSwarmSystem",
-      dependencies: ["PiSwarmCore"],
+      dependencies: ["PiSwarmCore", "CPiSwarmSys"],
       swiftSettings: strict
     ),
     // SQLite state: runs, steps, events, node facts.
@@ -105,6 +107,16 @@ let package = Package(
     .testTarget(
       name: "PiSwarmStoreTests",
       dependencies: ["PiSwarmStore", "PiSwarmSystem", "PiSwarmTestSupport"],
+      swiftSettings: strict
+    ),
+    .testTarget(
+      name: "PiSwarmSystemTests",
+      dependencies: ["PiSwarmSystem", "PiSwarmCore", "PiSwarmTestSupport"],
+      swiftSettings: strict
+    ),
+    .testTarget(
+      name: "PiSwarmImagesTests",
+      dependencies: ["PiSwarmImages", "PiSwarmSystem", "PiSwarmCore", "PiSwarmTestSupport"],
       swiftSettings: strict
     ),
     .testTarget(
