@@ -63,14 +63,36 @@ public enum AtomicFile {
 
 /// Small file-system helpers with errors that name the path.
 public enum Files {
-  /// Creates `path` and its parents; sets `mode` on `path` itself (also when it already exists).
+  /// Creates `path` and its missing parents (0755); `mode` (exactly, whatever the umask) on
+  /// `path` when it makes it. A folder that exists keeps its mode: piswarm never loosens one.
   public static func makeDirectory(_ path: String, mode: mode_t) throws(PiSwarmError) {
-    do {
-      try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    } catch {
-      throw PiSwarmError(.system, "cannot create the folder \(path)", cause: error.localizedDescription)
+    var info = stat()
+    if stat(path, &info) == 0 {
+      guard info.st_mode & S_IFMT == S_IFDIR else {
+        throw PiSwarmError(.exists, "\(path) exists and is not a folder", advice: "move it away, then run again")
+      }
+      return
+    }
+    let parent = (path as NSString).deletingLastPathComponent
+    if !parent.isEmpty, parent != path, stat(parent, &info) != 0 { try makeDirectory(parent, mode: 0o755) }
+    guard mkdir(path, mode) == 0 else {
+      if errno == EEXIST, stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR { return }
+      throw PiSwarmError(.system, "cannot create the folder \(path): \(String(cString: strerror(errno)))")
     }
     guard chmod(path, mode) == 0 else {
+      throw PiSwarmError(.system, "cannot set the mode of \(path): \(String(cString: strerror(errno)))")
+    }
+  }
+
+  /// Creates `path` (and its parents) as a folder only root reads: 0700 when made; an existing
+  /// one loses its group and other bits (tightened, never loosened).
+  public static func makePrivateDirectory(_ path: String) throws(PiSwarmError) {
+    try makeDirectory(path, mode: 0o700)
+    var info = stat()
+    guard stat(path, &info) == 0 else {
+      throw PiSwarmError(.system, "cannot look at \(path): \(String(cString: strerror(errno)))")
+    }
+    if info.st_mode & 0o077 != 0, chmod(path, info.st_mode & 0o7700) != 0 {
       throw PiSwarmError(.system, "cannot set the mode of \(path): \(String(cString: strerror(errno)))")
     }
   }
