@@ -308,10 +308,14 @@ public enum EngineSetup {
       else
         if [ "$KIND" = loopfile ] && [ ! -f "$IMAGE" ]; then
           rm -f "$IMAGE.new"
-          truncate -s "$ARG" "$IMAGE.new"
+          # 0600 from the start: the file is a raw copy of /var/lib/docker (swarm CA, raft keys).
+          (umask 077 && truncate -s "$ARG" "$IMAGE.new")
+          chmod 600 "$IMAGE.new"
           mkfs.ext4 -q -F -m 0 -L piswarm-docker "$IMAGE.new" >/dev/null
           mv "$IMAGE.new" "$IMAGE"
         fi
+        # Also one an older piswarm made world-readable.
+        if [ "$KIND" = loopfile ]; then chmod 600 "$IMAGE"; fi
         if [ "$KIND" = device ] && [ "$FORMAT" = 1 ] && [ "$(blkid -o value -s TYPE "$ARG" 2>/dev/null || true)" != ext4 ]; then
           echo "step=format $ARG"
           mkfs.ext4 -q -F -L piswarm-docker "$ARG" >/dev/null
