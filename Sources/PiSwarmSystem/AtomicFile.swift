@@ -108,6 +108,26 @@ public enum Files {
     return data
   }
 
+  /// The whole text of a file read to its end, for /proc files whose size says 0 (mountinfo
+  /// grows past one page with a few overlay mounts); nil when it cannot be read.
+  public static func readWhole(_ path: String) -> String? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+      let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+      if count < 0 {
+        if errno == EINTR { continue }
+        return nil
+      }
+      if count == 0 { break }
+      bytes += buffer[0..<count]
+    }
+    return String(decoding: bytes, as: UTF8.self)
+  }
+
   public static func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
 
   /// `~` and `~/…` expanded against HOME.
