@@ -31,10 +31,12 @@ let package = Package(
     // embed those files as Swift constants at build time.
     .plugin(name: "EmbedScripts", capability: .buildTool(), dependencies: ["embed-scripts"]),
     .executableTarget(name: "embed-scripts", swiftSettings: strict),
-    // Processes, atomic file writes, locks.
+    // openat2(2), which glibc 2.36 does not wrap and Swift cannot call through syscall(2).
+    .target(name: "CPiSwarmSys"),
+    // Processes, atomic file writes, locks, confined access to node roots.
     .target(
       name: "PiSwarmSystem",
-      dependencies: ["PiSwarmCore"],
+      dependencies: ["PiSwarmCore", "CPiSwarmSys"],
       swiftSettings: strict
     ),
     // SQLite state: runs, steps, events, node facts.
@@ -111,6 +113,16 @@ let package = Package(
     .testTarget(
       name: "PiSwarmStoreTests",
       dependencies: ["PiSwarmStore", "PiSwarmSystem", "PiSwarmTestSupport"],
+      swiftSettings: strict
+    ),
+    .testTarget(
+      name: "PiSwarmSystemTests",
+      dependencies: ["PiSwarmSystem", "PiSwarmCore", "PiSwarmTestSupport"],
+      swiftSettings: strict
+    ),
+    .testTarget(
+      name: "PiSwarmImagesTests",
+      dependencies: ["PiSwarmImages", "PiSwarmSystem", "PiSwarmCore", "PiSwarmTestSupport"],
       swiftSettings: strict
     ),
     .testTarget(

@@ -14,6 +14,17 @@ public enum SHA256 {
 
   /// The digest of `bytes` as 64 lowercase hex digits.
   public static func hex(_ bytes: some Collection<UInt8>) -> String {
+    let digits = Array("0123456789abcdef")
+    var out = ""
+    for byte in digest(bytes) {
+      out.append(digits[Int(byte >> 4)])
+      out.append(digits[Int(byte & 0xf)])
+    }
+    return out
+  }
+
+  /// The 32 bytes of the digest of `bytes`.
+  public static func digest(_ bytes: some Collection<UInt8>) -> [UInt8] {
     var h: [UInt32] = [
       0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
     ]
@@ -53,10 +64,9 @@ public enum SHA256 {
       h[6] &+= g
       h[7] &+= hh
     }
-    let digits = Array("0123456789abcdef")
-    var out = ""
+    var out: [UInt8] = []
     for word in h {
-      for shift in stride(from: 28, through: 0, by: -4) { out.append(digits[Int((word >> UInt32(shift)) & 0xf)]) }
+      for shift in stride(from: 24, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: word >> UInt32(shift))) }
     }
     return out
   }

@@ -19,6 +19,9 @@ public struct RootResult: Codable, Sendable, Equatable {
   /// The pinned host key's fingerprint (`SHA256:…`).
   public var hostKeyFingerprint: String
   public var seconds: Double
+  /// What the node's root holds that piswarm did not put there and left alone (a host key that
+  /// is not the pinned one).
+  public var warnings: [String] = []
 }
 
 /// Makes per-node roots under the head's NFS root from an imported image, by the cheapest
@@ -35,10 +38,19 @@ public struct RootMaker: Sendable {
   }
 
   public var knownHosts: String { stateDirectory + "/known_hosts" }
+  /// `STATE/hostkeys`: the public host key piswarm made for each node (`NODE.pub`), the only
+  /// source of its known_hosts pin; never read back from the node's root.
+  public var hostKeys: String { stateDirectory + "/hostkeys" }
 
-  /// What the NFS root's filesystem offers. Reflink is tried on a small file.
+  /// Mount options for every mount piswarm makes on the head of something a node or an image
+  /// controls: no set-user-ID programs and no device files take effect on the head.
+  static let safeMount = "nosuid,nodev"
+
+  /// What the NFS root's filesystem offers. Reflink is tried on a small file. The NFS root is
+  /// made (or tightened to) 0700: node roots hold keys that other users of the head must not
+  /// read; the NFS server reads them as root.
   public func capabilities() throws(PiSwarmError) -> RootMethod.Capabilities {
-    try Files.makeDirectory(layout.nfsRoot, mode: 0o755)
+    try Files.makePrivateDirectory(layout.nfsRoot)
     let type = Filesystems.type(of: layout.nfsRoot) ?? "unknown"
     let probe = "\(layout.nfsRoot)/.reflink-probe-\(getpid())"
     defer {
@@ -80,7 +92,8 @@ public struct RootMaker: Sendable {
     case .overlay:
       if Filesystems.isMountPoint(base) { return }
       if !Files.exists(base) { try Files.makeDirectory(base, mode: 0o755) }
-      try Command("mount", ["-t", "ext4", "-o", "loop,ro,noload", images.rootFilesystem(image), base]).check()
+      try Command("mount", ["-t", "ext4", "-o", "loop,ro,noload,\(Self.safeMount)", images.rootFilesystem(image), base])
+        .check()
     case .snapshot, .reflink, .copy:
       if Files.exists(base) { return }
       let temporary = "\(layout.nfsRoot)/.base/.tmp-\(image)-\(getpid())"
@@ -110,7 +123,8 @@ public struct RootMaker: Sendable {
     let mountPoint = "\(images.directory)/.mnt-\(image)-\(getpid())"
     try Files.makeDirectory(mountPoint, mode: 0o700)
     defer { rmdir(mountPoint) }
-    try Command("mount", ["-t", "ext4", "-o", "loop,ro,noload", images.rootFilesystem(image), mountPoint]).check()
+    try Command("mount", ["-t", "ext4", "-o", "loop,ro,noload,\(Self.safeMount)", images.rootFilesystem(image), mountPoint])
+      .check()
     defer { _ = try? Command("umount", [mountPoint]).run() }
     try body(mountPoint)
   }
@@ -169,19 +183,20 @@ public struct RootMaker: Sendable {
     let identity = NodeIdentity(
       node: node.name, ip: node.ip, headIP: headIP, nfsPath: root, authorizedKey: authorizedKey,
       dockerStorage: node.dockerStorage)
-    var (changed, fingerprint) = try writeIdentity(identity, into: root, base: layout.source(image, method: method))
+    let confined = try ConfinedRoot(root)
+    var written = try writeIdentity(identity, into: confined, base: layout.source(image, method: method))
     // Docker's configuration, so that the node's dockerd starts as 'piswarm up' would leave it:
-    // merged into what the root holds, like up does on a running node.
+    // merged into what the root holds, like up does on a running node. A link there reads as
+    // no file (a head file's keys never reach the node) and is replaced.
     if let daemon {
-      let target = try insideRoot(root, DaemonConfig.path)
-      let existing = try? String(contentsOfFile: target, encoding: .utf8)
-      if try AtomicFile.write(try DaemonConfig.render(existing: existing, daemon), to: target) {
-        changed.append(DaemonConfig.path)
+      let existing = try confined.read(DaemonConfig.path).map { String(decoding: $0, as: UTF8.self) }
+      if try confined.write(try DaemonConfig.render(existing: existing, daemon), to: DaemonConfig.path) {
+        written.changed.append(DaemonConfig.path)
       }
     }
     return RootResult(
-      node: node.name, image: image, method: method, path: root, created: created, changed: changed,
-      hostKeyFingerprint: fingerprint, seconds: Date().timeIntervalSince(started))
+      node: node.name, image: image, method: method, path: root, created: created, changed: written.changed,
+      hostKeyFingerprint: written.key.fingerprint, seconds: Date().timeIntervalSince(started), warnings: written.warnings)
   }
 
   /// A new upper: made under a temporary name, mounted aside once to clear the base's identity
@@ -198,7 +213,7 @@ public struct RootMaker: Sendable {
     do throws(PiSwarmError) {
       let options = RootLayout.overlayOptions(
         lower: layout.lower(image), upper: temporary + "/upper", work: temporary + "/work")
-      try Command("mount", ["-t", "overlay", "overlay", "-o", options, mountPoint]).check()
+      try Command("mount", ["-t", "overlay", "overlay", "-o", "\(Self.safeMount),\(options)", mountPoint]).check()
       var cleared: PiSwarmError?
       do { try clearCloned(mountPoint) } catch { cleared = error }
       try Command("umount", [mountPoint]).check()
@@ -217,56 +232,120 @@ public struct RootMaker: Sendable {
     let root = layout.root(node)
     if Filesystems.isMountPoint(root) { return }
     if !Files.exists(root) { try Files.makeDirectory(root, mode: 0o755) }
-    try Command("mount", ["-t", "overlay", "overlay", "-o", layout.overlayOptions(image: image, node: node), root]).check()
+    try Command(
+      "mount", ["-t", "overlay", "overlay", "-o", "\(Self.safeMount),\(layout.overlayOptions(image: image, node: node))", root]
+    ).check()
   }
 
   /// What a fresh clone must not share with the base: host keys, D-Bus's machine-id, Docker's
-  /// state.
+  /// state. Through the root's descriptor: links in the image resolve inside it.
   func clearCloned(_ root: String) throws(PiSwarmError) {
-    for path in NodeIdentity.removedFromBase { unlink(root + path) }
-    let docker = root + "/var/lib/docker"
-    if Files.exists(docker) { try Command("rm", ["-rf", "--one-file-system", "--", docker]).check() }
-    try Files.makeDirectory(docker, mode: 0o710)
+    let confined = try ConfinedRoot(root)
+    for path in NodeIdentity.removedFromBase { try confined.unlink(path) }
+    try confined.removeTree("/var/lib/docker")
+    try confined.makeDirectory("/var/lib/docker", mode: 0o710)
+  }
+
+  /// What `writeIdentity` did.
+  struct WrittenIdentity {
+    var changed: [String]
+    /// The pinned host key.
+    var key: SSHHostKey
+    var warnings: [String]
   }
 
   /// Writes the identity files that differ, a machine-id unless the root has its own, an
-  /// ed25519 host key unless it has one; pins the host key in STATE/known_hosts.
-  func writeIdentity(_ identity: NodeIdentity, into root: String, base: String) throws(PiSwarmError) -> ([String], String) {
+  /// ed25519 host key unless it has the one piswarm made; pins that key in STATE/known_hosts.
+  func writeIdentity(
+    _ identity: NodeIdentity, into root: ConfinedRoot, base: String
+  ) throws(PiSwarmError)
+    -> WrittenIdentity
+  {
     var changed: [String] = []
     for file in identity.files {
-      let target = try insideRoot(root, file.path)
-      if try AtomicFile.write(file.content, to: target, mode: mode_t(file.mode)) { changed.append(file.path) }
+      let folderMode: mode_t = file.path.hasPrefix("/root/") ? 0o700 : 0o755
+      if try root.write(file.content, to: file.path, mode: mode_t(file.mode), folderMode: folderMode) {
+        changed.append(file.path)
+      }
     }
-    let machineID = (try? String(contentsOfFile: root + "/etc/machine-id", encoding: .utf8)) ?? ""
-    let baseMachineID = (try? String(contentsOfFile: base + "/etc/machine-id", encoding: .utf8)) ?? ""
+    let machineID = try root.read("/etc/machine-id").map { String(decoding: $0, as: UTF8.self) } ?? ""
+    let baseMachineID =
+      (try? ConfinedRoot(base)).flatMap { try? $0.read("/etc/machine-id") }.map { String(decoding: $0, as: UTF8.self) } ?? ""
     if !NodeIdentity.isMachineID(machineID) || machineID == baseMachineID {
-      try AtomicFile.write(
-        NodeIdentity.machineID(Self.randomMachineID()), to: try insideRoot(root, "/etc/machine-id"), mode: 0o444)
+      try root.write(NodeIdentity.machineID(Self.randomMachineID()), to: "/etc/machine-id", mode: 0o444)
       changed.append("/etc/machine-id")
     }
-    let key = try insideRoot(root, "/etc/ssh/ssh_host_ed25519_key")
-    if !Files.exists(key) || !Files.exists(key + ".pub") {
-      try makeHostKey(at: key, comment: "root@\(identity.node)")
-      changed += ["/etc/ssh/ssh_host_ed25519_key", "/etc/ssh/ssh_host_ed25519_key.pub"]
-    }
-    let publicKey = String(decoding: try Files.read(key + ".pub"), as: UTF8.self)
+    let (key, made, warning) = try hostKey(node: identity.node, in: root)
+    if made { changed += [Self.hostKeyPath, Self.hostKeyPath + ".pub"] }
     try KnownHosts.replace(
-      hosts: [identity.ip.description], with: [NodeIdentity.knownHostsLine(ip: identity.ip, publicKey: publicKey)],
-      in: knownHosts)
-    let fingerprint =
-      try Command("ssh-keygen", ["-l", "-E", "sha256", "-f", key + ".pub"]).check().stdoutText
-      .split(separator: " ").dropFirst().first.map(String.init) ?? ""
-    return (changed, fingerprint)
+      hosts: [identity.ip.description], with: [NodeIdentity.knownHostsLine(ip: identity.ip, key: key)], in: knownHosts)
+    return WrittenIdentity(changed: changed, key: key, warnings: warning.map { [$0] } ?? [])
   }
 
-  /// A new ed25519 key made in the state directory, then written into the root atomically.
-  func makeHostKey(at path: String, comment: String) throws(PiSwarmError) {
+  static let hostKeyPath = "/etc/ssh/ssh_host_ed25519_key"
+
+  /// The node's pinned host key. piswarm pins only keys it made: with no pin, or with no key
+  /// pair in the root (a root made again), it makes a new one and pins it. A key in the root
+  /// that is not the pinned one is left alone and reported, never pinned.
+  func hostKey(node: String, in root: ConfinedRoot) throws(PiSwarmError) -> (SSHHostKey, made: Bool, warning: String?) {
+    let pin = try pinFile(node)
+    let pinned = try pinnedHostKey(node)
+    let privateKind = try root.kind(Self.hostKeyPath)
+    let publicKind = try root.kind(Self.hostKeyPath + ".pub")
+    if let pinned, privateKind != nil || publicKind != nil {
+      let inRoot = try root.read(Self.hostKeyPath + ".pub").flatMap {
+        try? SSHHostKey(parsing: String(decoding: $0, as: UTF8.self))
+      }
+      if privateKind == .file, let inRoot, inRoot.sameKey(as: pinned) { return (pinned, false, nil) }
+      let found = inRoot.map { "another host key (\($0.fingerprint))" } ?? "a host key piswarm cannot read"
+      return (
+        pinned, false,
+        "its root holds \(found), not the one piswarm made and pinned (\(pinned.fingerprint)): the pin stays, and SSH refuses the node until its root holds that key again; if the node was re-imaged on purpose, remove \(pin) and run again"
+      )
+    }
+    let (privateKey, publicKey) = try makeHostKey(comment: "root@\(node)")
+    try root.write(privateKey, to: Self.hostKeyPath, mode: 0o600)
+    try root.write(publicKey.publicKeyLine, to: Self.hostKeyPath + ".pub", mode: 0o644)
+    try Files.makePrivateDirectory(hostKeys)
+    try AtomicFile.write(publicKey.publicKeyLine, to: pin, mode: 0o600)
+    return (publicKey, true, nil)
+  }
+
+  /// `STATE/hostkeys/NODE.pub`.
+  func pinFile(_ node: String) throws(PiSwarmError) -> String {
+    guard !node.isEmpty, !node.hasPrefix("."), !node.contains("/") else {
+      throw PiSwarmError(.invalidInput, "\"\(node)\" cannot name a node's host key file")
+    }
+    return "\(hostKeys)/\(node).pub"
+  }
+
+  /// The key piswarm made for `node`, from the state directory; nil when it made none.
+  func pinnedHostKey(_ node: String) throws(PiSwarmError) -> SSHHostKey? {
+    let path = try pinFile(node)
+    guard Files.exists(path) else { return nil }
+    do {
+      return try SSHHostKey(parsing: String(decoding: try Files.read(path), as: UTF8.self))
+    } catch {
+      throw PiSwarmError(
+        .system, "\(path) holds no host key piswarm made (\(error.message))",
+        advice: "remove it: piswarm then makes \(node) a new host key and pins it")
+    }
+  }
+
+  /// Forgets the host key piswarm made for `node` (its root is gone).
+  public func forgetHostKey(_ node: String) {
+    if let path = try? pinFile(node) { unlink(path) }
+  }
+
+  /// A new ed25519 key pair, made in the state directory: the private key's bytes and the
+  /// public key, parsed strictly.
+  func makeHostKey(comment: String) throws(PiSwarmError) -> (Data, SSHHostKey) {
     let scratch = "\(stateDirectory)/.hostkey-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
     try Files.makeDirectory(scratch, mode: 0o700)
     defer { try? FileManager.default.removeItem(atPath: scratch) }
     try Command("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", scratch + "/key"]).check()
-    try AtomicFile.write(try Files.read(scratch + "/key"), to: path, mode: 0o600)
-    try AtomicFile.write(try Files.read(scratch + "/key.pub"), to: path + ".pub", mode: 0o644)
+    let publicKey = try SSHHostKey(parsing: String(decoding: try Files.read(scratch + "/key.pub"), as: UTF8.self))
+    return (try Files.read(scratch + "/key"), publicKey)
   }
 
   /// 32 random lowercase hex digits (128 bits from the system's generator).
@@ -276,24 +355,6 @@ public struct RootMaker: Sendable {
       let byte = UInt8.random(in: 0...255, using: &generator)
       return (byte < 16 ? "0" : "") + String(byte, radix: 16)
     }.joined()
-  }
-
-  /// `root + path`, its parent folders made, refusing a parent that resolves outside the root
-  /// (a symlink in the image pointing elsewhere on the head).
-  func insideRoot(_ root: String, _ path: String) throws(PiSwarmError) -> String {
-    let target = root + path
-    let parent = URL(fileURLWithPath: target).deletingLastPathComponent().path
-    if !Files.exists(parent) {
-      try Files.makeDirectory(parent, mode: parent.hasSuffix("/.ssh") ? 0o700 : 0o755)
-    }
-    let resolvedRoot = URL(fileURLWithPath: root).resolvingSymlinksInPath().path
-    let resolved = URL(fileURLWithPath: parent).resolvingSymlinksInPath().path
-    guard resolved == resolvedRoot || resolved.hasPrefix(resolvedRoot + "/") else {
-      throw PiSwarmError(
-        .invalidInput, "\(parent) leads outside the node root (to \(resolved))",
-        advice: "the image has a symlink where piswarm writes identity files; fix the image")
-    }
-    return target
   }
 
   // MARK: Head restarts and removal
@@ -325,6 +386,7 @@ public struct RootMaker: Sendable {
     } else {
       try removeTree(root)
     }
+    forgetHostKey(node)
   }
 
   /// Removes an image's base for `method`: unmounts the overlay lower layer, or removes the

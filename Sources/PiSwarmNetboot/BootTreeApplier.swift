@@ -36,8 +36,6 @@ public enum BootTreeApplier {
     if !isDirectory(tree.root) {
       try Files.makeDirectory(tree.root, mode: 0o755)
       changes.append(FileChange(tree.root, .created))
-    } else {
-      chmod(tree.root, 0o755)
     }
     // The manifest is written first with old and new folders, so that an apply that stops half
     // way still knows every folder it may have made.

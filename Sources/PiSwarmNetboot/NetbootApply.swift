@@ -212,6 +212,10 @@ public enum NetbootApply {
       changes += try FirmwarePublisher.prune(root: publishedRoot, keep: Set([cluster.defaults.image].compactMap { $0 }))
     }
     changes += try BootTreeApplier.apply(tree, manifest: paths.manifest)
+    // piswarm makes the TFTP root 0755 but never loosens the mode of one that exists.
+    if let problem = BootTreeApplier.unreadableByOthers(cluster.head.tftpRoot) {
+      warnings.append("dnsmasq serves files as an unprivileged user, and \(problem): nodes will not get their boot files")
+    }
     for stranger in BootTreeApplier.strangers(in: tree) {
       warnings.append("\(stranger) is in the TFTP root: machines without a folder of their own are served from there; remove it")
     }

@@ -68,7 +68,7 @@ public struct SSHTransport: Sendable {
       throw PiSwarmError(
         .invalidInput, "the SSH key \(key) does not exist", advice: "set ssh.key in the cluster file, or run 'piswarm init'")
     }
-    try Files.makeDirectory(controlDirectory, mode: 0o700)
+    try Files.makePrivateDirectory(controlDirectory)
     if !Files.exists(knownHosts) { try AtomicFile.write("", to: knownHosts, mode: 0o600) }
   }
 

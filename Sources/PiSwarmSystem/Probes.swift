@@ -91,7 +91,7 @@ public enum Probes {
 public enum Mounts {
   /// Mount points (unescaped) of the calling process's mount namespace.
   public static func points(of pid: String = "self") -> [String] {
-    guard let text = try? String(contentsOfFile: "/proc/\(pid)/mountinfo", encoding: .utf8) else { return [] }
+    guard let text = Files.readWhole("/proc/\(pid)/mountinfo") else { return [] }
     return text.split(separator: "\n").compactMap { line in
       let fields = line.split(separator: " ")
       return fields.count > 4 ? unescape(String(fields[4])) : nil

@@ -97,7 +97,7 @@ public enum Filesystems {
   /// The filesystem type of the mount holding `path` (btrfs, xfs, ext4, tmpfs, overlay, …), from
   /// /proc/self/mountinfo: the last-mounted of the longest mount points above it.
   public static func type(of path: String) -> String? {
-    guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return nil }
+    guard let text = Files.readWhole("/proc/self/mountinfo") else { return nil }
     let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
     var best: (length: Int, type: String)?
     for line in text.split(separator: "\n") {

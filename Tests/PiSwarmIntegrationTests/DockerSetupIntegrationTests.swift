@@ -51,6 +51,8 @@ import Testing
     let formatted = try lab.piswarm(["--file", file, "up", "--format"])
     #expect(formatted.status == 0, "\(formatted.stderrText)")
     #expect(try Command("blkid", ["-p", "-o", "value", "-s", "TYPE", device]).run().stdoutText == "ext4\n")
+    // The loopfile is a raw copy of /var/lib/docker (swarm CA, raft keys): root's only.
+    #expect(try lab.ssh(ip(2), "stat -c %a /var/lib/piswarm-node/docker.ext4").stdoutText == "600\n")
     var footprint = LabIntegrationTests.Footprint(labs: [lab])
     footprint.recordNamespaces()
     footprint.recordLoopFiles()

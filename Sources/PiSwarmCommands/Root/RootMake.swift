@@ -105,6 +105,7 @@ enum NodeRoots {
         Console.err(
           "\(node.name): \(result.created ? "made by \(result.method.rawValue)" : "exists") "
             + "(\(String(format: "%.3f", result.seconds)) s), \(result.changed.count) identity file(s) written")
+        for warning in result.warnings { Console.err("\(node.name): warning: \(warning)") }
         results.append(result)
       } catch {
         failed = true

@@ -56,7 +56,7 @@ extension GlobalOptions {
   /// Runs `body` as a mutating command: the state directory exists (0700), the lock is held, the
   /// run is journaled in the state store.
   func mutating<T>(_ command: String, _ body: (Journal) throws(PiSwarmError) -> T) throws(PiSwarmError) -> T {
-    try Files.makeDirectory(stateDirectory, mode: 0o700)
+    try Files.makePrivateDirectory(stateDirectory)
     let lock = try StateLock.acquire(stateDirectory: stateDirectory, command: command)
     defer { lock.release() }
     let store = try SQLiteStateStore(stateDirectory: stateDirectory)

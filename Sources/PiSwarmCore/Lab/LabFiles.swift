@@ -189,7 +189,7 @@ public enum LabFiles {
 
   /// One known_hosts line pinning a node's host key (the public key file's type and key).
   public static func knownHostsLine(_ node: LabLayout.Node, publicKey: String) -> String {
-    let fields = publicKey.split(separator: " ")
+    let fields = publicKey.split(whereSeparator: \.isWhitespace)
     return "\(node.ip) \(fields.prefix(2).joined(separator: " "))"
   }
 }

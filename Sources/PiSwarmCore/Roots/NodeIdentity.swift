@@ -95,11 +95,9 @@ public struct NodeIdentity: Hashable, Sendable {
       && id != String(repeating: "0", count: 32)
   }
 
-  /// The line pinning a node's host key in piswarm's known_hosts.
-  public static func knownHostsLine(ip: IPv4Address, publicKey: String) -> String {
-    let fields = publicKey.split(separator: " ")
-    let key = fields.prefix(2).joined(separator: " ")
-    return "\(ip) \(key)"
+  /// The line pinning a node's host key in piswarm's known_hosts (the key parsed strictly).
+  public static func knownHostsLine(ip: IPv4Address, key: SSHHostKey) -> String {
+    key.knownHostsLine(host: ip.description)
   }
 
   /// Files of the base image that must not be shared between nodes: they are removed.

@@ -1,0 +1,23 @@
+// openat2(2) for Swift: glibc 2.36 (Debian 12) has no wrapper, and Swift cannot call the
+// variadic syscall(2). One function and the constants it needs; nothing else.
+#ifndef CPISWARMSYS_H
+#define CPISWARMSYS_H
+
+#include <stdint.h>
+
+// RESOLVE_* of linux/openat2.h, under names of our own so that they never clash with a header
+// that defines them.
+#define PISWARM_RESOLVE_NO_XDEV 0x01
+#define PISWARM_RESOLVE_NO_MAGICLINKS 0x02
+#define PISWARM_RESOLVE_NO_SYMLINKS 0x04
+#define PISWARM_RESOLVE_BENEATH 0x08
+#define PISWARM_RESOLVE_IN_ROOT 0x10
+
+// O_PATH, which Swift's Glibc module leaves out (it needs _GNU_SOURCE); checked in openat2.c.
+#define PISWARM_O_PATH 010000000
+
+/// openat2(dirfd, path, {flags, mode, resolve}): a file descriptor, or -1 with errno set
+/// (ENOSYS on kernels before 5.6).
+int piswarm_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
+
+#endif
