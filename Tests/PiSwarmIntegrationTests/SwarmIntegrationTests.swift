@@ -142,6 +142,10 @@ import Testing
     #expect(try lab.piswarm(["lab", "kill", "--name", lab.name, "node02"]).status == 0)
     #expect(try lab.piswarm(["lab", "start", "--name", lab.name, "node02"]).status == 0)
     #expect(try remote(2, "docker info --format '{{.Swarm.LocalNodeState}}'") == "locked")
+    let status = try run(["status", "--json"])
+    #expect(status.status == 1)
+    let rows = try JSONSerialization.jsonObject(with: status.stdout) as? [[String: Any]] ?? []
+    #expect(rows.first { $0["node"] as? String == "node02" }?["state"] as? String == "locked", "\(status.stdoutText)")
     let unlockPlan = try steps(try run(["plan", "--json"]))
     #expect(unlockPlan.contains { $0["node"] == "node02" && $0["change"] == "unlock" }, "\(unlockPlan)")
     let unlocked = try run(["up", "--json"])
@@ -160,7 +164,7 @@ import Testing
     let rejoined = try run(["up"])
     #expect(rejoined.status == 0, "\(rejoined.stderrText)")
     #expect(try remote(4, "docker info --format '{{.Swarm.LocalNodeState}}'") == "active")
-    #expect(try remote(1, "docker swarm join-token -q worker") != sentWorker, "the sent worker token is still valid")
+    #expect(Bool(try remote(1, "docker swarm join-token -q worker") != sentWorker), "the sent worker token is still valid")
     #expect(try store.swarmValue(.rotationOwed) == nil)
 
     // A run killed after it recorded that tokens go out: the next one rotates, with nothing to join.
@@ -170,7 +174,7 @@ import Testing
     let before = try remote(1, "docker swarm join-token -q worker")
     let owed = try run(["up"])
     #expect(owed.status == 0, "\(owed.stderrText)")
-    #expect(try remote(1, "docker swarm join-token -q worker") != before)
+    #expect(Bool(try remote(1, "docker swarm join-token -q worker") != before), "the owed rotation was not done")
     #expect(try store.swarmValue(.rotationOwed) == nil)
 
     // No token and no unlock key in any output or in the journal.
