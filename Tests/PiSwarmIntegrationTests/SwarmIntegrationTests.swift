@@ -190,6 +190,22 @@ import Testing
     }
     #expect(!shown.contains("SWMTKN") && !shown.contains("SWMKEY"))
 
+    // up itself restarts the managers' dockerds (daemon.json changes): each comes back locked
+    // and is unlocked before the next one restarts.
+    try String(contentsOfFile: file, encoding: .utf8).replacingOccurrences(
+      of: "\nnodes:\n", with: "\ndocker:\n  log_max_files: 4\nnodes:\n"
+    )
+    .write(toFile: file, atomically: true, encoding: .utf8)
+    let restarted = try run(["up", "--json"])
+    #expect(restarted.status == 0, "\(restarted.stderrText)")
+    let restartRows = try JSONSerialization.jsonObject(with: restarted.stdout) as? [[String: Any]] ?? []
+    for name in ["node01", "node02", "node03"] {
+      let docker = restartRows.first { $0["node"] as? String == name }?["docker"] as? [String] ?? []
+      #expect(docker.contains("unlocked"), "\(name): \(restarted.stdoutText)")
+    }
+    let states = try remote(1, "docker node ls --format '{{.Hostname}} {{.Status}}'")
+    #expect(states.split(separator: "\n").allSatisfy { $0.hasSuffix(" Ready") }, "\(states)")
+
     // autolock: false turns it off again, and the key is forgotten.
     try String(contentsOfFile: file, encoding: .utf8).replacingOccurrences(of: "  autolock: true\n", with: "  autolock: false\n")
       .write(toFile: file, atomically: true, encoding: .utf8)

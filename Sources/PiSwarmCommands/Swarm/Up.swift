@@ -91,9 +91,19 @@ struct Up: ParsableCommand {
       let board = ProgressBoard(nodes: cluster.nodes.map(\.name))
       let outcomes = try global.mutating(commandLine) { journal throws(PiSwarmError) -> [Outcome] in
         var started = Date()
-        let provisioning = EngineProvisioning(
+        let memory = StoredSwarmMemory(store: journal.store)
+        var provisioning = EngineProvisioning(
           cluster: cluster, transport: transport, parallel: remote.parallel, format: format,
           progress: { board.update($0, $1) })
+        // Under autolock a manager whose dockerd restarts comes back locked: unlocked at once.
+        if (try? memory.unlockKey()) != nil {
+          provisioning.unlock = { node in
+            guard let key = try? memory.unlockKey() else { return false }
+            var client = DockerClient(transport: SSHDialStdioTransport(ssh: transport.invocation(node)))
+            guard (try? client.negotiate()) != nil, (try? client.info())?.Swarm.LocalNodeState == "locked" else { return false }
+            return (try? client.unlock(key: key)) != nil
+          }
+        }
         let engines = provisioning.run(provisioning.plans(cluster.nodes, probed: probed))
         for engine in engines {
           try journal.step(
@@ -107,7 +117,7 @@ struct Up: ParsableCommand {
           client: { node in DockerClient(transport: SSHDialStdioTransport(ssh: transport.invocation(node))) },
           progress: { board.line($0) })
         for engine in engines where engine.failed { swarmRun.excluded[engine.node] = engine.error }
-        swarmRun.memory = StoredSwarmMemory(store: journal.store)
+        swarmRun.memory = memory
         started = Date()
         let swarm = swarmRun.run()
         board.finish()
