@@ -13,7 +13,7 @@ struct ClusterReader {
   static let headKeys = ["interface", "address", "lan", "dhcp_range", "tftp_root", "nfs_root", "dnsmasq_conf"]
   static let sshKeys = ["user", "key"]
   static let defaultsKeys = ["boot", "image", "docker_storage", "power", "cmdline_extra"]
-  static let swarmKeys = ["managers", "labels", "advertise"]
+  static let swarmKeys = ["managers", "labels", "advertise", "autolock"]
   static let dockerKeys = ["registry_mirrors", "log_max_size", "log_max_files"]
   static let nodeKeys = ["name", "mac", "ip", "serial", "model", "boot", "docker_storage", "power", "labels", "cmdline_extra"]
 
@@ -508,6 +508,13 @@ struct ClusterReader {
         read.settings.advertise = name
       } else {
         error(advertise.value, "swarm.advertise \"\(name)\" is not a network interface name, e.g. eth0")
+      }
+    }
+    if let autolock = fields["autolock"], let raw = text(autolock.value, "swarm.autolock") {
+      switch raw {
+      case "true": read.settings.autolock = true
+      case "false": read.settings.autolock = false
+      default: error(autolock.value, "swarm.autolock \"\(raw)\" must be true or false")
       }
     }
     return read

@@ -184,6 +184,9 @@ public struct SwarmSettings: Hashable, Sendable {
   public var managers: Managers?
   public var labels: [String: String]
   public var advertise: String
+  /// Swarm autolock: managers' raft keys encrypted at rest; a restarted manager stays locked
+  /// until `up` unlocks it with the key it keeps in the state store.
+  public var autolock = false
 
   public static let defaultAdvertise = "eth0"
 }

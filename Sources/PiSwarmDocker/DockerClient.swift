@@ -71,6 +71,30 @@ public struct DockerClient: Sendable {
       "POST", "/swarm/update?version=\(swarm.Version.Index)&rotateWorkerToken=true&rotateManagerToken=true", body: swarm.Spec)
   }
 
+  /// Turns the managers' autolock on or off (read, modify, write with the swarm's version). On,
+  /// a manager whose dockerd restarts stays locked until it is given the unlock key.
+  public func setAutolock(_ on: Bool) throws(PiSwarmError) {
+    let swarm = try swarmInspect()
+    var spec = swarm.Spec
+    var encryption = spec["EncryptionConfig"] ?? .object([:])
+    if case .object = encryption {} else { encryption = .object([:]) }
+    encryption["AutoLockManagers"] = .bool(on)
+    spec["EncryptionConfig"] = encryption
+    _ = try call("POST", "/swarm/update?version=\(swarm.Version.Index)", body: spec)
+  }
+
+  /// `GET /swarm/unlockkey`: the managers' unlock key, empty when autolock is off. A secret:
+  /// never print or log it.
+  public func unlockKey() throws(PiSwarmError) -> String {
+    let answer: UnlockKeyBody = try decode(try call("GET", "/swarm/unlockkey"))
+    return answer.UnlockKey
+  }
+
+  /// `POST /swarm/unlock`: unlocks this (locked) manager with the swarm's unlock key.
+  public func unlock(key: String) throws(PiSwarmError) {
+    _ = try call("POST", "/swarm/unlock", body: .object(["UnlockKey": .string(key)]))
+  }
+
   public func nodes() throws(PiSwarmError) -> [SwarmNode] { try decode(try call("GET", "/nodes")) }
 
   public func inspectNode(_ id: String) throws(PiSwarmError) -> SwarmNode { try decode(try call("GET", "/nodes/\(id)")) }

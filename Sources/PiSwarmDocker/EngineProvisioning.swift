@@ -1,6 +1,7 @@
 import Foundation
 import PiSwarmCore
 import PiSwarmSSH
+import Synchronization
 
 /// Docker on every node as cluster.yml says: reads all nodes at once, then applies each node's
 /// plan: workers (and managers whose dockerd keeps running) in parallel, managers whose dockerd
@@ -19,6 +20,10 @@ public struct EngineProvisioning: Sendable {
   /// Consent to format `device:` partitions that hold no ext4 filesystem.
   public let format: Bool
   public let progress: @Sendable (String, String) -> Void
+  /// Unlocks the node's swarm state when it is locked (autolock) and says whether it did. Tried
+  /// every half second while a manager's dockerd restarts, so that the manager, back locked,
+  /// rejoins the swarm before the next one restarts (quorum) and the apply need not time out.
+  public var unlock: (@Sendable (Node) -> Bool)?
 
   public init(
     cluster: Cluster, transport: SSHTransport, parallel: Int, format: Bool,
@@ -79,7 +84,7 @@ public struct EngineProvisioning: Sendable {
           node: node.name, actions: [],
           error: "not started: \(failedManager) failed first, and managers restart one at a time so the swarm keeps its quorum")
       } else {
-        let outcome = apply(node, plan)
+        let outcome = applyUnlocking(node, plan)
         if outcome.failed { failedManager = node.name }
         outcomes[node.name] = outcome
       }
@@ -97,6 +102,26 @@ public struct EngineProvisioning: Sendable {
       parallel: parallel)
     let leaders = Set(zip(managers, answers).filter { $0.1.ok && $0.1.stdout.hasPrefix("true") }.map { $0.0.0.name })
     return managers.filter { !leaders.contains($0.0.name) } + managers.filter { leaders.contains($0.0.name) }
+  }
+
+  /// `apply`, with `unlock` tried on the node while it runs.
+  func applyUnlocking(_ node: Node, _ plan: EngineSetup.Plan) -> Outcome {
+    guard let unlock else { return apply(node, plan) }
+    let state = Mutex((done: false, unlocked: false))
+    let finished = DispatchSemaphore(value: 0)
+    let watcher = Thread {
+      while !state.withLock({ $0.done }) {
+        if unlock(node) { state.withLock { $0.unlocked = true } }
+        usleep(500_000)
+      }
+      finished.signal()
+    }
+    watcher.start()
+    var outcome = apply(node, plan)
+    state.withLock { $0.done = true }
+    finished.wait()
+    if state.withLock({ $0.unlocked }) { outcome.actions.append("unlocked") }
+    return outcome
   }
 
   func apply(_ node: Node, _ plan: EngineSetup.Plan) -> Outcome {

@@ -54,6 +54,14 @@ public struct SwarmInspect: Codable, Sendable {
     public var Worker: String
     public var Manager: String
   }
+
+  /// Whether the managers' autolock is on (Spec.EncryptionConfig.AutoLockManagers).
+  public var autolock: Bool { Spec["EncryptionConfig"]?["AutoLockManagers"] == .bool(true) }
+}
+
+/// `GET /swarm/unlockkey`. A secret: never print or log it.
+public struct UnlockKeyBody: Codable, Sendable {
+  public var UnlockKey: String
 }
 
 public struct SwarmNode: Codable, Sendable, Equatable {

@@ -112,6 +112,9 @@ public final class SQLiteStateStore: StateStore {
       var configuration = Configuration()
       configuration.busyMode = .timeout(5)
       queue = try DatabaseQueue(path: path, configuration: configuration)
+      // It keeps secrets (the swarm's unlock key): only root reads it, whatever the umask.
+      // SQLite gives its journal files the database's mode.
+      chmod(path, 0o600)
       try Self.migrator.migrate(queue)
     } catch {
       throw PiSwarmError(
@@ -188,6 +191,7 @@ public final class SQLiteStateStore: StateStore {
       }
       try db.create(index: "node_roots_by_image", on: "node_roots", columns: ["image"])
     }
+    registerSwarmMigration(&migrator)
     return migrator
   }
 

@@ -102,6 +102,119 @@ import Testing
     #expect(try lab.ssh(ip(3), "docker info --format '{{.Swarm.LocalNodeState}}'").stdoutText == "inactive\n")
   }
 
+  @Test func autolockedManagersAreUnlockedAfterARestartAndNoTokenOrKeyIsEverShown() throws {
+    guard Prerequisites.require() else { return }
+    let lab = Lab()
+    defer { lab.down() }
+    let up = try lab.piswarm(["lab", "up", "--name", lab.name, "--nodes", "4", "--managers", "3"])
+    try #require(up.status == 0, "\(up.stderrText)")
+    let file = up.stdoutText.split(separator: "\n").last.map(String.init) ?? ""
+    let text = try String(contentsOfFile: file, encoding: .utf8)
+    try #require(text.contains("  advertise: eth0\n"))
+    try text.replacingOccurrences(of: "  advertise: eth0\n", with: "  advertise: eth0\n  autolock: true\n")
+      .write(toFile: file, atomically: true, encoding: .utf8)
+    let ip = { (n: Int) in "10.231.\(self.index(of: lab)).1\(n)" }
+    var shown = ""
+    func run(_ arguments: [String]) throws -> Command.Output {
+      let result = try lab.piswarm(["--file", file] + arguments)
+      shown += result.stdoutText + result.stderrText
+      return result
+    }
+    func steps(_ result: Command.Output) throws -> [[String: String]] {
+      try JSONSerialization.jsonObject(with: result.stdout) as? [[String: String]] ?? []
+    }
+    func remote(_ n: Int, _ command: String) throws -> String {
+      try lab.ssh(ip(n), command).stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    let planned = try steps(try run(["plan", "--json"]))
+    #expect(planned.contains { $0["node"] == "node01" && $0["change"] == "enable autolock" }, "\(planned)")
+    let first = try run(["up"])
+    #expect(first.status == 0, "\(first.stderrText)")
+    #expect(try remote(1, "docker info --format '{{.Swarm.Cluster.Spec.EncryptionConfig.AutoLockManagers}}'") == "true")
+    let key = try remote(1, "docker swarm unlock-key -q")
+    #expect(key.hasPrefix("SWMKEY-"))
+    let store = try SQLiteStateStore(stateDirectory: lab.state.path)
+    #expect(Bool(try store.swarmValue(.unlockKey) == key), "the state store does not keep the swarm's unlock key")
+    #expect(try store.swarmValue(.rotationOwed) == nil)
+
+    // A manager's dockerd restarts: it comes back locked; up unlocks it and it is Ready again.
+    #expect(try lab.piswarm(["lab", "kill", "--name", lab.name, "node02"]).status == 0)
+    #expect(try lab.piswarm(["lab", "start", "--name", lab.name, "node02"]).status == 0)
+    #expect(try remote(2, "docker info --format '{{.Swarm.LocalNodeState}}'") == "locked")
+    let status = try run(["status", "--json"])
+    #expect(status.status == 1)
+    let rows = try JSONSerialization.jsonObject(with: status.stdout) as? [[String: Any]] ?? []
+    #expect(rows.first { $0["node"] as? String == "node02" }?["state"] as? String == "locked", "\(status.stdoutText)")
+    let unlockPlan = try steps(try run(["plan", "--json"]))
+    #expect(unlockPlan.contains { $0["node"] == "node02" && $0["change"] == "unlock" }, "\(unlockPlan)")
+    let unlocked = try run(["up", "--json"])
+    #expect(unlocked.status == 0, "\(unlocked.stderrText)")
+    let outcomes = try JSONSerialization.jsonObject(with: unlocked.stdout) as? [[String: Any]] ?? []
+    #expect(
+      (outcomes.first { $0["node"] as? String == "node02" }?["swarm"] as? [String])?.contains("unlocked") == true, "\(outcomes)")
+    #expect(try remote(2, "docker info --format '{{.Swarm.LocalNodeState}}'") == "active")
+    #expect(try remote(1, "docker node inspect node02 --format '{{.Status.State}}'") == "ready")
+
+    // A worker rejoins: the token it was sent is rotated away.
+    let sentWorker = try remote(1, "docker swarm join-token -q worker")
+    let sentManager = try remote(1, "docker swarm join-token -q manager")
+    _ = try lab.ssh(ip(4), "docker swarm leave --force")
+    _ = try lab.ssh(ip(1), "docker node rm --force node04")
+    let rejoined = try run(["up"])
+    #expect(rejoined.status == 0, "\(rejoined.stderrText)")
+    #expect(try remote(4, "docker info --format '{{.Swarm.LocalNodeState}}'") == "active")
+    #expect(Bool(try remote(1, "docker swarm join-token -q worker") != sentWorker), "the sent worker token is still valid")
+    #expect(try store.swarmValue(.rotationOwed) == nil)
+
+    // A run killed after it recorded that tokens go out: the next one rotates, with nothing to join.
+    try store.setSwarmValue(.rotationOwed, "yes")
+    let owedPlan = try steps(try run(["plan", "--json"]))
+    #expect(owedPlan.contains { $0["change"] == "rotate join tokens" }, "\(owedPlan)")
+    let before = try remote(1, "docker swarm join-token -q worker")
+    let owed = try run(["up"])
+    #expect(owed.status == 0, "\(owed.stderrText)")
+    #expect(Bool(try remote(1, "docker swarm join-token -q worker") != before), "the owed rotation was not done")
+    #expect(try store.swarmValue(.rotationOwed) == nil)
+
+    // No token and no unlock key in any output or in the journal.
+    var journal = ""
+    for run in try store.runs(limit: 100) {
+      journal += run.command + "\n"
+      for step in try store.steps(run: run.id ?? -1) { journal += "\(step.status) \(step.error ?? "")\n" }
+    }
+    journal += try store.events(node: nil, limit: 10_000).map(\.detail).joined(separator: "\n")
+    for secret in [key, sentWorker, sentManager, before] {
+      #expect(!shown.contains(secret), "a secret was printed")
+      #expect(!journal.contains(secret), "a secret is in the journal")
+    }
+    #expect(!shown.contains("SWMTKN") && !shown.contains("SWMKEY"))
+
+    // up itself restarts the managers' dockerds (daemon.json changes): each comes back locked
+    // and is unlocked before the next one restarts.
+    try String(contentsOfFile: file, encoding: .utf8).replacingOccurrences(
+      of: "\nnodes:\n", with: "\ndocker:\n  log_max_files: 4\nnodes:\n"
+    )
+    .write(toFile: file, atomically: true, encoding: .utf8)
+    let restarted = try run(["up", "--json"])
+    #expect(restarted.status == 0, "\(restarted.stderrText)")
+    let restartRows = try JSONSerialization.jsonObject(with: restarted.stdout) as? [[String: Any]] ?? []
+    for name in ["node01", "node02", "node03"] {
+      let docker = restartRows.first { $0["node"] as? String == name }?["docker"] as? [String] ?? []
+      #expect(docker.contains("unlocked"), "\(name): \(restarted.stdoutText)")
+    }
+    let states = try remote(1, "docker node ls --format '{{.Hostname}} {{.Status}}'")
+    #expect(states.split(separator: "\n").allSatisfy { $0.hasSuffix(" Ready") }, "\(states)")
+
+    // autolock: false turns it off again, and the key is forgotten.
+    try String(contentsOfFile: file, encoding: .utf8).replacingOccurrences(of: "  autolock: true\n", with: "  autolock: false\n")
+      .write(toFile: file, atomically: true, encoding: .utf8)
+    let off = try run(["up"])
+    #expect(off.status == 0, "\(off.stderrText)")
+    #expect(try remote(1, "docker info --format '{{.Swarm.Cluster.Spec.EncryptionConfig.AutoLockManagers}}'") == "false")
+    #expect(try store.swarmValue(.unlockKey) == nil)
+  }
+
   /// The lab's subnet index, from its state file.
   func index(of lab: Lab) -> Int {
     let path = "\(lab.state.path)/labs/\(lab.name)/lab.json"

@@ -10,7 +10,9 @@ struct Plan: ParsableCommand {
     discussion: """
       Reads every node (preflight, Docker's setup and the swarm's state) and prints the changes
       'up' would make: install docker.io, daemon.json, storage, restart dockerd; init, join as
-      manager or worker, promote, demote, labels, token rotation; or unchanged.
+      manager or worker, promote, demote, labels, unlock (a manager locked by autolock),
+      enable or disable autolock, token rotation (also one an earlier run still owes); or
+      unchanged.
       Exit 1 when a node cannot be read or preflight finds an error.
 
       Examples:
@@ -40,10 +42,11 @@ struct Plan: ParsableCommand {
       }
       let engines = EngineProvisioning(cluster: cluster, transport: transport, parallel: remote.parallel, format: false)
         .plans(cluster.nodes, probed: probed)
-      let outcomes = SwarmConvergence(
+      var convergence = SwarmConvergence(
         cluster: cluster, parallel: remote.parallel,
-        client: { node in DockerClient(transport: SSHDialStdioTransport(ssh: transport.invocation(node))) }
-      ).plan()
+        client: { node in DockerClient(transport: SSHDialStdioTransport(ssh: transport.invocation(node))) })
+      if let memory = global.existingSwarmMemory() { convergence.memory = memory }
+      let outcomes = convergence.plan()
       try Interrupts.finish(transport, cluster.nodes)
       var steps: [Step] = []
       for node in cluster.nodes {

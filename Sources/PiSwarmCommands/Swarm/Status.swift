@@ -92,6 +92,11 @@ struct Status: ParsableCommand {
           rows[index].tasks = tasks.filter { $0.NodeID == swarmNode.ID && $0.Status.State == "running" }.count
         }
       }
+      // A manager that restarted under autolock: the managers see it down; say why.
+      for (index, probe) in probes.enumerated() where probe.info?.Swarm.LocalNodeState == "locked" {
+        rows[index].state = "locked"
+        rows[index].error = "locked (swarm autolock) since its dockerd restarted: 'piswarm up' unlocks it"
+      }
       if json {
         Console.out(try Console.json(rows))
       } else {

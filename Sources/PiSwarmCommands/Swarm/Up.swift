@@ -13,8 +13,16 @@ struct Up: ParsableCommand {
       Reaches each node's Docker Engine API over SSH (docker system dial-stdio through the node's
       ControlMaster; no TCP port), then: swarm init on the first manager with its address from
       cluster.yml; the other managers join one at a time, workers in parallel; roles and labels
-      applied; join tokens rotated after any join (they are never printed or logged). Nodes
-      already in this swarm are left alone; a node in another swarm is an error with advice.
+      applied; join tokens rotated whenever one was sent, even by a run that failed or was
+      interrupted (the state store records that a rotation is owed before any token goes out;
+      tokens are never printed or logged). A node is known by the managers' view of it (its
+      address in the swarm's node list), never by its own word. Nodes already in this swarm
+      are left alone; a node in another swarm is an error with advice.
+
+      With swarm.autolock: true, the managers' raft keys are encrypted at rest: up turns
+      autolock on, keeps the unlock key in the state store (0600, in the 0700 state directory;
+      never printed or logged) and unlocks a manager that restarted locked before anything
+      else is done with it. autolock: false turns it off again.
       Running it again changes nothing. Exit 1 when a node failed; the others still converge.
 
       Preflight runs first on every node (see 'piswarm preflight'); an error there stops the run
@@ -84,9 +92,19 @@ struct Up: ParsableCommand {
       let board = ProgressBoard(nodes: cluster.nodes.map(\.name))
       let outcomes = try global.mutating(commandLine) { journal throws(PiSwarmError) -> [Outcome] in
         var started = Date()
-        let provisioning = EngineProvisioning(
+        let memory = StoredSwarmMemory(store: journal.store)
+        var provisioning = EngineProvisioning(
           cluster: cluster, transport: transport, parallel: remote.parallel, format: format,
           progress: { board.update($0, $1) })
+        // Under autolock a manager whose dockerd restarts comes back locked: unlocked at once.
+        if (try? memory.unlockKey()) != nil {
+          provisioning.unlock = { node in
+            guard let key = try? memory.unlockKey() else { return false }
+            var client = DockerClient(transport: SSHDialStdioTransport(ssh: transport.invocation(node)))
+            guard (try? client.negotiate()) != nil, (try? client.info())?.Swarm.LocalNodeState == "locked" else { return false }
+            return (try? client.unlock(key: key)) != nil
+          }
+        }
         let engines = provisioning.run(provisioning.plans(cluster.nodes, probed: probed))
         for engine in engines {
           try journal.step(
@@ -100,6 +118,7 @@ struct Up: ParsableCommand {
           client: { node in DockerClient(transport: SSHDialStdioTransport(ssh: transport.invocation(node))) },
           progress: { board.line($0) })
         for engine in engines where engine.failed { swarmRun.excluded[engine.node] = engine.error }
+        swarmRun.memory = memory
         started = Date()
         let swarm = swarmRun.run()
         board.finish()
