@@ -89,7 +89,7 @@ public struct DockerClient: Sendable {
       do {
         try updateNode(node, spec: spec)
         return
-      } catch  where attempt < attempts && (error.cause ?? "").contains("out of sequence") {
+      } catch  where attempt < attempts && (error.cause as? DockerAPIError)?.isOutOfSequence == true {
         usleep(useconds_t(50_000 * attempt))
       }
     }
@@ -136,7 +136,7 @@ public struct DockerClient: Sendable {
       // A request path never holds a secret; bodies (join tokens) are never part of a message.
       throw PiSwarmError(
         .system, "\(transport.endpoint): \(method) \(path.split(separator: "?").first ?? "") failed with HTTP \(response.status)",
-        cause: message.trimmingCharacters(in: .whitespacesAndNewlines))
+        cause: DockerAPIError(status: response.status, message: message.trimmingCharacters(in: .whitespacesAndNewlines)))
     }
     return response.body
   }

@@ -53,16 +53,17 @@ public final class SSHDialStdioTransport: DockerTransport {
 
   /// Turns a failed conversation into what it means: no SSH, or no dockerd.
   func describe(_ error: PiSwarmError) -> PiSwarmError {
-    let cause = error.cause ?? ""
-    if let failure = SSHFailure.classify(status: 255, stderr: cause, timedOut: false), failure != .commandFailed {
+    // ssh's stderr, the only place it says why it could not connect.
+    let stderr = (error.cause as? PiSwarmError.Text)?.text ?? ""
+    if let failure = SSHFailure.classify(status: 255, stderr: stderr, timedOut: false), failure != .commandFailed {
       return PiSwarmError(
         .system, "\(ssh.host): cannot reach dockerd over SSH (\(failure.rawValue))",
-        advice: failure.advice(node: ssh.host, host: ssh.host, knownHosts: ssh.knownHosts), cause: cause)
+        advice: failure.advice(node: ssh.host, host: ssh.host, knownHosts: ssh.knownHosts), cause: error.cause)
     }
     return PiSwarmError(
       .system, "\(ssh.host): dockerd is not answering",
       advice: "is Docker installed and running there? ('piswarm exec NODE -- docker info')",
-      cause: cause.isEmpty ? error.message : cause)
+      cause: error.cause ?? PiSwarmError.Text(error.message))
   }
 
   deinit { conversation.withLock { $0?.close() } }

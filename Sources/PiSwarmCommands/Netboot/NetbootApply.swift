@@ -65,7 +65,7 @@ struct NetbootApplyCommand: ParsableCommand {
           options: .init(
             filesOnly: filesOnly, firmwareDirectory: firmware.map(Files.absolute), dnsmasqExtra: dnsmasqOptions,
             piswarm: Self.executable))
-        try journal.step(node: "head", "netboot apply", status: "ok", started: started)
+        try journal.step(node: "head", "netboot apply", .succeeded, started: started)
         return result
       }
       for warning in result.warnings { Console.err("warning: \(warning)") }

@@ -72,7 +72,7 @@ enum ExecOutput {
       text += result.stdout
       if !result.stdout.isEmpty && !result.stdout.hasSuffix("\n") { text += "\n" }
       // For ssh's own failures the message says it better than ssh's stderr (kept in --json).
-      let detail = result.status == "ok" || result.status == "failed" ? result.stderr : (result.message ?? result.stderr)
+      let detail = result.outcome == .ok || result.outcome == .failed ? result.stderr : (result.message ?? result.stderr)
       text += detail
       if !detail.isEmpty && !detail.hasSuffix("\n") { text += "\n" }
       return text

@@ -101,7 +101,7 @@ enum NodeRoots {
           NodeRootRecord(
             node: node.name, image: result.image, method: result.method.rawValue, path: result.path,
             hostKey: result.hostKeyFingerprint, createdAt: Date(), updatedAt: Date()))
-        try journal.step(node: node.name, "root", status: "succeeded", started: started)
+        try journal.step(node: node.name, "root", .succeeded, started: started)
         Console.err(
           "\(node.name): \(result.created ? "made by \(result.method.rawValue)" : "exists") "
             + "(\(String(format: "%.3f", result.seconds)) s), \(result.changed.count) identity file(s) written")
@@ -110,7 +110,7 @@ enum NodeRoots {
       } catch {
         failed = true
         Console.err("\(node.name): error: \(error)")
-        try journal.step(node: node.name, "root", status: "failed", started: started, error: error.description)
+        try journal.step(node: node.name, "root", .failed, started: started, error: error.description)
       }
     }
     return (results, failed)
