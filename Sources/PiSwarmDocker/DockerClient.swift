@@ -5,14 +5,6 @@ import PiSwarmCore
   import Glibc
 #endif
 
-/// Carries one HTTP exchange to a dockerd: over SSH (`docker system dial-stdio`) or a Unix socket.
-public protocol DockerTransport: Sendable {
-  /// Sends the request and returns the daemon's whole response.
-  func exchange(_ request: HTTP.Request) throws(PiSwarmError) -> Data
-  /// For messages: which daemon this is.
-  var endpoint: String { get }
-}
-
 /// A Docker Engine API client: one small method per endpoint, the API version negotiated via
 /// `/_ping`, errors that keep the daemon's own message.
 public struct DockerClient: Sendable {

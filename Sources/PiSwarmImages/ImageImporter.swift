@@ -6,23 +6,6 @@ import PiSwarmSystem
   import Glibc
 #endif
 
-/// What an import found and stored.
-public struct ImportedImage: Codable, Sendable, Equatable {
-  public var name: String
-  public var source: String
-  public var compression: ImageCompression
-  public var osRelease: String
-  /// `kernel*.img` files of the boot partition.
-  public var kernels: [String]
-  /// Folders of the root's /lib/modules: the kernel versions.
-  public var modules: [String]
-  /// The uncompressed image size and the source file size, in bytes.
-  public var imageSize: UInt64
-  public var sourceSize: UInt64
-  public var sha256: String
-  public var importedAt: Date
-}
-
 /// Imports a Raspberry Pi OS style disk image into the image store. The file is read once, as a
 /// stream (hashed as it is read, then through xz, gzip or zstd when compressed): the partition
 /// table is parsed from its first sector, the boot and root partitions are copied out (zero blocks

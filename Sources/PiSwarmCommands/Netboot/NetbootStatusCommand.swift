@@ -57,15 +57,3 @@ struct NetbootStatusCommand: ParsableCommand {
     }
   }
 }
-
-enum BootEventsReader {
-  /// The hook's events and the log's, oldest first.
-  static func all(stateDirectory: String) throws(PiSwarmError) -> [BootEvent] {
-    let paths = NetbootPaths(stateDirectory: stateDirectory)
-    var events = BootEventSources.logEvents(paths)
-    if Files.exists(stateDirectory + "/" + SQLiteStateStore.fileName) {
-      events += try SQLiteStateStore(stateDirectory: stateDirectory).bootEvents(limit: 100_000)
-    }
-    return events.sorted { $0.time < $1.time }
-  }
-}

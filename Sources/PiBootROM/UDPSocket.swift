@@ -5,11 +5,6 @@ import PiSwarmCore
   import Glibc
 #endif
 
-struct BootROMError: Error, CustomStringConvertible {
-  var description: String
-  init(_ text: String) { description = text }
-}
-
 /// A UDP socket, bound to an interface, with polled receives.
 final class UDPSocket {
   let fd: Int32
