@@ -10,12 +10,16 @@ struct NetbootApplyCommand: ParsableCommand {
     abstract: "Write the netboot files that changed; restart dnsmasq if its configuration did.",
     discussion: """
       Makes each netboot node's root under head.nfs_root from defaults.image, with its identity
-      (as 'piswarm root make' does; existing roots converge). Writes head.dnsmasq_conf, the
+      (as 'piswarm root make' does; existing roots converge), unless --files-only or --no-roots
+      is given (--roots makes them with --files-only too). Writes head.dnsmasq_conf, the
       per-node folders under head.tftp_root (world-readable: dnsmasq serves as nobody), and in
       the state directory the dnsmasq hook script, exports (for nfs-kernel-server) and
       ganesha.conf. Each file is written atomically and only when its
       content changed. Folders of nodes no longer in the cluster file are removed (only those
       piswarm made). dnsmasq is restarted through systemd only when its configuration changed.
+      --files-only writes the files and nothing else: no restart, no reload, no node root (a root
+      is a clone or an overlay mount), no write outside the cluster file's paths and the state
+      directory.
 
       The firmware (start*.elf, fixup*.dat, kernels, device trees, overlays) is linked from the
       image store, STATE/images/IMAGE/boot, or from --firmware.
@@ -23,13 +27,17 @@ struct NetbootApplyCommand: ParsableCommand {
       Examples:
         piswarm netboot apply
         piswarm netboot apply --files-only --json
+        piswarm netboot apply --files-only --roots
       """
   )
 
   @OptionGroup var global: GlobalOptions
 
-  @Flag(help: "Write the files only; restart nothing.")
+  @Flag(help: "Write the files only: restart nothing, make no node roots (no mounts) unless --roots.")
   var filesOnly = false
+
+  @Flag(help: "Make the node roots also with --files-only.")
+  var roots = false
 
   @Option(help: "The firmware folder to link for every node (default: the image store's boot folder of defaults.image).")
   var firmware: String?
@@ -43,6 +51,13 @@ struct NetbootApplyCommand: ParsableCommand {
   @Flag(help: "Leave the node roots alone (write only the boot and server files).")
   var noRoots = false
 
+  /// Whether this run makes node roots: by default yes, with --files-only only when --roots.
+  var makesRoots: Bool { roots || (!filesOnly && !noRoots) }
+
+  func validate() throws {
+    if roots && noRoots { throw ValidationError("--roots and --no-roots contradict each other; give one") }
+  }
+
   func run() throws {
     var rootsFailed = false
     try reporting {
@@ -51,7 +66,7 @@ struct NetbootApplyCommand: ParsableCommand {
       let result = try global.mutating(commandLine) { journal throws(PiSwarmError) in
         let cluster = loaded.cluster
         let netbootNodes = cluster.nodes.filter { $0.boot == .netboot }
-        if !noRoots, !netbootNodes.isEmpty {
+        if makesRoots, !netbootNodes.isEmpty {
           if let image = cluster.defaults.image {
             rootsFailed =
               try NodeRoots.make(cluster, nodes: netbootNodes, image: image, method: nil, global: global, journal: journal).failed
