@@ -6,9 +6,10 @@ let strict: [SwiftSetting] = [
   .treatAllWarnings(as: .error),
 ]
 
+// Linux only: namespaces, mounts, openat2, /proc. SwiftPM cannot declare "Linux only", so no
+// Apple platform is claimed.
 let package = Package(
   name: "piswarm",
-  platforms: [.macOS(.v15)],
   products: [
     .executable(name: "piswarm", targets: ["piswarm"])
   ],
@@ -16,13 +17,13 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
-    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
   ],
   targets: [
     // Model, cluster.yml decoding and validation, renderers. No I/O.
     .target(
       name: "PiSwarmCore",
-      dependencies: [.product(name: "Yams", package: "Yams")],
+      dependencies: [.product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")],
       exclude: ["Scripts"],
       swiftSettings: strict,
       plugins: ["EmbedScripts"]
@@ -31,7 +32,7 @@ let package = Package(
     // embed those files as Swift constants at build time.
     .plugin(name: "EmbedScripts", capability: .buildTool(), dependencies: ["embed-scripts"]),
     .executableTarget(name: "embed-scripts", swiftSettings: strict),
-    // openat2(2), which glibc 2.36 does not wrap and Swift cannot call through syscall(2).
+    // openat2(2), which glibc 2.36 does not wrap and Swift cannot call through syscall(2); pipe2(2).
     .target(name: "CPiSwarmSys"),
     // Processes, atomic file writes, locks, confined access to node roots.
     .target(
@@ -60,7 +61,7 @@ let package = Package(
     // OS images (import, store) and per-node root filesystems made from them by copy-on-write.
     .target(
       name: "PiSwarmImages",
-      dependencies: ["PiSwarmCore", "PiSwarmSystem"],
+      dependencies: ["PiSwarmCore", "PiSwarmSystem", "CPiSwarmSys", .product(name: "Crypto", package: "swift-crypto")],
       swiftSettings: strict
     ),
     // Netboot serving: dnsmasq configuration and service, TFTP trees, NFS exports, boot events.
@@ -82,7 +83,6 @@ let package = Package(
         "PiSwarmCore", "PiSwarmSystem", "PiSwarmStore", "PiSwarmLab", "PiSwarmSSH", "PiSwarmDocker", "PiSwarmImages",
         "PiSwarmNetboot",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: strict
     ),
@@ -94,19 +94,19 @@ let package = Package(
     // A Raspberry Pi boot ROM of our own (DHCP with option 97, then TFTP), for netboot tests; not a product.
     .executableTarget(
       name: "pi-bootrom",
-      dependencies: ["PiSwarmCore"],
+      dependencies: ["PiSwarmCore", .product(name: "Crypto", package: "swift-crypto")],
       path: "Sources/PiBootROM",
       swiftSettings: strict
     ),
     // Fakes and fixtures for tests; a normal library target.
     .target(
       name: "PiSwarmTestSupport",
-      dependencies: ["PiSwarmCore", "PiSwarmSystem"],
+      dependencies: ["PiSwarmCore", "PiSwarmSystem", .product(name: "Crypto", package: "swift-crypto")],
       swiftSettings: strict
     ),
     .testTarget(
       name: "PiSwarmCoreTests",
-      dependencies: ["PiSwarmCore", "PiSwarmTestSupport"],
+      dependencies: ["PiSwarmCore", "PiSwarmTestSupport", .product(name: "Crypto", package: "swift-crypto")],
       exclude: ["Golden"],
       swiftSettings: strict
     ),
@@ -122,7 +122,10 @@ let package = Package(
     ),
     .testTarget(
       name: "PiSwarmImagesTests",
-      dependencies: ["PiSwarmImages", "PiSwarmSystem", "PiSwarmCore", "PiSwarmTestSupport"],
+      dependencies: [
+        "PiSwarmImages", "PiSwarmSystem", "PiSwarmCore", "PiSwarmTestSupport",
+        .product(name: "Crypto", package: "swift-crypto"),
+      ],
       swiftSettings: strict
     ),
     .testTarget(

@@ -1,6 +1,10 @@
 import ArgumentParser
 
-/// The root command: configuration only.
+/// The root command: configuration, and the options every command shares. `--file` and
+/// `--state-dir` are declared here, so they may stand before the subcommand
+/// (`piswarm --file X node ls`) as well as after it: the root's parse reads them wherever they
+/// stand, and each subcommand's `@OptionGroup var global: GlobalOptions` receives that same
+/// decoded value (ArgumentParser reuses an option group of a type already decoded up the tree).
 public struct PiSwarm: ParsableCommand {
   public static let configuration = CommandConfiguration(
     commandName: "piswarm",
@@ -22,6 +26,8 @@ public struct PiSwarm: ParsableCommand {
       NetbootCommand.self, Discover.self,
     ]
   )
+
+  @OptionGroup public var global: GlobalOptions
 
   public init() {}
 }

@@ -14,24 +14,38 @@ public struct PiSwarmError: Error, Sendable, CustomStringConvertible {
     case exists
   }
 
+  /// A cause that is only text: what a tool wrote to stderr, an OS error's description. Code
+  /// that decides on a cause matches its type (`DockerAPIError`, `PiSwarmError`), not this text.
+  public struct Text: Error, Sendable, CustomStringConvertible, Equatable {
+    public var text: String
+    public init(_ text: String) { self.text = text }
+    public var description: String { text }
+  }
+
   public var code: Code
   public var message: String
   public var advice: String?
-  /// The underlying cause as text (an OS error, a tool's stderr).
-  public var cause: String?
+  /// The underlying error, typed: match it with `as?`.
+  public var cause: (any Error)?
 
-  public init(
-    _ code: Code, _ message: String, advice: String? = nil, cause: String? = nil
-  ) {
+  public init(_ code: Code, _ message: String, advice: String? = nil, cause: (any Error)? = nil) {
     self.code = code
     self.message = message
     self.advice = advice
     self.cause = cause
   }
 
+  /// An error whose cause is text (a tool's stderr); nil or empty text is no cause.
+  public init(_ code: Code, _ message: String, advice: String? = nil, cause text: String?) {
+    self.init(code, message, advice: advice, cause: text.flatMap { $0.isEmpty ? nil : Text($0) })
+  }
+
+  /// The cause as text, for messages.
+  public var causeText: String? { cause.map { "\($0)" } }
+
   public var description: String {
     var text = message
-    if let cause { text += ": \(cause)" }
+    if let causeText { text += ": \(causeText)" }
     if let advice { text += "\n  hint: \(advice)" }
     return text
   }

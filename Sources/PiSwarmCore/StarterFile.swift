@@ -51,7 +51,7 @@ public enum StarterFile {
 
       # What every node gets unless its own entry says otherwise.
       defaults:
-        boot: netboot                 # netboot (diskless), sd (card written by piswarm) or preinstalled
+        boot: netboot                 # netboot (diskless), sd (its own card) or preinstalled
         # Docker's storage. overlay2 cannot sit on an NFS root, so netboot nodes default to
         # loopfile:16G (an ext4 image file on the share). Also: root, device:/dev/…, tmpfs:SIZE.
         # docker_storage: loopfile:16G

@@ -5,14 +5,6 @@ import PiSwarmCore
   import Glibc
 #endif
 
-/// Carries one HTTP exchange to a dockerd: over SSH (`docker system dial-stdio`) or a Unix socket.
-public protocol DockerTransport: Sendable {
-  /// Sends the request and returns the daemon's whole response.
-  func exchange(_ request: HTTP.Request) throws(PiSwarmError) -> Data
-  /// For messages: which daemon this is.
-  var endpoint: String { get }
-}
-
 /// A Docker Engine API client: one small method per endpoint, the API version negotiated via
 /// `/_ping`, errors that keep the daemon's own message.
 public struct DockerClient: Sendable {
@@ -113,7 +105,7 @@ public struct DockerClient: Sendable {
       do {
         try updateNode(node, spec: spec)
         return
-      } catch  where attempt < attempts && (error.cause ?? "").contains("out of sequence") {
+      } catch  where attempt < attempts && (error.cause as? DockerAPIError)?.isOutOfSequence == true {
         usleep(useconds_t(50_000 * attempt))
       }
     }
@@ -160,7 +152,7 @@ public struct DockerClient: Sendable {
       // A request path never holds a secret; bodies (join tokens) are never part of a message.
       throw PiSwarmError(
         .system, "\(transport.endpoint): \(method) \(path.split(separator: "?").first ?? "") failed with HTTP \(response.status)",
-        cause: message.trimmingCharacters(in: .whitespacesAndNewlines))
+        cause: DockerAPIError(status: response.status, message: message.trimmingCharacters(in: .whitespacesAndNewlines)))
     }
     return response.body
   }

@@ -136,7 +136,7 @@ public struct EngineProvisioning: Sendable {
     }
     let reason =
       facts["error"]
-      ?? (result.status == SSHFailure.commandFailed.rawValue
+      ?? (result.outcome == .failed
         ? "Docker setup failed: "
           + result.stderr.split(separator: "\n").suffix(3).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: "; ")
         : result.message ?? result.status)

@@ -70,7 +70,7 @@ public struct SwarmRemoval: Sendable {
       } catch {
         do {
           try client.leaveSwarm(force: true)
-          progress("\(node.name): left the swarm (forced: \(error.cause ?? error.message))")
+          progress("\(node.name): left the swarm (forced: \(error.causeText ?? error.message))")
         } catch {
           progress("\(node.name): could not leave by itself (\(error.message)); removing it from the swarm by force")
         }

@@ -6,27 +6,11 @@ import PiSwarmSystem
   import Glibc
 #endif
 
-/// What an import found and stored.
-public struct ImportedImage: Codable, Sendable, Equatable {
-  public var name: String
-  public var source: String
-  public var compression: ImageCompression
-  public var osRelease: String
-  /// `kernel*.img` files of the boot partition.
-  public var kernels: [String]
-  /// Folders of the root's /lib/modules: the kernel versions.
-  public var modules: [String]
-  /// The uncompressed image size and the source file size, in bytes.
-  public var imageSize: UInt64
-  public var sourceSize: UInt64
-  public var sha256: String
-  public var importedAt: Date
-}
-
-/// Imports a Raspberry Pi OS style disk image into the image store. The image is read once, as a
-/// stream (through xz, gzip or zstd when compressed): the partition table is parsed from its first
-/// sector, the boot and root partitions are copied out (zero blocks left as holes), the boot
-/// partition's files are extracted with mtools, the root's release and kernel read with debugfs.
+/// Imports a Raspberry Pi OS style disk image into the image store. The file is read once, as a
+/// stream (hashed as it is read, then through xz, gzip or zstd when compressed): the partition
+/// table is parsed from its first sector, the boot and root partitions are copied out (zero blocks
+/// left as holes), the boot partition's files are extracted with mtools, the root's release and
+/// kernel read with debugfs.
 /// Everything goes to `.import-NAME-PID` and is renamed into place at the very end.
 public struct ImageImporter {
   public var store: ImageStore
@@ -75,7 +59,6 @@ public struct ImageImporter {
     let modules = try Self.moduleVersions(temporary + "/root.ext4")
     let kernels = ((try? FileManager.default.contentsOfDirectory(atPath: temporary + "/boot")) ?? [])
       .filter { $0.lowercased().hasPrefix("kernel") && $0.lowercased().hasSuffix(".img") }.sorted()
-    let sha = try Command("sha256sum", ["--", source]).check().stdoutText.split(separator: " ").first.map(String.init) ?? ""
 
     guard rename(temporary, store.folder(name)) == 0 else {
       throw PiSwarmError(
@@ -84,7 +67,7 @@ public struct ImageImporter {
     done = true
     return ImportedImage(
       name: name, source: source, compression: compression, osRelease: osRelease ?? "unknown", kernels: kernels,
-      modules: modules, imageSize: layout.imageSize, sourceSize: sourceSize, sha256: sha, importedAt: Date())
+      modules: modules, imageSize: layout.imageSize, sourceSize: sourceSize, sha256: layout.sha256, importedAt: Date())
   }
 
   static func compression(of path: String) throws(PiSwarmError) -> ImageCompression {
@@ -100,6 +83,8 @@ public struct ImageImporter {
     var boot: MBR.Partition
     var root: MBR.Partition
     var imageSize: UInt64
+    /// Of the source file, as read for the copy.
+    var sha256: String
   }
 
   /// One pass over the (decompressed) image: the first sector is parsed, then the bytes of the
@@ -108,29 +93,16 @@ public struct ImageImporter {
   func copyPartitions(
     source: String, sourceSize: UInt64, compression: ImageCompression, fileName: String, bootFile: String, rootFile: String
   ) throws(PiSwarmError) -> CopiedLayout {
-    var process: StreamingProcess?
-    let input: Int32
-    if let decompressor = compression.decompressor {
-      let started = try StreamingProcess(decompressor, inputFile: source)
-      process = started
-      input = started.output
-    } else {
-      input = open(source, O_RDONLY | O_CLOEXEC)
-      guard input >= 0 else { throw PiSwarmError(.system, "cannot open \(source): \(String(cString: strerror(errno)))") }
-    }
+    let stream = try ImageStream(path: source, compression: compression)
     var finished = false
-    defer {
-      if !finished {
-        if let process { process.finish(kill: true) } else { close(input) }
-      }
-    }
+    defer { if !finished { stream.finish(kill: true) } }
     let chunkSize = 4 << 20
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 4096)
     defer { buffer.deallocate() }
 
-    var count = try FileDescriptors.readFully(input, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<512]))
+    var count = try stream.readFully(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<512]))
     let first = Array(buffer[0..<count])
-    let layout = try MBR.layout(first, imageSize: process == nil ? sourceSize : nil, name: fileName)
+    let layout = try MBR.layout(first, imageSize: compression.decompressor == nil ? sourceSize : nil, name: fileName)
     let targets = [(layout.boot, bootFile), (layout.root, rootFile)]
     var outputs: [Int32] = []
     defer { for fd in outputs { close(fd) } }
@@ -142,7 +114,7 @@ public struct ImageImporter {
     var position = UInt64(count)
     var lastReport = Date.distantPast
     while true {
-      count = try FileDescriptors.readFully(input, into: buffer)
+      count = try stream.readFully(into: buffer)
       if count == 0 { break }
       let chunkStart = position
       position += UInt64(count)
@@ -156,20 +128,15 @@ public struct ImageImporter {
       }
       if let progress, Date().timeIntervalSince(lastReport) >= 0.1 {
         lastReport = Date()
-        progress(min(process.map { $0.inputPosition ?? 0 } ?? position, sourceSize), sourceSize)
+        progress(min(stream.sourcePosition, sourceSize), sourceSize)
       }
     }
-    if let process {
-      finished = true
-      let (status, stderr) = process.finish()
-      guard status == 0 else {
-        throw PiSwarmError(
-          .invalidInput, "\(fileName) cannot be decompressed (\(compression.rawValue) exited with status \(status))",
-          advice: "the download is damaged or incomplete; download it again", cause: stderr.isEmpty ? nil : stderr)
-      }
-    } else {
-      finished = true
-      close(input)
+    finished = true
+    let (status, stderr) = stream.finish()
+    guard status == 0 else {
+      throw PiSwarmError(
+        .invalidInput, "\(fileName) cannot be decompressed (\(compression.rawValue) exited with status \(status))",
+        advice: "the download is damaged or incomplete; download it again", cause: stderr.isEmpty ? nil : stderr)
     }
     progress?(sourceSize, sourceSize)
     for (partition, _) in targets where position < partition.end {
@@ -181,7 +148,7 @@ public struct ImageImporter {
     for ((partition, path), fd) in zip(targets, outputs) where ftruncate(fd, off_t(partition.size)) != 0 || fsync(fd) != 0 {
       throw PiSwarmError(.system, "cannot write \(path): \(String(cString: strerror(errno)))")
     }
-    return CopiedLayout(boot: layout.boot, root: layout.root, imageSize: position)
+    return CopiedLayout(boot: layout.boot, root: layout.root, imageSize: position, sha256: stream.sourceDigest)
   }
 
   static let zeros = [UInt8](repeating: 0, count: 65536)

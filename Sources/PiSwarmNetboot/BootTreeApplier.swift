@@ -6,21 +6,6 @@ import PiSwarmSystem
   import Glibc
 #endif
 
-/// One change made on disk.
-public struct FileChange: Hashable, Sendable, Codable {
-  public enum Action: String, Sendable, Codable {
-    case created, updated, removed, linked
-  }
-
-  public var path: String
-  public var action: Action
-
-  public init(_ path: String, _ action: Action) {
-    self.path = path
-    self.action = action
-  }
-}
-
 /// Applies a `BootTree`: folders 0755, files 0644 (dnsmasq reads them as `nobody`), links,
 /// each written only when it differs. Folders piswarm made before (the manifest) and no longer
 /// planned are removed with all they hold; planned folders lose entries that are not planned.

@@ -2,55 +2,10 @@ import Foundation
 import PiSwarmCore
 import PiSwarmSystem
 
-/// Restarting a service after its configuration changed.
-public protocol ServiceControl: Sendable {
-  /// Nil when services can be restarted here; else why not.
-  var unavailableReason: String? { get }
-  func restart(_ service: String) throws(PiSwarmError)
-  /// Where a kernel NFS server (nfs-kernel-server) reads extra exports, when one is installed.
-  var kernelExportsFile: String? { get }
-  /// Makes the kernel NFS server read its exports again (`exportfs -ra`).
-  func reloadExports() throws(PiSwarmError)
-  /// nfs-ganesha's main configuration file, when ganesha is installed as a service here.
-  var ganeshaMainConfig: String? { get }
-}
-
 extension ServiceControl {
   public var kernelExportsFile: String? { nil }
   public func reloadExports() throws(PiSwarmError) {}
   public var ganeshaMainConfig: String? { nil }
-}
-
-/// systemd, when it is the running init.
-public struct SystemdServices: ServiceControl {
-  public init() {}
-
-  public var unavailableReason: String? {
-    Files.exists("/run/systemd/system") ? nil : "systemd is not running here"
-  }
-
-  public func restart(_ service: String) throws(PiSwarmError) {
-    try Command("systemctl", ["restart", service], timeout: 60).check()
-  }
-
-  /// `/etc/exports.d/piswarm.exports` where nfs-kernel-server is installed (it has exportfs)
-  /// and systemd runs it.
-  public var kernelExportsFile: String? {
-    unavailableReason == nil && Command.resolve("exportfs") != nil && Files.exists("/etc/exports.d")
-      ? "/etc/exports.d/piswarm.exports" : nil
-  }
-
-  public func reloadExports() throws(PiSwarmError) {
-    try Command("exportfs", ["-ra"], timeout: 60).check()
-  }
-
-  /// `/etc/ganesha/ganesha.conf` where Debian's nfs-ganesha service is installed and systemd
-  /// runs it (the package alone, as in the lab, does not serve anything).
-  public var ganeshaMainConfig: String? {
-    unavailableReason == nil
-      && ["/lib/systemd/system/nfs-ganesha.service", "/usr/lib/systemd/system/nfs-ganesha.service"].contains(where: Files.exists)
-      && Files.exists("/etc/ganesha") ? "/etc/ganesha/ganesha.conf" : nil
-  }
 }
 
 /// `piswarm netboot apply`: renders every netboot file from the cluster and writes those that
@@ -267,13 +222,5 @@ extension NetbootApply {
         advice: "check the values in the cluster file (and any --dnsmasq-option)",
         cause: output.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))
     }
-  }
-}
-
-/// Boot events from the hook (in the state store) and from dnsmasq's log, in time order.
-public enum BootEventSources {
-  public static func logEvents(_ paths: NetbootPaths, now: Date = Date()) -> [BootEvent] {
-    guard let data = FileManager.default.contents(atPath: paths.log) else { return [] }
-    return DnsmasqLog.events(String(decoding: data, as: UTF8.self), now: now)
   }
 }

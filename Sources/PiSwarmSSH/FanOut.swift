@@ -33,10 +33,3 @@ public enum FanOut {
     return results.withLock { $0.enumerated().map { $0.element ?? skipped(items[$0.offset]) } }
   }
 }
-
-/// Set when the user interrupts piswarm (Ctrl-C): work not yet started is skipped.
-public enum Cancellation {
-  static let flag = Atomic<Bool>(false)
-  public static var isCancelled: Bool { flag.load(ordering: .relaxed) }
-  public static func cancel() { flag.store(true, ordering: .relaxed) }
-}

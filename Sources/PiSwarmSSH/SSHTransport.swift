@@ -6,28 +6,6 @@ import PiSwarmSystem
   import Glibc
 #endif
 
-/// One node's outcome of a remote command.
-public struct NodeResult: Sendable, Codable, Equatable {
-  public var node: String
-  public var host: String
-  /// `ok`, or what went wrong (see `SSHFailure`), or `cancelled`.
-  public var status: String
-  public var exitCode: Int32?
-  public var stdout: String
-  public var stderr: String
-  public var seconds: Double
-  public var attempts: Int
-  /// What it may mean and what to do, for failures.
-  public var message: String?
-
-  public var ok: Bool { status == "ok" }
-
-  enum CodingKeys: String, CodingKey {
-    case node, host, status, stdout, stderr, seconds, attempts, message
-    case exitCode = "exit_code"
-  }
-}
-
 /// Remote commands over the system OpenSSH client, one ControlMaster per node.
 public struct SSHTransport: Sendable {
   public var stateDirectory: String
@@ -85,7 +63,8 @@ public struct SSHTransport: Sendable {
         output = try Command("ssh", ssh.arguments(remote: command), timeout: commandTimeout).run(onOutput: onOutput)
       } catch {
         return NodeResult(
-          node: node.name, host: ssh.host, status: "failed", exitCode: nil, stdout: "", stderr: "", seconds: 0, attempts: attempt,
+          node: node.name, host: ssh.host, outcome: .notStarted, exitCode: nil, stdout: "", stderr: "", seconds: 0,
+          attempts: attempt,
           message: error.description)
       }
       let failure = SSHFailure.classify(status: output.status, stderr: output.stderrText, timedOut: output.timedOut)
@@ -95,13 +74,13 @@ public struct SSHTransport: Sendable {
       }
       if Cancellation.isCancelled && failure != nil {
         return NodeResult(
-          node: node.name, host: ssh.host, status: "cancelled", exitCode: nil, stdout: output.stdoutText,
+          node: node.name, host: ssh.host, outcome: .cancelled, exitCode: nil, stdout: output.stdoutText,
           stderr: output.stderrText,
           seconds: Date().timeIntervalSince(started), attempts: attempt, message: "interrupted")
       }
       let stderr = output.stderrText
       return NodeResult(
-        node: node.name, host: ssh.host, status: failure?.rawValue ?? "ok",
+        node: node.name, host: ssh.host, outcome: RemoteStatus(failure),
         exitCode: failure == nil || failure == .commandFailed ? output.status : nil,
         stdout: output.stdoutText, stderr: stderr, seconds: Date().timeIntervalSince(started), attempts: attempt,
         message: failure.map {
@@ -119,7 +98,7 @@ public struct SSHTransport: Sendable {
       nodes, parallel: parallel,
       skipped: { node in
         NodeResult(
-          node: node.name, host: node.ip.description, status: "cancelled", exitCode: nil, stdout: "", stderr: "", seconds: 0,
+          node: node.name, host: node.ip.description, outcome: .cancelled, exitCode: nil, stdout: "", stderr: "", seconds: 0,
           attempts: 0, message: "interrupted before it started")
       },
       { node in run(node, command, onOutput: onOutput.map { callback in { data, isError in callback(node, data, isError) } }) })

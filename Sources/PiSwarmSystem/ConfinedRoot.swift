@@ -6,6 +6,10 @@ import PiSwarmCore
   import Glibc
 #endif
 
+// Over 300 lines on purpose: every operation on an untrusted root (open, read, write, link,
+// remove, walk) sits next to the one resolver they share, so a reviewer sees the whole
+// confinement in one file.
+
 /// A root filesystem the head does not trust (a node's root, which the node writes over NFS, or a
 /// mounted image), reached only through a file descriptor of its top folder.
 ///

@@ -1,3 +1,3 @@
 import PiSwarmCommands
 
-PiSwarm.main(LeadingOptions.apply(Array(CommandLine.arguments.dropFirst())))
+PiSwarm.main()

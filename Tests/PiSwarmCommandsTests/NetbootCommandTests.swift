@@ -73,6 +73,35 @@ import Testing
     #expect(!Files.exists(dir.file("state")))
   }
 
+  /// `--files-only` writes files and makes no mounts: node roots (clones, overlay mounts) only
+  /// with `--roots`. Here there is neither the cluster key nor the image defaults.image names, so
+  /// any attempt at a root fails the run (as the old --files-only did, exit 64).
+  @Test func filesOnlyMakesNoRootsUnlessAskedTo() throws {
+    let dir = TemporaryDirectory()
+    let file = Self.file.replacingOccurrences(
+      of: "  lan: proxy\n",
+      with: """
+          lan: proxy
+          tftp_root: \(dir.file("tftp"))
+          nfs_root: \(dir.file("nfs"))
+          dnsmasq_conf: \(dir.file("dnsmasq.conf"))
+        defaults:
+          image: never-imported
+
+        """)
+    dir.write("cluster.yml", file)
+    try FileManager.default.createDirectory(atPath: dir.file("firmware"), withIntermediateDirectories: true)
+    let filesOnly = try CLI.run(["netboot", "apply", "--files-only", "--firmware", dir.file("firmware")], in: dir)
+    #expect(filesOnly.status == 0, "\(filesOnly.stderr)")
+    #expect(!filesOnly.stderr.contains("never-imported"), "\(filesOnly.stderr)")
+    #expect(!Files.exists(dir.file("nfs/node01")))
+    let withRoots = try CLI.run(
+      ["netboot", "apply", "--files-only", "--roots", "--firmware", dir.file("firmware")], in: dir)
+    #expect(withRoots.status != 0, "a root needs the cluster key and the image: \(withRoots.stderr)")
+    let both = try CLI.run(["netboot", "apply", "--roots", "--no-roots"], in: dir)
+    #expect(both.status == 64, "\(both.stderr)")
+  }
+
   @Test func statusListsNeverSeenNodes() throws {
     let dir = TemporaryDirectory()
     dir.write("cluster.yml", Self.file)

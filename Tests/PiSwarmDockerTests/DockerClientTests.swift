@@ -141,6 +141,33 @@ final class StubDocker: Sendable {
     #expect(sent.contains("\"AdvertiseAddr\":\"10.0.0.2:2377\""))
   }
 
+  /// Callers decide on dockerd's answer by its type and status, not by the error's text.
+  @Test func aFailedCallsCauseIsDockerdsTypedAnswer() throws {
+    let stub = StubDocker([
+      "GET /_ping ": (200, ["Api-Version": "1.41"], "OK"),
+      "POST /v1.41/nodes/N2/update?version=7 ": (
+        500, [:], "{\"message\":\"rpc error: code = Unknown desc = update out of sequence\"}"
+      ),
+    ])
+    var client = DockerClient(transport: UnixSocketTransport(path: stub.path))
+    try client.negotiate()
+    let node = try JSONDecoder().decode(
+      SwarmNode.self,
+      from: Data(
+        """
+        {"ID":"N2","Version":{"Index":7},"Spec":{"Role":"worker","Availability":"active"},"Status":{"State":"ready"}}
+        """.utf8))
+    do {
+      try client.updateNode(node, spec: node.Spec)
+      Issue.record("the update was refused")
+    } catch {
+      let answer = try #require(error.cause as? DockerAPIError)
+      #expect(answer.status == 500)
+      #expect(answer.isOutOfSequence)
+    }
+    #expect(!DockerAPIError(status: 503, message: "This node is already part of a swarm.").isOutOfSequence)
+  }
+
   @Test func rotatesTokensWithTheSwarmsVersionAndWholeSpec() throws {
     let swarm = """
       {"ID":"C1","Version":{"Index":42},"Spec":{"Name":"default","Raft":{"SnapshotInterval":10000},"Labels":{}},"JoinTokens":{"Worker":"W","Manager":"M"}}

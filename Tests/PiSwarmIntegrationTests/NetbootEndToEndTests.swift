@@ -81,7 +81,7 @@ import Testing
     try #require(imported.status == 0, "\(imported.stderrText)")
     // The root (with its identity and pinned host key), the TFTP folder with cmdline.txt, the
     // dnsmasq configuration and ganesha.conf: all from one apply.
-    let applied = try lab.piswarm(["netboot", "apply", "--files-only", "--dnsmasq-option", "no-ping"])
+    let applied = try lab.piswarm(["netboot", "apply", "--files-only", "--roots", "--dnsmasq-option", "no-ping"])
     try #require(applied.status == 0, "\(applied.stderrText)")
     let folder = lab.tftpRoot + "/" + Self.mac.replacingOccurrences(of: ":", with: "-")
     let cmdline = try String(contentsOfFile: folder + "/cmdline.txt", encoding: .utf8)

@@ -1,5 +1,6 @@
 // openat2(2) for Swift: glibc 2.36 (Debian 12) has no wrapper, and Swift cannot call the
-// variadic syscall(2). One function and the constants it needs; nothing else.
+// variadic syscall(2). pipe2(2), which Swift's Glibc module leaves out (it needs _GNU_SOURCE).
+// The functions and the constants they need; nothing else.
 #ifndef CPISWARMSYS_H
 #define CPISWARMSYS_H
 
@@ -19,5 +20,9 @@
 /// openat2(dirfd, path, {flags, mode, resolve}): a file descriptor, or -1 with errno set
 /// (ENOSYS on kernels before 5.6).
 int piswarm_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
+
+/// pipe2(fds, O_CLOEXEC): both ends close-on-exec from the start, so that no process started
+/// meanwhile by another thread inherits them. 0, or -1 with errno set.
+int piswarm_pipe_cloexec(int fds[2]);
 
 #endif

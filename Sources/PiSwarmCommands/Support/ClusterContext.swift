@@ -3,15 +3,6 @@ import PiSwarmCore
 import PiSwarmStore
 import PiSwarmSystem
 
-/// A decoded cluster file and its text, for commands that read or edit it.
-struct LoadedCluster {
-  var path: String
-  var text: String
-  var bytes: Data
-  var cluster: Cluster
-  var diagnostics: [Diagnostic]
-}
-
 extension GlobalOptions {
   /// Reads and validates the cluster file; prints its diagnostics and throws on errors. Whether
   /// others can change the file is said always (`checkAccess`), but once per command.
@@ -76,15 +67,4 @@ extension GlobalOptions {
 /// passed as arguments).
 var commandLine: String {
   (["piswarm"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
-}
-
-/// The store and the run a mutating command is journaled as.
-struct Journal {
-  let store: SQLiteStateStore
-  let run: Int64
-
-  func step(node: String, _ step: String, status: String, started: Date, error: String? = nil) throws(PiSwarmError) {
-    try store.recordStep(
-      StepRecord(runID: run, node: node, step: step, status: status, startedAt: started, endedAt: Date(), error: error))
-  }
 }

@@ -24,12 +24,6 @@ enum Console {
   }
 }
 
-/// Exit codes: 0 all well, 1 a runtime failure or some node failed, 64 usage or input error.
-enum Exit {
-  static let usage = ExitCode(64)
-  static let failure = ExitCode(1)
-}
-
 extension PiSwarmError {
   /// Prints this error to stderr and returns the exit code for it.
   func report() -> ExitCode {

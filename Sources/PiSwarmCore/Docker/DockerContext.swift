@@ -1,3 +1,5 @@
+import Crypto
+
 /// A docker context named after the cluster, so the user's own docker CLI reaches the swarm
 /// (`docker --context NAME node ls`), over SSH with piswarm's key and pinned host keys. Pure.
 ///

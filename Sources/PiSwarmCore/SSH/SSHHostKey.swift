@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// An ed25519 public key line as OpenSSH writes it (`ssh-ed25519 BASE64 [comment]`), parsed
@@ -61,7 +62,7 @@ public struct SSHHostKey: Hashable, Sendable {
   /// padding.
   public var fingerprint: String {
     let bytes = Data(base64Encoded: blob) ?? Data()
-    let digest = Data(SHA256.digest(bytes)).base64EncodedString()
+    let digest = Data(SHA256.hash(data: bytes)).base64EncodedString()
     return "SHA256:" + digest.trimmingCharacters(in: CharacterSet(charactersIn: "="))
   }
 

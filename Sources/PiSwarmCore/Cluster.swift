@@ -1,0 +1,30 @@
+/// The desired state of a cluster, decoded from `cluster.yml`.
+public struct Cluster: Hashable, Sendable {
+  public static let schemaVersion = 1
+
+  public var name: String
+  public var head: Head
+  public var ssh: SSHSettings
+  public var defaults: NodeDefaults
+  public var swarm: SwarmSettings
+  public var docker: DockerSettings
+  public var nodes: [Node]
+
+  public init(
+    name: String, head: Head, ssh: SSHSettings, defaults: NodeDefaults, swarm: SwarmSettings,
+    docker: DockerSettings = DockerSettings(), nodes: [Node]
+  ) {
+    self.name = name
+    self.head = head
+    self.ssh = ssh
+    self.defaults = defaults
+    self.swarm = swarm
+    self.docker = docker
+    self.nodes = nodes
+  }
+
+  public var managers: [Node] { nodes.filter { $0.role == .manager } }
+  public var workers: [Node] { nodes.filter { $0.role == .worker } }
+
+  public func node(named name: String) -> Node? { nodes.first { $0.name == name } }
+}

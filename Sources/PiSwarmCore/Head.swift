@@ -1,0 +1,14 @@
+/// The head: the machine running piswarm, serving DHCP/TFTP/NFS to the nodes.
+public struct Head: Hashable, Sendable {
+  public var interface: String
+  public var address: IPv4Interface
+  public var lan: LANMode
+  public var dhcpRange: ClosedRange<IPv4Address>?
+  public var tftpRoot: String
+  public var nfsRoot: String
+  public var dnsmasqConf: String
+
+  public static let defaultTFTPRoot = "/srv/piswarm/tftp"
+  public static let defaultNFSRoot = "/srv/piswarm/nfs"
+  public static let defaultDnsmasqConf = "/etc/dnsmasq.d/piswarm.conf"
+}

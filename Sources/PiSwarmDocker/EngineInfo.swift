@@ -1,0 +1,21 @@
+// swift-format-ignore-file: AlwaysUseLowerCamelCase
+
+// The properties mirror the Engine API's JSON names (ID, ServerVersion, …) so that the models decode
+// and encode without a key map to get wrong; label keys inside them must never be case-converted.
+import Foundation
+import PiSwarmCore
+
+/// The parts of the Engine API's answers piswarm reads. Field names as the API spells them.
+public struct EngineInfo: Codable, Sendable, Equatable {
+  public var ID: String?
+  public var Name: String
+  public var ServerVersion: String
+  public var Driver: String
+  public var DriverStatus: [[String]]?
+  public var DockerRootDir: String?
+  public var Architecture: String?
+  public var Swarm: SwarmInfo
+
+  /// overlay2's "Backing Filesystem" (extfs, nfs, …).
+  public var backingFilesystem: String? { DriverStatus?.first { $0.first == "Backing Filesystem" }?.last }
+}

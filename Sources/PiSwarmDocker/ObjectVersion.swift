@@ -1,0 +1,10 @@
+// swift-format-ignore-file: AlwaysUseLowerCamelCase
+
+// The properties mirror the Engine API's JSON names (ID, ServerVersion, …) so that the models decode
+// and encode without a key map to get wrong; label keys inside them must never be case-converted.
+import Foundation
+import PiSwarmCore
+
+public struct ObjectVersion: Codable, Sendable, Equatable {
+  public var Index: Int
+}

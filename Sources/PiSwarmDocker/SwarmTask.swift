@@ -1,0 +1,17 @@
+// swift-format-ignore-file: AlwaysUseLowerCamelCase
+
+// The properties mirror the Engine API's JSON names (ID, ServerVersion, …) so that the models decode
+// and encode without a key map to get wrong; label keys inside them must never be case-converted.
+import Foundation
+import PiSwarmCore
+
+public struct SwarmTask: Codable, Sendable, Equatable {
+  public var ID: String
+  public var NodeID: String?
+  public var DesiredState: String?
+  public var Status: TaskStatus
+
+  public struct TaskStatus: Codable, Sendable, Equatable {
+    public var State: String
+  }
+}
