@@ -1,15 +1,22 @@
 import ArgumentParser
 import Foundation
 import PiSwarmCore
+import PiSwarmSystem
 
-/// stdout for the command's output, stderr for everything else.
+/// stdout for the command's output, stderr for everything else. A stream whose reader went
+/// away (`piswarm status | head -1`) swallows what is written to it: the run goes on.
 enum Console {
   static func out(_ text: String) {
-    FileHandle.standardOutput.write(Data(text.utf8))
+    Signals.writeAll(1, Data(text.utf8))
   }
 
   static func err(_ text: String) {
-    FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+    Signals.writeAll(2, Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+  }
+
+  /// stderr as it is (progress lines, terminal control).
+  static func errRaw(_ text: String) {
+    Signals.writeAll(2, Data(text.utf8))
   }
 
   static func json<T: Encodable>(_ value: T) throws -> String {
