@@ -150,7 +150,7 @@ struct SeededRandom: RandomNumberGenerator {
         let worker = nodes[Int.random(in: 1..<nodes.count, using: &random)]
         _ = try lab.ssh(worker.ip, "docker swarm leave --force >/dev/null 2>&1 || true")
       }
-      let delay = Double.random(in: 0.05...4, using: &random)
+      let delay = Double.random(in: 0.02...1.5, using: &random)
       let stopped = try Self.interrupted(lab, ["--file", file, "up"], after: delay)
       print("interrupted up round \(round) after \(String(format: "%.2f", delay)) s -> \(stopped.status)")
       #expect([0, 1, 130].contains(stopped.status), "round \(round): \(stopped.status) \(stopped.stderrText)")
