@@ -1,5 +1,6 @@
 import Foundation
 import PiSwarmSystem
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -31,13 +32,23 @@ public enum Cleanup {
     }
   }
 
-  /// Detaches `device` (`/dev/loopN`). A device still in use somewhere is set to detach itself
-  /// when its last user goes.
-  public static func detach(loop device: String) {
-    for attempt in 0..<3 {
-      if (try? Command("losetup", ["-d", device], timeout: 30).run().status) == 0 { return }
-      usleep(useconds_t(100_000 * (attempt + 1)))
-    }
+  /// Devices this process detached: the kernel may keep listing one (in rundown) until its
+  /// last user lets go of it, e.g. a filesystem that was lazily unmounted somewhere.
+  static let detached = Mutex(Set<String>())
+
+  /// Detaches `device` (`/dev/loopN`), retried for up to `timeout` seconds while it is busy. A
+  /// device still in use is set to go when its last user goes.
+  public static func detach(loop device: String, timeout: Double = 15) {
+    let deadline = Date().addingTimeInterval(timeout)
+    repeat {
+      let result = try? Command("losetup", ["-d", device], timeout: 30).run()
+      // 0: detached (or set to detach itself); ENXIO: no longer bound, already going.
+      if result?.status == 0 || result?.stderrText.contains("No such device or address") == true {
+        detached.withLock { _ = $0.insert(device) }
+        return
+      }
+      usleep(300_000)
+    } while Date() < deadline
   }
 
   /// Detaches every loop device whose backing file lies at or below `folder`.
@@ -86,7 +97,9 @@ public enum Leftovers {
       found += mounts.filter { $0 == path || $0.hasPrefix(path + "/") }.map { "mount \($0)" }
       // A device set to detach itself (autoclear) and not mounted here is only held by a copy
       // of the mount in another mount namespace (another test's); it goes with that copy.
-      found += loopDevices(below: path).filter { !$0.autoclear }.map { "loop device \($0.device) (\($0.file))" }
+      let released = Cleanup.detached.withLock { $0 }
+      found += loopDevices(below: path).filter { !$0.autoclear && !released.contains($0.device) }
+        .map { "loop device \($0.device) (\($0.file))" }
     }
     let namespaces = (try? FileManager.default.contentsOfDirectory(atPath: "/run/netns")) ?? []
     for prefix in namespacePrefixes {
