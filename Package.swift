@@ -135,7 +135,7 @@ let package = Package(
     ),
     .testTarget(
       name: "PiSwarmSSHTests",
-      dependencies: ["PiSwarmSSH", "PiSwarmCore", "PiSwarmTestSupport"],
+      dependencies: ["PiSwarmSSH", "PiSwarmCore", "PiSwarmSystem", "PiSwarmTestSupport"],
       swiftSettings: strict
     ),
     .testTarget(

@@ -211,6 +211,20 @@ public struct SwarmConvergence: Sendable {
     "label " + missing.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
   }
 
+  /// The cluster ID of the swarm `docker` is a manager of, once it has a leader (up to 30 s).
+  static func settledSwarm(_ docker: DockerClient) -> String? {
+    let deadline = Date().addingTimeInterval(30)
+    while Date() < deadline {
+      if let info = try? docker.info(), info.Swarm.LocalNodeState == "active", info.Swarm.ControlAvailable == true,
+        let id = info.Swarm.Cluster?.ID
+      {
+        return id
+      }
+      usleep(250_000)
+    }
+    return nil
+  }
+
   /// What `run` would change, without changing anything.
   public func plan() -> [Outcome] {
     let start = observe(unlocking: false)
@@ -303,7 +317,15 @@ public struct SwarmConvergence: Sendable {
     if clusterID == nil, let docker = first.client {
       do {
         progress("\(first.node.name): swarm init, advertising \(first.node.ip)")
-        _ = try docker.swarmInit(advertiseAddress: first.node.ip.description)
+        do {
+          _ = try docker.swarmInit(advertiseAddress: first.node.ip.description)
+        } catch {
+          // An init interrupted earlier (piswarm stopped while dockerd went on) finishes while
+          // this run looks: the node then is "already part of a swarm", its own one. Adopt it
+          // once it has a leader; anything else stays an error.
+          guard error.description.contains("already part of a swarm"), let id = Self.settledSwarm(docker) else { throw error }
+          clusterID = id
+        }
         outcomes[first.node.name]?.actions.append("initialized")
         leaderClient = docker
         leaderName = first.node.name

@@ -49,7 +49,9 @@ public enum NetbootApply {
     var warnings: [String] = []
     // Render everything first: an error leaves every file as it was.
     let dnsmasq = try DnsmasqConfig.render(cluster, paths.dnsmasqOptions(extra: options.dnsmasqExtra))
-    let hook = try HookScript.render(piswarm: options.piswarm, stateDirectory: Files.absolute(paths.stateDirectory))
+    // dnsmasq runs the hook as root on every DHCP event: only a binary root alone can change.
+    let piswarm = try TrustedExecutable.check(options.piswarm, purpose: "the dnsmasq hook")
+    let hook = try HookScript.render(piswarm: piswarm, stateDirectory: Files.absolute(paths.stateDirectory))
     let exports = try NFSExports.exports(cluster)
     let ganesha = try NFSExports.ganesha(cluster, recoveryRoot: Files.absolute(paths.ganeshaRecovery))
     try checkWithDnsmasq(dnsmasq)
@@ -100,6 +102,7 @@ public enum NetbootApply {
       return wrote
     }
     _ = try write(hook, paths.hookScript, mode: 0o755)
+    try DnsmasqLogRotation.rotate(paths.log)
     _ = try write(exports, paths.exports)
     // A kernel NFS server on the head serves the same exports, reloaded when they change (owed
     // across runs when the reload fails). --files-only writes nothing outside the cluster file's

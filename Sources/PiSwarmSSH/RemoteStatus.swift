@@ -17,6 +17,8 @@ public enum RemoteStatus: String, Sendable, Codable, Equatable {
   case cancelled
   /// ssh itself could not be started on the head.
   case notStarted = "not-started"
+  /// The node wrote more than piswarm reads of one command: it was stopped, its output cut off.
+  case outputLimit = "output-limit"
 
   /// The status for an ssh exit that `SSHFailure.classify` judged (nil: success).
   public init(_ failure: SSHFailure?) {

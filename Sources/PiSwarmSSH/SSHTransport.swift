@@ -31,6 +31,10 @@ public struct SSHTransport: Sendable {
     self.trustNew = trustNew
   }
 
+  /// The most a node may write on stdout, and on stderr, in one command: 16 MiB. A node that
+  /// writes more has its command stopped and fails with a note saying so.
+  public static let outputLimit = 16 << 20
+
   public var knownHosts: String { stateDirectory + "/known_hosts" }
   public var controlDirectory: String { stateDirectory + "/ssh" }
 
@@ -60,12 +64,22 @@ public struct SSHTransport: Sendable {
       attempt += 1
       let output: Command.Output
       do {
-        output = try Command("ssh", ssh.arguments(remote: command), timeout: commandTimeout).run(onOutput: onOutput)
+        var ssh = Command("ssh", ssh.arguments(remote: command), timeout: commandTimeout)
+        ssh.outputLimit = Self.outputLimit
+        output = try ssh.run(onOutput: onOutput)
       } catch {
         return NodeResult(
           node: node.name, host: ssh.host, outcome: .notStarted, exitCode: nil, stdout: "", stderr: "", seconds: 0,
           attempts: attempt,
           message: error.description)
+      }
+      if output.truncated {
+        return NodeResult(
+          node: node.name, host: ssh.host, outcome: .outputLimit, exitCode: nil, stdout: output.stdoutText,
+          stderr: output.stderrText, seconds: Date().timeIntervalSince(started), attempts: attempt,
+          message:
+            "the node wrote more than \(Command.describe(bytes: Self.outputLimit)) of output: the command was stopped and its output cut off there"
+        )
       }
       let failure = SSHFailure.classify(status: output.status, stderr: output.stderrText, timedOut: output.timedOut)
       if failure == .unreachable, attempt <= retries, !Cancellation.isCancelled {

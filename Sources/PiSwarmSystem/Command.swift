@@ -19,6 +19,9 @@ public struct Command: Sendable {
   /// Keep stdin open after `input` is written, until the process closes its output: for a peer
   /// (like `docker system dial-stdio`) that would take an early EOF as the client going away.
   public var keepInputOpen = false
+  /// The most bytes kept of stdout and of stderr each: a process that writes more is killed
+  /// (SIGKILL) and its output marked `truncated`. Nil keeps everything.
+  public var outputLimit: Int?
 
   public init(
     _ executable: String, _ arguments: [String], environment: [String: String]? = nil, directory: String? = nil,
@@ -37,6 +40,8 @@ public struct Command: Sendable {
     public var stderr: Data
     /// True when the process was killed because its timeout passed.
     public var timedOut: Bool = false
+    /// True when the process wrote more than `outputLimit` and was killed for it.
+    public var truncated: Bool = false
     public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
     public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
   }
@@ -44,6 +49,7 @@ public struct Command: Sendable {
   /// Runs to completion. The executable is looked up on PATH when it holds no '/'. The exit
   /// status is the process's, or 128 + the signal that ended it.
   public func run(input: Data? = nil, onOutput: (@Sendable (Data, Bool) -> Void)? = nil) throws(PiSwarmError) -> Output {
+    Signals.ignoreBrokenPipes()
     guard let path = Self.resolve(executable) else {
       throw PiSwarmError(
         .system, "\(executable) is not installed (not found on PATH)", advice: "install it, e.g. with 'make deps'")
@@ -82,14 +88,15 @@ public struct Command: Sendable {
       throw PiSwarmError(.system, "cannot start \(executable)")
     }
     Children.register(pid)
-    let (stdout, stderr, timedOut) = Self.pump(
+    let (stdout, stderr, timedOut, truncated) = Self.pump(
       stdout: outPipe[0], stderr: errPipe[0], stdin: input == nil ? -1 : inPipe[1], input: input ?? Data(), pid: pid,
-      deadline: timeout.map { Date().addingTimeInterval($0) }, keepInputOpen: keepInputOpen, onOutput: onOutput)
+      deadline: timeout.map { Date().addingTimeInterval($0) }, keepInputOpen: keepInputOpen, outputLimit: outputLimit,
+      onOutput: onOutput)
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     Children.unregister(pid)
     let code: Int32 = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-    return Output(status: code, stdout: stdout, stderr: stderr, timedOut: timedOut)
+    return Output(status: code, stdout: stdout, stderr: stderr, timedOut: timedOut, truncated: truncated)
   }
 
   static let spawnLock = Mutex(())
@@ -115,11 +122,14 @@ public struct Command: Sendable {
     return true
   }
 
-  /// Feeds stdin and drains stdout and stderr until both close, killing the process at the deadline.
+  /// Feeds stdin and drains stdout and stderr until both close, killing the process at the
+  /// deadline or when it writes more than `outputLimit` on either. A reader that went away
+  /// (EPIPE on stdin) ends the feeding, nothing else.
   static func pump(
     stdout: Int32, stderr: Int32, stdin: Int32, input: Data, pid: pid_t, deadline: Date?, keepInputOpen: Bool = false,
-    onOutput: (@Sendable (Data, Bool) -> Void)? = nil
-  ) -> (Data, Data, Bool) {
+    outputLimit: Int? = nil, onOutput: (@Sendable (Data, Bool) -> Void)? = nil
+  ) -> (Data, Data, Bool, Bool) {
+    var truncated = false
     var heldOpen: Int32 = -1
     defer { if heldOpen >= 0 { close(heldOpen) } }
     var out = Data()
@@ -164,15 +174,33 @@ public struct Command: Sendable {
         }
         let count = read(entry.fd, &buffer, buffer.count)
         if count > 0 {
-          onOutput?(Data(buffer[0..<count]), entry.fd == stderr)
-          if entry.fd == stdout { out.append(contentsOf: buffer[0..<count]) } else { err.append(contentsOf: buffer[0..<count]) }
+          var kept = count
+          if let outputLimit {
+            let held = entry.fd == stdout ? out.count : err.count
+            kept = max(0, min(count, outputLimit - held))
+          }
+          if kept > 0 {
+            onOutput?(Data(buffer[0..<kept]), entry.fd == stderr)
+            if entry.fd == stdout { out.append(contentsOf: buffer[0..<kept]) } else { err.append(contentsOf: buffer[0..<kept]) }
+          }
+          if kept < count {
+            // Over the limit: the process is killed and its output no longer read (a child
+            // of its own holding the pipe gets EPIPE rather than being drained forever).
+            truncated = true
+            kill(pid, SIGKILL)
+            for (fd, isOpen) in open where isOpen {
+              open[fd] = false
+              close(fd)
+            }
+            break
+          }
         } else if count == 0 || errno != EINTR && errno != EAGAIN {
           open[entry.fd] = false
           close(entry.fd)
         }
       }
     }
-    return (out, err, timedOut)
+    return (out, err, timedOut, truncated)
   }
 
   /// Runs and throws when the exit status is not 0, with the tool's stderr as the cause.
@@ -183,10 +211,21 @@ public struct Command: Sendable {
       let what = ([executable] + arguments).joined(separator: " ")
       throw PiSwarmError(
         .system,
-        output.timedOut ? "\(what) did not finish within \(Int(timeout ?? 0)) s" : "\(what) failed with status \(output.status)",
+        output.timedOut
+          ? "\(what) did not finish within \(Int(timeout ?? 0)) s"
+          : output.truncated
+            ? "\(what) wrote more than \(Self.describe(bytes: outputLimit ?? 0)) and was stopped"
+            : "\(what) failed with status \(output.status)",
         cause: output.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))
     }
     return output
+  }
+
+  /// `16 MiB`, `512 KiB`, `100 bytes`.
+  public static func describe(bytes: Int) -> String {
+    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 { return "\(bytes >> 20) MiB" }
+    if bytes >= 1 << 10 && bytes % (1 << 10) == 0 { return "\(bytes >> 10) KiB" }
+    return "\(bytes) bytes"
   }
 
   public static func resolve(_ name: String) -> String? {

@@ -22,8 +22,17 @@ public final class Conversation: Sendable {
 
   let state: Mutex<State>
   public let description: String
+  /// The largest answer accepted; a peer that sends more is an error (and the conversation ends).
+  public let answerLimit: Int
 
-  public init(_ arguments: [String], environment: [String: String]? = nil) throws(PiSwarmError) {
+  /// What a peer may send in one answer unless told otherwise: 64 MiB.
+  public static let defaultAnswerLimit = 64 << 20
+
+  public init(
+    _ arguments: [String], environment: [String: String]? = nil, answerLimit: Int = Conversation.defaultAnswerLimit
+  ) throws(PiSwarmError) {
+    Signals.ignoreBrokenPipes()
+    self.answerLimit = answerLimit
     guard let executable = arguments.first, let path = Command.resolve(executable) else {
       throw PiSwarmError(.system, "\(arguments.first ?? "?") is not installed (not found on PATH)")
     }
@@ -64,6 +73,8 @@ public final class Conversation: Sendable {
         let written = request[offset...].withUnsafeBytes { write(state.input, $0.baseAddress, $0.count) }
         if written <= 0 {
           if errno == EINTR { continue }
+          // EPIPE: the peer ended (SIGPIPE is ignored, see Signals).
+          state.closed = true
           throw PiSwarmError(.system, "\(description) stopped reading", cause: drainErrors(&state))
         }
         offset += written
@@ -81,6 +92,12 @@ public final class Conversation: Sendable {
         let count = read(state.output, &buffer, buffer.count)
         if count > 0 {
           answer.append(contentsOf: buffer[0..<count])
+          if answer.count > answerLimit {
+            state.closed = true
+            throw PiSwarmError(
+              .system, "\(description) sent an answer over \(Command.describe(bytes: answerLimit)); it was cut off",
+              advice: "ask for less at once (filters), or check what the peer is sending")
+          }
         } else if count == 0 || errno != EINTR && errno != EAGAIN {
           state.closed = true
           if answer.isEmpty { throw PiSwarmError(.system, "\(description) ended without an answer", cause: drainErrors(&state)) }

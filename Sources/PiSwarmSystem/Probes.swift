@@ -20,6 +20,7 @@ public enum Probes {
 
   /// Writes `request` to a Unix stream socket and reads until the peer closes.
   public static func unixExchange(socket: String, request: Data, timeout: Double) -> Data? {
+    Signals.ignoreBrokenPipes()
     let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
@@ -41,6 +42,7 @@ public enum Probes {
 
   /// The first line a TCP server sends (an SSH banner), or nil.
   public static func tcpBanner(host: IPv4Address, port: UInt16, timeout: Double = 2) -> String? {
+    Signals.ignoreBrokenPipes()
     let fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { return nil }
     defer { close(fd) }

@@ -1,5 +1,6 @@
 import Foundation
 import PiSwarmCore
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -8,7 +9,7 @@ import PiSwarmCore
 /// The one place piswarm starts a process: posix_spawn from an argument vector (no shell), under
 /// the lock that also guards making close-on-exec pipes, with an empty signal mask and default
 /// dispositions for the signals piswarm itself may ignore.
-enum Spawn {
+public enum Spawn {
   /// Starts `program` with `argv` (argv[0] included). `files` sets up the child's descriptors.
   /// Returns the PID, or the errno of a failed start.
   static func start(
@@ -23,8 +24,12 @@ enum Spawn {
     posix_spawnattr_init(&attributes)
     defer { posix_spawnattr_destroy(&attributes) }
     // 0x80 is POSIX_SPAWN_SETSID (glibc 2.26+), not exported to Swift.
-    let flags = Int32(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF) | (newSession ? 0x80 : 0)
+    let ownGroup = !newSession && isolated.load(ordering: .relaxed)
+    let flags =
+      Int32(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF) | (newSession ? 0x80 : 0)
+      | (ownGroup ? Int32(POSIX_SPAWN_SETPGROUP) : 0)
     posix_spawnattr_setflags(&attributes, Int16(flags))
+    if ownGroup { posix_spawnattr_setpgroup(&attributes, 0) }
     var empty = sigset_t()
     sigemptyset(&empty)
     posix_spawnattr_setsigmask(&attributes, &empty)
@@ -44,6 +49,13 @@ enum Spawn {
     let result = Command.spawnLock.withLock { _ in posix_spawn(&pid, program, &actions, &attributes, cArguments, cEnvironment) }
     return result == 0 ? .success(pid) : .failure(SpawnError(code: result))
   }
+
+  static let isolated = Atomic<Bool>(false)
+
+  /// From now on, children start in a process group of their own: a Ctrl-C at the terminal
+  /// (SIGINT to the whole foreground group) reaches piswarm alone, which lets the step under way
+  /// finish (a mount, a copy, an unmount) instead of having it killed half-way.
+  public static func isolateChildren() { isolated.store(true, ordering: .relaxed) }
 
   struct SpawnError: Error {
     var code: Int32

@@ -1,3 +1,4 @@
 import PiSwarmCommands
 
+Startup.prepareProcess()
 PiSwarm.main()

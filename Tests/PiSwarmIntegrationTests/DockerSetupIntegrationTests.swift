@@ -18,7 +18,12 @@ import Testing
     try Command("truncate", ["-s", "300M", disk]).check()
     let device = try Command("losetup", ["-f", "--show", disk]).check().stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
     try #require(device.hasPrefix("/dev/loop"))
-    defer { _ = try? Command("losetup", ["-d", device]).run() }
+    // Detached once the lab is down (node04 has it mounted until then); the outer defer then
+    // checks that nothing is left.
+    defer {
+      _ = try? lab.piswarm(["lab", "down", "--name", lab.name])
+      Cleanup.detach(loop: device)
+    }
 
     let up = try lab.piswarm(["lab", "up", "--name", lab.name, "--nodes", "4", "--managers", "1"])
     try #require(up.status == 0, "\(up.stderrText)")
@@ -149,6 +154,8 @@ import Testing
         == (try lab.ssh(ip(1), "docker info --format '{{.Swarm.Cluster.ID}}'").stdoutText))
     _ = try lab.ssh(ip(1), "cp /root/daemon.json /etc/docker/daemon.json")
 
+    _ = try lab.piswarm(["lab", "down", "--name", lab.name])
+    Cleanup.detach(loop: device)
     lab.down()
     #expect(footprint.items().isEmpty, "\(footprint.items())")
   }

@@ -33,6 +33,12 @@ import Testing
       return raw + [ImageCompression.xz: ".xz", .gzip: ".gz", .zstd: ".zst"][compression, default: ""]
     }
 
+    /// Records whatever of this test is still on the machine (mounts, loop devices, processes).
+    func checkLeftovers() {
+      let left = Leftovers.waitForNone(paths: [state.path, scratch.path])
+      if !left.isEmpty { Issue.record("left behind: \(left)") }
+    }
+
     /// Everything under STATE/images (dot-folders of interrupted imports included).
     var storeEntries: [String] {
       (try? FileManager.default.contentsOfDirectory(atPath: state.file("images"))) ?? []
@@ -53,6 +59,7 @@ import Testing
   func importsEachCompressionIntoBootFilesAndARootFilesystem(_ compression: ImageCompression) throws {
     guard Prerequisites.require(images: true) else { return }
     let fixture = Fixture()
+    defer { fixture.checkLeftovers() }
     let file = try fixture.image(compression)
     let started = Date()
     let result = try fixture.piswarm(["image", "import", file, "--json"])
@@ -101,6 +108,7 @@ import Testing
   @Test func anImportUnderAnotherNameAndItsMessagesOnAMissingFile() throws {
     guard Prerequisites.require(images: true) else { return }
     let fixture = Fixture()
+    defer { fixture.checkLeftovers() }
     let missing = try fixture.piswarm(["image", "import", fixture.scratch.file("nope.img.xz")])
     #expect(missing.status == 64)
     #expect(missing.stderrText.contains("nope.img.xz does not exist"))
@@ -119,6 +127,7 @@ import Testing
   func malformedImagesAreRefusedAndLeaveNothing(_ kind: String) throws {
     guard Prerequisites.require(images: true) else { return }
     let fixture = Fixture()
+    defer { fixture.checkLeftovers() }
     var file: String
     let expected: String
     switch kind {

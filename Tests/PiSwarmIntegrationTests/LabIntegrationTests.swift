@@ -41,7 +41,14 @@ import Testing
     /// The docker CLI's configuration for this lab's tests (contexts), never the user's.
     var dockerConfig: String { state.path + "/docker-config" }
 
-    func down() { _ = try? piswarm(["lab", "down", "--name", name]) }
+    /// Takes the lab down, then records anything of it still on the machine (mounts, loop
+    /// devices, namespaces, links, cgroups, processes), scoped to this lab's name and folder.
+    func down() {
+      _ = try? piswarm(["lab", "down", "--name", name])
+      var left = Leftovers.waitForNone(paths: [state.path], namespacePrefixes: ["pslab-\(name)-"])
+      left += Footprint(labs: [self]).items().filter { !left.contains($0) }
+      if !left.isEmpty { Issue.record("lab \(name) left behind: \(left)") }
+    }
   }
 
   /// Everything of the given labs that exists on this machine: network namespaces, links,

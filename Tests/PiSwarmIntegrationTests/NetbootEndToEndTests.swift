@@ -43,8 +43,7 @@ import Testing
       }
       // The node's overlay root and the image's read-only lower layer (loop devices clear
       // themselves on unmount), deepest first, before cleanUp removes the folder.
-      let below = Mounts.points().filter { $0.hasPrefix(lab.dir.path + "/") }.sorted { $0.count > $1.count }
-      for point in below { _ = try? Command("umount", [point]).run() }
+      Cleanup.unmount(below: lab.dir.path)
       lab.cleanUp()
       #expect(lab.leftovers().isEmpty, "left behind: \(lab.leftovers())")
       #expect(Mounts.points().filter { $0.hasPrefix(lab.dir.path + "/") }.isEmpty)
@@ -174,6 +173,7 @@ import Testing
       # PID 1 of ganesha's PID namespace: its end takes rpcbind and ganesha along.
       set -euo pipefail
       awk '$5 ~ "^/run/netns/" { print $5 }' /proc/self/mountinfo | while read -r m; do umount -l "$m" || true; done
+      \(Cleanup.dropForeignMounts(keeping: "\"$4\""))
       mount -t tmpfs -o mode=0755 piswarm-run /run
       mount -t tmpfs -o mode=0755 piswarm-nfs /var/lib/nfs
       mkdir -p /run/ganesha /run/rpcbind /var/lib/nfs/ganesha "$2"
@@ -191,7 +191,7 @@ import Testing
       [
         "nsenter", "--net=/run/netns/\(lab.head)", "unshare", "--mount", "--propagation", "private", "--pid", "--fork",
         "--kill-child", "--mount-proc", script, lab.state + "/netboot/ganesha.conf", lab.state + "/netboot/ganesha-recovery",
-        lab.dir.file("ganesha.log"),
+        lab.dir.file("ganesha.log"), lab.dir.path,
       ], environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"], log: lab.dir.file("ganesha-ns.out"))
     let listening = lab.waitUntil(timeout: 30) {
       guard Processes.isAlive(pid) else { return true }

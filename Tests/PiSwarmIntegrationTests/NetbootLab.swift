@@ -190,7 +190,7 @@ final class NetbootLab {
     for pid in Processes.waitForExit(pids, timeout: 5) { Processes.signal(pid, SIGKILL) }
     _ = Processes.waitForExit(pids, timeout: 5)
     for pid in pids { Processes.reap(pid) }
-    for namespace in namespaces.reversed() { _ = try? Command("ip", ["netns", "del", namespace], timeout: 20).run() }
+    for namespace in namespaces.reversed() { Cleanup.deleteNamespace(namespace) }
     // dnsmasq's script helper can still be running a hook (piswarm netboot hook, writing into
     // this lab's state) after dnsmasq itself ended: wait for those, by PID, before the folder
     // goes, or its removal races with their writes and leaves part of it behind.
@@ -199,7 +199,9 @@ final class NetbootLab {
     }
     for pid in Processes.waitForExit(hooks, timeout: 5) { Processes.signal(pid, SIGKILL) }
     _ = Processes.waitForExit(hooks, timeout: 2)
-    // Never through a mount: a test that mounted something below unmounts it first.
+    // Never through a mount: what is still mounted below goes first (retried, then lazily).
+    Cleanup.unmount(below: dir.path)
+    Cleanup.detachLoops(below: dir.path)
     guard !Mounts.points().contains(where: { $0.hasPrefix(dir.path + "/") }) else { return }
     for _ in 0..<3 where Files.exists(dir.path) {
       try? FileManager.default.removeItem(atPath: dir.path)
@@ -212,6 +214,7 @@ final class NetbootLab {
     return existing.filter { $0.hasPrefix("psnb-\(id)-") }.map { "namespace \($0)" }
       + pids.filter(Processes.isAlive).map { "process \($0)" }
       + (Files.exists(dir.path) ? ["folder \(dir.path)"] : [])
+      + Leftovers.waitForNone(paths: [dir.path], pids: pids)
   }
 }
 

@@ -26,14 +26,21 @@ import Testing
       try Command("mount", [device, mountPoint]).check()
     }
 
-    /// Unmounts what lies below the mount point (deepest first), the filesystem itself, then
-    /// detaches our loop device.
+    /// Unmounts what lies below the mount point (the latest mount first: an overlay before
+    /// its lower layer; retried, then lazily when busy), the filesystem itself, then detaches
+    /// our loop device and any other loop device backed by a file of this test.
     func remove() {
-      let below = Mounts.points().filter { $0.hasPrefix(mountPoint + "/") }.sorted { $0.count > $1.count }
-      for point in below { _ = try? Command("umount", [point]).run() }
-      if Mounts.points().contains(mountPoint) { _ = try? Command("umount", [mountPoint]).run() }
-      if let device { _ = try? Command("losetup", ["-d", device]).run() }
+      Cleanup.unmount(below: mountPoint)
+      if let device { Cleanup.detach(loop: device) }
+      Cleanup.detachLoops(below: folder.path)
       device = nil
+    }
+
+    /// `remove`, then records whatever of this test is still on the machine.
+    func remove(checking fixture: Fixture) {
+      remove()
+      let left = Leftovers.waitForNone(paths: [folder.path, fixture.state.path, fixture.scratch.path])
+      if !left.isEmpty { Issue.record("left behind: \(left)") }
     }
 
     deinit { remove() }
@@ -180,9 +187,9 @@ import Testing
 
   @Test func btrfsRootsAreSnapshots() throws {
     guard Prerequisites.require(images: true) else { return }
-    let filesystem = try LoopFilesystem(type: "btrfs", megabytes: 300)
-    defer { filesystem.remove() }
     let fixture = Fixture()
+    let filesystem = try LoopFilesystem(type: "btrfs", megabytes: 300)
+    defer { filesystem.remove(checking: fixture) }
     let nfsRoot = filesystem.mountPoint
     try fixture.prepare(nfsRoot: nfsRoot)
     try verify(fixture, nfsRoot: nfsRoot, base: nfsRoot + "/.base/test-os", method: "snapshot")
@@ -199,9 +206,9 @@ import Testing
 
   @Test func ext4RootsAreOverlaysThatEnsureMountsAgain() throws {
     guard Prerequisites.require(images: true) else { return }
-    let filesystem = try LoopFilesystem(type: "ext4", megabytes: 200)
-    defer { filesystem.remove() }
     let fixture = Fixture()
+    let filesystem = try LoopFilesystem(type: "ext4", megabytes: 200)
+    defer { filesystem.remove(checking: fixture) }
     let nfsRoot = filesystem.mountPoint
     try fixture.prepare(nfsRoot: nfsRoot)
     try verify(fixture, nfsRoot: nfsRoot, base: nfsRoot + "/.lower/test-os", method: "overlay")
@@ -234,9 +241,9 @@ import Testing
   /// rendered configuration; read back over NFSv3 (by the pseudo path) and NFSv4 with libnfs.
   @Test func overlayRootsAreServedByGanesha() throws {
     guard Prerequisites.require(images: true) else { return }
-    let filesystem = try LoopFilesystem(type: "ext4", megabytes: 200)
-    defer { filesystem.remove() }
     let fixture = Fixture()
+    let filesystem = try LoopFilesystem(type: "ext4", megabytes: 200)
+    defer { filesystem.remove(checking: fixture) }
     let nfsRoot = filesystem.mountPoint
     try fixture.prepare(nfsRoot: nfsRoot)
     let made = try fixture.piswarm(["root", "make"])
@@ -249,10 +256,11 @@ import Testing
       exports: ["node01", "node02"].map { .init(node: $0, client: loopback, path: "\(nfsRoot)/\($0)") },
       recoveryRoot: run.file("recovery"))
     run.write("ganesha.conf", config.render())
-    // $1 is the run folder; nothing is interpolated into the script.
+    // $1 is the run folder, $2 the NFS root; nothing of them is interpolated into the script.
     let script = """
       set -e
       mount -t tmpfs piswarm-test-run /run
+      \(Cleanup.dropForeignMounts(keeping: "\"$2\""))
       ip link set lo up
       rpcbind -f & echo $! > "$1/rpcbind.pid"
       for i in 1 2 3 4 5 6 7 8 9 10; do [ -S /run/rpcbind.sock ] && break; sleep 0.1; done
@@ -261,7 +269,7 @@ import Testing
       wait
       """
     let launcher = try Processes.spawnDetached(
-      ["unshare", "--net", "--mount", "--propagation", "private", "--fork", "/bin/sh", "-c", script, "sh", run.path],
+      ["unshare", "--net", "--mount", "--propagation", "private", "--fork", "/bin/sh", "-c", script, "sh", run.path, nfsRoot],
       environment: ProcessInfo.processInfo.environment, log: run.file("launcher.log"))
     func pid(_ name: String) -> pid_t? {
       pid_t((run.read(name) ?? "").trimmingCharacters(in: .whitespacesAndNewlines))
@@ -295,9 +303,9 @@ import Testing
 
   @Test func anImpossibleMethodIsRefusedAndAMissingImageExplained() throws {
     guard Prerequisites.require(images: true) else { return }
-    let filesystem = try LoopFilesystem(type: "ext4", megabytes: 100)
-    defer { filesystem.remove() }
     let fixture = Fixture()
+    let filesystem = try LoopFilesystem(type: "ext4", megabytes: 100)
+    defer { filesystem.remove(checking: fixture) }
     try fixture.prepare(nfsRoot: filesystem.mountPoint)
     let snapshot = try fixture.piswarm(["root", "make", "--method", "snapshot"])
     #expect(snapshot.status == 64)

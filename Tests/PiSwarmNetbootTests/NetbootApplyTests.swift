@@ -67,7 +67,7 @@ final class FakeServices: ServiceControl {
     func apply(_ cluster: Cluster, filesOnly: Bool = false, services: FakeServices) throws -> NetbootApply.Result {
       try NetbootApply.run(
         cluster, paths: paths,
-        options: .init(filesOnly: filesOnly, firmwareDirectory: dir.file("fw"), dnsmasqExtra: [], piswarm: "/usr/bin/piswarm"),
+        options: .init(filesOnly: filesOnly, firmwareDirectory: dir.file("fw"), dnsmasqExtra: [], piswarm: "/usr/bin/env"),
         services: services)
     }
   }
@@ -203,7 +203,7 @@ final class FakeServices: ServiceControl {
     let apply = { () throws -> NetbootApply.Result in
       try NetbootApply.run(
         cluster, paths: setup.paths,
-        options: .init(filesOnly: true, firmwareDirectory: nil, dnsmasqExtra: [], piswarm: "/usr/bin/piswarm"),
+        options: .init(filesOnly: true, firmwareDirectory: nil, dnsmasqExtra: [], piswarm: "/usr/bin/env"),
         services: FakeServices())
     }
     let first = try apply()
@@ -261,7 +261,7 @@ final class FakeServices: ServiceControl {
     #expect(throws: PiSwarmError.self) {
       try NetbootApply.run(
         try setup.cluster(Self.twoNodes), paths: setup.paths,
-        options: .init(filesOnly: true, firmwareDirectory: nil, dnsmasqExtra: ["no-such-option"], piswarm: "/usr/bin/piswarm"),
+        options: .init(filesOnly: true, firmwareDirectory: nil, dnsmasqExtra: ["no-such-option"], piswarm: "/usr/bin/env"),
         services: FakeServices())
     }
     #expect(!Files.exists(setup.paths.folder) && !Files.exists(setup.tftp))
@@ -280,7 +280,7 @@ final class FakeServices: ServiceControl {
     let setup = Setup()
     let result = try NetbootApply.run(
       try setup.cluster(Self.twoNodes), paths: setup.paths,
-      options: .init(filesOnly: true, firmwareDirectory: setup.dir.file("nope"), dnsmasqExtra: [], piswarm: "/usr/bin/piswarm"),
+      options: .init(filesOnly: true, firmwareDirectory: setup.dir.file("nope"), dnsmasqExtra: [], piswarm: "/usr/bin/env"),
       services: FakeServices())
     #expect(result.warnings.contains { $0.contains("no firmware at \(setup.dir.file("nope"))") })
     #expect(Files.exists(setup.tftp + "/b8-27-eb-00-00-01/cmdline.txt"))

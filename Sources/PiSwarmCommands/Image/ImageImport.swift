@@ -59,15 +59,15 @@ struct ImageImport: ParsableCommand {
           store: store,
           progress: terminal
             ? { done, total in
-              FileHandle.standardError.write(Data(("\r" + ProgressLine.render(label: label, done: done, total: total)).utf8))
+              Console.errRaw(("\r" + ProgressLine.render(label: label, done: done, total: total)))
             }
             : nil)
         let imported: ImportedImage
         do throws(PiSwarmError) {
           imported = try importer.importImage(file: file, name: imageName)
-          if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
+          if terminal { Console.errRaw("\n") }
         } catch {
-          if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
+          if terminal { Console.errRaw("\n") }
           throw error
         }
         do throws(PiSwarmError) {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PiSwarmCore
 import PiSwarmNetboot
+import PiSwarmSSH
 import PiSwarmSystem
 
 struct NetbootApplyCommand: ParsableCommand {
@@ -60,10 +61,13 @@ struct NetbootApplyCommand: ParsableCommand {
 
   func run() throws {
     var rootsFailed = false
+    // Ctrl-C finishes the step under way (a root being copied, a file being written), skips the
+    // rest and exits 130: no half-made root, no temporary copy, nothing left mounted.
+    Interrupts.install(signalChildren: false)
     try reporting {
       let loaded = try global.loadCluster()
       if let exposure = LANExposure.warning(loaded.cluster) { Console.err("\(loaded.path): warning: \(exposure)") }
-      let result = try global.mutating(commandLine) { journal throws(PiSwarmError) in
+      let result = try global.mutating(commandLine) { journal throws(PiSwarmError) -> NetbootApply.Result? in
         let cluster = loaded.cluster
         let netbootNodes = cluster.nodes.filter { $0.boot == .netboot }
         if makesRoots, !netbootNodes.isEmpty {
@@ -74,6 +78,7 @@ struct NetbootApplyCommand: ParsableCommand {
             Console.err("warning: no defaults.image in \(loaded.path): node roots were not made (see 'piswarm image import')")
           }
         }
+        guard !Cancellation.isCancelled else { return nil }
         let started = Date()
         let result = try NetbootApply.run(
           loaded.cluster, paths: NetbootPaths(stateDirectory: Files.absolute(global.stateDirectory)),
@@ -83,6 +88,8 @@ struct NetbootApplyCommand: ParsableCommand {
         try journal.step(node: "head", "netboot apply", .succeeded, started: started)
         return result
       }
+      try Interrupts.finish("the netboot files were not all written")
+      guard let result else { return }
       for warning in result.warnings { Console.err("warning: \(warning)") }
       if json {
         Console.out(try Console.json(result))

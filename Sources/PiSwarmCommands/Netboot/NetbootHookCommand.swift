@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PiSwarmCore
+import PiSwarmNetboot
 import PiSwarmStore
 
 /// Called by dnsmasq through the hook script, once per lease change, TFTP transfer and ARP
@@ -21,6 +22,8 @@ struct NetbootHookCommand: ParsableCommand {
 
   func run() throws {
     try reporting {
+      // dnsmasq's log stays bounded; a failure here must not lose the event.
+      _ = try? DnsmasqLogRotation.rotate(NetbootPaths(stateDirectory: global.stateDirectory).log)
       let arguments = words.first == "--" ? Array(words.dropFirst()) : words
       guard let event = BootEvent.fromHook(arguments, environment: ProcessInfo.processInfo.environment, time: Date()) else {
         return

@@ -3,6 +3,7 @@ import Foundation
 import PiSwarmCore
 import PiSwarmSSH
 import PiSwarmSystem
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc

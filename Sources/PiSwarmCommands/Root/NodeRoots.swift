@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PiSwarmCore
 import PiSwarmImages
+import PiSwarmSSH
 import PiSwarmStore
 import PiSwarmSystem
 
@@ -32,6 +33,8 @@ enum NodeRoots {
     var results: [RootResult] = []
     var failed = false
     for node in nodes {
+      // Interrupted: the root under way was finished; the others wait for the next run.
+      if Cancellation.isCancelled { break }
       let started = Date()
       // An existing root keeps the method and image it was made with.
       let existing = recorded[node.name].flatMap { Files.exists($0.path) ? $0 : nil }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PiSwarmCore
 import PiSwarmImages
+import PiSwarmSSH
 import PiSwarmStore
 import PiSwarmSystem
 
@@ -32,6 +33,7 @@ struct RootMake: ParsableCommand {
 
   func run() throws {
     var failed = false
+    Interrupts.install(signalChildren: false)
     try reporting {
       let loaded = try global.loadCluster()
       let cluster = loaded.cluster
@@ -46,6 +48,7 @@ struct RootMake: ParsableCommand {
         failed = made.failed
         return made.results
       }
+      try Interrupts.finish("the roots of some nodes were not made")
       if json {
         Console.out(try Console.json(results))
       } else {

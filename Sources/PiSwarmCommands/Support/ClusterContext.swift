@@ -1,5 +1,6 @@
 import Foundation
 import PiSwarmCore
+import PiSwarmSSH
 import PiSwarmStore
 import PiSwarmSystem
 
@@ -54,7 +55,8 @@ extension GlobalOptions {
     let run = try store.beginRun(command: command)
     do {
       let result = try body(Journal(store: store, run: run))
-      try store.endRun(run, status: .succeeded)
+      // An interrupted run stopped before its end: journaled as failed.
+      try store.endRun(run, status: Cancellation.isCancelled ? .failed : .succeeded)
       return result
     } catch {
       try? store.endRun(run, status: .failed)

@@ -1,18 +1,26 @@
 import ArgumentParser
 import Foundation
 import PiSwarmCore
+import PiSwarmSystem
 
 /// stdout for the command's output, stderr for everything else. Both go through
 /// `TerminalText.lines`: much of what piswarm prints came from the LAN, from nodes or from
 /// images (vendor classes, host names, os-release labels, remote output, error messages quoting
-/// them), and none of it may drive the terminal.
+/// them), and none of it may drive the terminal. A stream whose reader went away
+/// (`piswarm status | head -1`) swallows what is written to it: the run goes on.
 enum Console {
   static func out(_ text: String) {
-    FileHandle.standardOutput.write(Data(TerminalText.lines(text).utf8))
+    Signals.writeAll(1, Data(TerminalText.lines(text).utf8))
   }
 
   static func err(_ text: String) {
-    FileHandle.standardError.write(Data(TerminalText.lines(text.hasSuffix("\n") ? text : text + "\n").utf8))
+    Signals.writeAll(2, Data(TerminalText.lines(text.hasSuffix("\n") ? text : text + "\n").utf8))
+  }
+
+  /// stderr as it is: terminal control of piswarm's own (the progress board, whose lines were
+  /// escaped when they came in).
+  static func errRaw(_ text: String) {
+    Signals.writeAll(2, Data(text.utf8))
   }
 
   static func json<T: Encodable>(_ value: T) throws -> String {

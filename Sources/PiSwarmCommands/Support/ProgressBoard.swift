@@ -57,7 +57,7 @@ final class ProgressBoard: Sendable {
   }
 
   private func clear(_ state: inout (lines: [String: String], drawn: Int)) {
-    if state.drawn > 0 { FileHandle.standardError.write(Data("\u{1B}[\(state.drawn)A\u{1B}[J".utf8)) }
+    if state.drawn > 0 { Console.errRaw("\u{1B}[\(state.drawn)A\u{1B}[J") }
     state.drawn = 0
   }
 
@@ -71,7 +71,7 @@ final class ProgressBoard: Sendable {
       let line = name.padding(toLength: pad, withPad: " ", startingAt: 0) + "  " + (state.lines[name] ?? "")
       text += String(line.prefix(width)) + "\n"
     }
-    FileHandle.standardError.write(Data(text.utf8))
+    Console.errRaw(text)
     state.drawn = shown.count
   }
 }

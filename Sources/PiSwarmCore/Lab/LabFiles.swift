@@ -119,6 +119,13 @@ public enum LabFiles {
       # namespaces alive after they are deleted.
       awk '$5 ~ "^/run/netns(/|$)" {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
 
+      # Drop the copies of the host's loop-device and overlay mounts too (node roots, other
+      # tests' filesystems): a copy here keeps them busy, and their loop devices attached, after
+      # the host unmounts them. The filesystem holding this node's folder stays.
+      awk -v d="$D/" '{ i = 7; while ($i != "-") i++ }
+        ($(i + 1) == "overlay" || $(i + 2) ~ "^/dev/loop") && $5 != "/" && index(d, $5 "/") != 1 { print $5 }' \
+        /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+
       # The node's own sysfs (its own /sys/class/net), keeping the host's cgroup mounts.
       mkdir -p "$D/.cgroup"
       mount --rbind /sys/fs/cgroup "$D/.cgroup"
