@@ -198,7 +198,11 @@ public struct RootMaker: Sendable {
       try Command("mount", ["-t", "overlay", "overlay", "-o", "\(Self.safeMount),\(options)", mountPoint]).check()
       var cleared: PiSwarmError?
       do { try clearCloned(mountPoint) } catch { cleared = error }
-      try Command("umount", [mountPoint]).check()
+      Self.unmount(mountPoint)
+      if Filesystems.isMountPoint(mountPoint) {
+        throw PiSwarmError(
+          .system, "cannot unmount \(mountPoint): it is busy", advice: "run the command again; piswarm removes it then")
+      }
       if let cleared { throw cleared }
       guard rename(temporary, folder) == 0 else {
         throw PiSwarmError(.system, "cannot rename \(temporary) to \(folder): \(String(cString: strerror(errno)))")

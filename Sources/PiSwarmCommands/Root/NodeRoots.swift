@@ -27,6 +27,8 @@ enum NodeRoots {
         advice: "import it with 'piswarm image import FILE --name \(image)'")
     }
     let maker = RootMaker(nfsRoot: cluster.head.nfsRoot, stateDirectory: global.stateDirectory)
+    // What a killed run left half-made goes first.
+    for path in maker.sweepAbandoned() { Console.err("removed \(path), left by an interrupted run") }
     let chosen = try maker.method(method)
     Console.err("making node roots in \(cluster.head.nfsRoot) by \(chosen.rawValue)")
     let recorded = Dictionary(uniqueKeysWithValues: try state.roots().map { ($0.node, $0) })
