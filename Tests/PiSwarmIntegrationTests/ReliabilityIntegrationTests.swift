@@ -190,7 +190,7 @@ extension RootsIntegrationTests {
           "  nfs_root: \(nfsRoot)\n  tftp_root: \(fixture.scratch.file("tftp"))\n  dnsmasq_conf: \(fixture.scratch.file("dnsmasq.conf"))\n"
       )
     try text.write(toFile: fixture.clusterFile, atomically: true, encoding: .utf8)
-    let apply = ["netboot", "apply", "--files-only", "--dnsmasq-option", "no-ping"]
+    let apply = ["netboot", "apply", "--files-only", "--roots", "--dnsmasq-option", "no-ping"]
     let first = try fixture.piswarm(apply)
     try #require(first.status == 0, "\(first.stderrText)")
     let expectedMounts = Set(Mounts.points().filter { $0 == nfsRoot || $0.hasPrefix(nfsRoot + "/") })
