@@ -1,0 +1,494 @@
+import Foundation
+import PiSwarmCore
+import PiSwarmSSH
+import Synchronization
+
+/// Runs a `RunPlan`'s actions, exactly those, in their order: Docker's setup in parallel except
+/// managers whose dockerd stops (one at a time; after one fails, the others are not started, so
+/// the swarm keeps its quorum), manager joins one at a time while workers join in parallel,
+/// label updates in parallel. An action of a node whose earlier action did not succeed is
+/// skipped, and says so. What exists only now is resolved now: the manager to go through, join
+/// tokens (held in memory only, never printed), the managers' addresses, a node's entry.
+///
+/// Before a join token goes to any node, `memory` records that a rotation is owed; a run that
+/// finds one owed rotates, so an interrupted or failed run never leaves a sent token valid.
+public struct RunExecutor: Sendable {
+  public struct Result: Sendable {
+    public enum Status: String, Sendable, Codable {
+      case done, failed, skipped, refused
+    }
+
+    public var action: RunAction
+    public var status: Status
+    public var error: String?
+    /// What happened beside the action (a manager unlocked while its dockerd restarted).
+    public var notes: [String] = []
+    public var started: Date
+    public var ended: Date
+  }
+
+  public struct Report: Sendable {
+    /// One per action, in the plan's order.
+    public var results: [Result]
+    /// Nodes the swarm does not see Ready at the end, with what it sees.
+    public var notReady: [String: String]
+  }
+
+  /// What applying Docker's setup on a node gave: an error, and notes.
+  public typealias DockerApply = @Sendable (Node, EngineSetup.Plan) -> (error: String?, notes: [String])
+
+  public let cluster: Cluster
+  public let parallel: Int
+  public let client: @Sendable (Node) -> DockerClient
+  public let applyDocker: DockerApply
+  public var memory: any SwarmMemory = InMemorySwarmMemory()
+  public var progress: @Sendable (String) -> Void = { _ in }
+  /// How long the run waits for nodes to show in the swarm's list and Ready there.
+  public var readyTimeout: Double = 30
+
+  public init(
+    cluster: Cluster, parallel: Int, client: @escaping @Sendable (Node) -> DockerClient, applyDocker: @escaping DockerApply
+  ) {
+    self.cluster = cluster
+    self.parallel = parallel
+    self.client = client
+    self.applyDocker = applyDocker
+  }
+
+  public func execute(_ plan: RunPlan) -> Report {
+    let actions = plan.actions
+    var run = Execution(executor: self, via: plan.via)
+    var index = 0
+    while index < actions.count {
+      let phase = Execution.phase(actions[index])
+      var end = index + 1
+      while end < actions.count, Execution.phase(actions[end]) == phase { end += 1 }
+      run.phase(Array(actions[index..<end]))
+      index = end
+    }
+    return Report(results: run.results, notReady: run.waitUntilReady())
+  }
+}
+
+/// One execution: the results so far and what was resolved.
+private struct Execution {
+  let executor: RunExecutor
+  var results: [RunExecutor.Result] = []
+  /// Nodes with an action that did not succeed, and which.
+  var failed: [String: String] = [:]
+  /// Why swarm actions cannot run at all (init failed).
+  var swarmBlocked: String?
+  var leader: (node: Node, client: DockerClient)?
+  /// The node the swarm was observed through.
+  let via: String?
+  var cluster: Cluster { executor.cluster }
+
+  init(executor: RunExecutor, via: String?) {
+    self.executor = executor
+    self.via = via
+  }
+
+  enum Phase: Equatable { case refuse, unlock, docker, initSwarm, join, roles, labels, stale, swarm }
+
+  static func phase(_ action: RunAction) -> Phase {
+    switch action {
+    case .refuse: .refuse
+    case .unlock: .unlock
+    case .docker: .docker
+    case .initSwarm: .initSwarm
+    case .join: .join
+    case .promote, .demote: .roles
+    case .setLabels: .labels
+    case .removeStaleEntry: .stale
+    case .setAutolock, .keepUnlockKey, .forgetUnlockKey, .rotateJoinTokens: .swarm
+    }
+  }
+
+  func node(_ name: String) -> Node? { cluster.node(named: name) }
+
+  /// Why the action cannot run now, or nil.
+  func blocker(_ action: RunAction) -> String? {
+    if Cancellation.isCancelled { return "interrupted before it started" }
+    if let name = action.node, let earlier = failed[name] { return "not started: \(earlier) did not succeed" }
+    if action.step == "swarm", let swarmBlocked { return "not started: \(swarmBlocked)" }
+    if case .forgetUnlockKey = action, let manager = cluster.managers.first(where: { failed[$0.name] != nil }) {
+      return "not started: \(manager.name) was not seen unlocked and may still need the old key"
+    }
+    return nil
+  }
+
+  mutating func record(_ action: RunAction, _ started: Date, error: String?, notes: [String] = []) {
+    let status: RunExecutor.Result.Status
+    if case .refuse = action {
+      status = .refused
+    } else {
+      status = error == nil ? .done : .failed
+    }
+    if error != nil, let name = action.node, failed[name] == nil { failed[name] = action.id }
+    results.append(
+      RunExecutor.Result(action: action, status: status, error: error, notes: notes, started: started, ended: Date()))
+  }
+
+  mutating func skip(_ action: RunAction, _ reason: String) {
+    if let name = action.node, failed[name] == nil { failed[name] = action.id }
+    results.append(RunExecutor.Result(action: action, status: .skipped, error: reason, started: Date(), ended: Date()))
+  }
+
+  /// Runs `body` for each action not blocked, `parallel` at a time, recording in the plan's order.
+  mutating func together(_ actions: [RunAction], _ body: @escaping @Sendable (RunAction) -> (String?, [String])) {
+    let blockers = actions.map { blocker($0) }
+    let runnable = zip(actions, blockers).filter { $0.1 == nil }.map(\.0)
+    let started = Date()
+    let outcomes = FanOut.run(
+      runnable, parallel: executor.parallel, skipped: { _ in ("interrupted before it started", []) }, body)
+    var next = outcomes.makeIterator()
+    for (action, blocker) in zip(actions, blockers) {
+      if let blocker {
+        skip(action, blocker)
+      } else if let (error, notes) = next.next() {
+        record(action, started, error: error, notes: notes)
+      }
+    }
+  }
+
+  mutating func phase(_ actions: [RunAction]) {
+    switch Self.phase(actions[0]) {
+    case .refuse:
+      for action in actions {
+        if case .refuse(_, let reason) = action { record(action, Date(), error: reason) }
+      }
+    case .unlock: for action in actions { one(action) }
+    case .docker: docker(actions)
+    case .join: join(actions)
+    case .labels:
+      let leader = leaderClient()
+      let executor = self.executor
+      together(actions) { action in
+        guard case .setLabels(let name, let labels) = action, let node = executor.cluster.node(named: name) else {
+          return ("not a label action", [])
+        }
+        guard let leader else { return ("no manager of the swarm answers", []) }
+        do {
+          let entry = try Self.entry(node, leader: leader, executor: executor)
+          try leader.client.updateNode(entry.id) { spec in
+            var merged = spec.Labels ?? [:]
+            for (key, value) in labels { merged[key] = value }
+            spec.Labels = merged
+          }
+          return (nil, [])
+        } catch {
+          return ("node update failed: \(error)", [])
+        }
+      }
+    case .initSwarm, .roles, .stale, .swarm: for action in actions { one(action) }
+    }
+  }
+
+  /// Docker's setup: in parallel, except managers whose dockerd stops: one at a time, and none
+  /// after one failed (it may be down: another one down could cost the swarm its quorum).
+  mutating func docker(_ actions: [RunAction]) {
+    func alone(_ action: RunAction) -> Bool {
+      guard case .docker(let node, let plan) = action else { return false }
+      return node.role == .manager && plan.stopsDocker
+    }
+    let apply = executor.applyDocker
+    together(actions.filter { !alone($0) }) { action in
+      guard case .docker(let node, let plan) = action else { return ("not a docker action", []) }
+      return apply(node, plan)
+    }
+    var failedManager: String?
+    for action in actions where alone(action) {
+      guard case .docker(let node, let plan) = action else { continue }
+      if let blocker = blocker(action) {
+        skip(action, blocker)
+      } else if let failedManager {
+        skip(
+          action,
+          "not started: \(failedManager) failed first, and managers restart one at a time so the swarm keeps its quorum")
+      } else {
+        let started = Date()
+        let (error, notes) = apply(node, plan)
+        if error != nil { failedManager = node.name }
+        record(action, started, error: error, notes: notes)
+      }
+    }
+    // Results in the plan's order.
+    let order = Dictionary(uniqueKeysWithValues: actions.enumerated().map { ($0.element.id, $0.offset) })
+    let tail = results.suffix(actions.count).sorted { (order[$0.action.id] ?? 0) < (order[$1.action.id] ?? 0) }
+    results.replaceSubrange((results.count - actions.count)..., with: tail)
+  }
+
+  /// Joins: recorded as owed a rotation before any token leaves; managers one at a time while
+  /// the workers join in parallel (to the managers there were when they started).
+  mutating func join(_ actions: [RunAction]) {
+    let started = Date()
+    let blockers = Dictionary(uniqueKeysWithValues: actions.map { ($0.id, blocker($0)) })
+    let runnable = actions.filter { (blockers[$0.id] ?? nil) == nil }
+    var error: String?
+    var tokens: SwarmInspect.Tokens?
+    var managers: [String] = []
+    if !runnable.isEmpty {
+      do {
+        try executor.memory.setRotationOwed(true)
+      } catch let failure {
+        error =
+          "not joined: the state store cannot record that join tokens go out, so they could not be rotated for sure: \(failure)"
+      }
+      if error == nil {
+        if let leader = leaderClient() {
+          do {
+            tokens = try leader.client.swarmInspect().JoinTokens
+            managers =
+              try leader.client.info().Swarm.RemoteManagers?.map { String($0.Addr.split(separator: ":").first ?? "") } ?? []
+            if managers.isEmpty { managers = [leader.node.ip.description] }
+          } catch let failure {
+            error = "cannot read the join tokens: \(failure)"
+          }
+        } else {
+          error = "no manager of the swarm answers"
+        }
+      }
+    }
+    guard let tokens, error == nil else {
+      for action in actions {
+        if let blocker = blockers[action.id] ?? nil {
+          skip(action, blocker)
+        } else {
+          record(action, started, error: error ?? "no join was started")
+        }
+      }
+      return
+    }
+    func role(_ action: RunAction) -> Node.Role? {
+      if case .join(_, let role) = action { role } else { nil }
+    }
+    let workers = runnable.filter { role($0) == .worker }
+    let client = executor.client
+    let joinAddresses = managers
+    let parallel = executor.parallel
+    let workerResults = Mutex<[(String?, [String])]>([])
+    let workersDone = DispatchSemaphore(value: 0)
+    if !workers.isEmpty { executor.progress("joining \(workers.count) worker(s)") }
+    let cluster = self.cluster
+    let workerThread = Thread {
+      let results = FanOut.run(workers, parallel: parallel, skipped: { _ in ("interrupted before it started", []) }) {
+        (action: RunAction) -> (String?, [String]) in
+        guard let name = action.node, let node = cluster.node(named: name) else { return ("no such node", []) }
+        var docker = client(node)
+        do {
+          try docker.negotiate()
+          try docker.swarmJoin(advertiseAddress: node.ip.description, managers: joinAddresses, token: tokens.Worker)
+          return (nil, [])
+        } catch {
+          return ("join failed: \(error)", [])
+        }
+      }
+      workerResults.withLock { $0 = results }
+      workersDone.signal()
+    }
+    workerThread.start()
+    var managerResults: [String: String?] = [:]
+    for action in runnable where role(action) == .manager {
+      guard let name = action.node, let node = node(name) else { continue }
+      if Cancellation.isCancelled {
+        managerResults[action.id] = "interrupted before it started"
+        continue
+      }
+      executor.progress("\(name): joining as a manager")
+      var docker = client(node)
+      do {
+        try docker.negotiate()
+        try docker.swarmJoin(advertiseAddress: node.ip.description, managers: managers, token: tokens.Manager)
+        managers.append(node.ip.description)
+        managerResults[action.id] = .some(nil)
+      } catch {
+        managerResults[action.id] = "join failed: \(error)"
+      }
+    }
+    workersDone.wait()
+    var workerOutcomes = workerResults.withLock { $0 }.makeIterator()
+    for action in actions {
+      if let blocker = blockers[action.id] ?? nil {
+        skip(action, blocker)
+      } else if role(action) == .worker, let (error, _) = workerOutcomes.next() {
+        record(action, started, error: error)
+      } else if let error = managerResults[action.id] {
+        record(action, started, error: error)
+      }
+    }
+  }
+
+  /// One action on its own.
+  mutating func one(_ action: RunAction) {
+    if let blocker = blocker(action) {
+      skip(action, blocker)
+      return
+    }
+    let started = Date()
+    let error = perform(action)
+    if case .initSwarm = action, let error { swarmBlocked = "swarm init failed (\(error))" }
+    record(action, started, error: error)
+  }
+
+  /// Does one action; the error, or nil.
+  mutating func perform(_ action: RunAction) -> String? {
+    switch action {
+    case .unlock(let name):
+      guard let node = node(name) else { return "no such node" }
+      let byHand =
+        "on \(name), run 'docker swarm unlock' and give it the key 'docker swarm unlock-key' shows on an unlocked manager"
+      var docker = executor.client(node)
+      do {
+        guard let key = try executor.memory.unlockKey(), !key.isEmpty else {
+          return "\(name) is locked (swarm autolock) and piswarm keeps no unlock key for this swarm; \(byHand)"
+        }
+        executor.progress("\(name): unlocking its swarm state (autolock)")
+        try docker.negotiate()
+        try docker.unlock(key: key)
+        return nil
+      } catch {
+        return "\(name) is locked (swarm autolock) and the unlock key piswarm keeps did not unlock it: \(error); \(byHand)"
+      }
+    case .initSwarm(let name):
+      guard let node = node(name) else { return "no such node" }
+      var docker = executor.client(node)
+      do {
+        executor.progress("\(name): swarm init, advertising \(node.ip)")
+        try docker.negotiate()
+        _ = try docker.swarmInit(advertiseAddress: node.ip.description)
+        leader = (node, docker)
+        return nil
+      } catch {
+        return "swarm init failed: \(error)"
+      }
+    case .promote(let name), .demote(let name):
+      guard let node = node(name) else { return "no such node" }
+      guard let leader = leaderClient() else { return "no manager of the swarm answers" }
+      do {
+        let entry = try Self.entry(node, leader: leader, executor: executor)
+        try leader.client.updateNode(entry.id) { $0.Role = node.role.rawValue }
+        return nil
+      } catch {
+        return "node update failed: \(error)"
+      }
+    case .removeStaleEntry(_, let entry):
+      guard let leader = leaderClient() else { return "no manager of the swarm answers" }
+      do {
+        try leader.client.removeNode(entry)
+        return nil
+      } catch {
+        return "cannot remove its stale swarm entry \(entry.prefix(12)): \(error)"
+      }
+    case .setAutolock(let wanted):
+      guard let leader = leaderClient() else { return "no manager of the swarm answers" }
+      do {
+        executor.progress(wanted ? "enabling swarm autolock" : "disabling swarm autolock")
+        try leader.client.setAutolock(wanted)
+      } catch {
+        return "cannot \(wanted ? "enable" : "disable") swarm autolock: \(error)"
+      }
+      return wanted ? keepKey(leader.client) : nil
+    case .keepUnlockKey:
+      guard let leader = leaderClient() else { return "no manager of the swarm answers" }
+      return keepKey(leader.client)
+    case .forgetUnlockKey:
+      do { try executor.memory.setUnlockKey(nil) } catch { return "cannot forget the old unlock key: \(error)" }
+      return nil
+    case .rotateJoinTokens:
+      guard let leader = leaderClient() else { return "no manager of the swarm answers" }
+      do {
+        try leader.client.rotateJoinTokens()
+      } catch {
+        return "join tokens were sent and could not be rotated: \(error); the next 'piswarm up' rotates them"
+      }
+      executor.progress("rotated the join tokens")
+      do { try executor.memory.setRotationOwed(false) } catch {
+        executor.progress(
+          "warning: the state store cannot record that the join tokens were rotated (the next run rotates them again): \(error)")
+      }
+      return nil
+    case .refuse(_, let reason): return reason
+    case .docker(let node, let plan): return executor.applyDocker(node, plan).error
+    case .join: return "joins run together"
+    case .setLabels: return "labels run together"
+    }
+  }
+
+  /// Keeps the swarm's unlock key in `memory` (read again each run, so a key rotated by hand is
+  /// kept too). The key is never printed.
+  func keepKey(_ leader: DockerClient) -> String? {
+    do {
+      let key = try leader.unlockKey()
+      guard !key.isEmpty else { throw PiSwarmError(.system, "the swarm answered no unlock key") }
+      if try executor.memory.unlockKey() != key { try executor.memory.setUnlockKey(key) }
+      return nil
+    } catch {
+      return
+        "swarm autolock is on and its unlock key could not be kept: \(error); 'docker swarm unlock-key' on a manager shows it, and the next 'piswarm up' tries again"
+    }
+  }
+
+  /// The manager the swarm is changed through: the one that ran init, else the one it was
+  /// observed through, else the first node that is an active manager with control (desired
+  /// managers first).
+  mutating func leaderClient() -> (node: Node, client: DockerClient)? {
+    if let leader { return leader }
+    let observed = cluster.nodes.filter { $0.name == via }
+    for node in observed + (cluster.managers + cluster.workers).filter({ failed[$0.name] == nil && $0.name != via }) {
+      var docker = executor.client(node)
+      guard (try? docker.negotiate()) != nil, let swarm = try? docker.info().Swarm, swarm.LocalNodeState == "active",
+        swarm.ControlAvailable == true
+      else { continue }
+      leader = (node, docker)
+      return leader
+    }
+    return nil
+  }
+
+  /// The node's entry by the managers' view; a node that just joined may show without its
+  /// address for a moment, so it is asked again for a while.
+  static func entry(
+    _ node: Node, leader: (node: Node, client: DockerClient), executor: RunExecutor
+  ) throws(PiSwarmError)
+    -> SwarmMember
+  {
+    var own = executor.client(node)
+    try own.negotiate()
+    let claimed = try own.info().Swarm.NodeID
+    let deadline = Date().addingTimeInterval(executor.readyTimeout)
+    while true {
+      switch SwarmMember.identity(of: node, claimed: claimed, in: try leader.client.nodes().map(\.member)) {
+      case .known(let entry): return entry
+      case .disputed(let claimed, let here): throw PiSwarmError(.invalidInput, SwarmMember.disputed(node, claimed, here))
+      case .missing:
+        guard Date() < deadline, !Cancellation.isCancelled else {
+          throw PiSwarmError(.system, "not found at its address \(node.ip) in the swarm's node list")
+        }
+        usleep(250_000)
+      }
+    }
+  }
+
+  /// A node whose dockerd just restarted is back in its swarm at once, but the managers see it
+  /// Ready only after its next heartbeat: wait for that (at most `readyTimeout`), so that the
+  /// run ends with the swarm as cluster.yml says, or says which node is not.
+  mutating func waitUntilReady() -> [String: String] {
+    guard !Cancellation.isCancelled, let leader = leaderClient() else { return [:] }
+    let deadline = Date().addingTimeInterval(executor.readyTimeout)
+    var waiting: [String: String] = [:]
+    while true {
+      guard let members = try? leader.client.nodes().map(\.member) else { return [:] }
+      waiting = [:]
+      for node in cluster.nodes where failed[node.name] == nil {
+        guard case .known(let entry) = SwarmMember.identity(of: node, claimed: nil, in: members), entry.state != "ready"
+        else { continue }
+        waiting[node.name] = entry.state
+      }
+      if waiting.isEmpty || Date() > deadline || Cancellation.isCancelled { break }
+      usleep(250_000)
+    }
+    return waiting.mapValues {
+      "the swarm still sees it as \($0) \(Int(executor.readyTimeout)) s after up; see 'piswarm status'"
+    }
+  }
+}
