@@ -11,6 +11,8 @@ final class RunHarness {
   let cluster: Cluster
   let swarm: FakeSwarm
   var memory = InMemorySwarmMemory()
+  /// Another memory than `memory` (one that fails).
+  var otherMemory: (any SwarmMemory)?
   /// Docker's setup as read, per node; nodes not here are set up as cluster.yml says.
   var engines: [String: EngineSetup.State] = [:]
   var unreachable: [String: String] = [:]
@@ -27,7 +29,10 @@ final class RunHarness {
     var all: [String] { items.withLock { $0 } }
   }
 
-  init(managers: [String], nodes: Int, labels: [String: String] = [:], extra: String = "") throws {
+  init(
+    managers: [String], nodes: Int, labels: [String: String] = [:], extra: String = "",
+    onJoin: @escaping @Sendable (String) -> Void = { _ in }
+  ) throws {
     var text = """
       name: t
       head: {interface: eth0, address: 10.0.0.1/24}
@@ -45,7 +50,7 @@ final class RunHarness {
     }
     let decoded = ClusterFile.decode(text: text)
     cluster = try #require(decoded.cluster, "\(decoded.diagnostics)")
-    swarm = FakeSwarm((1...nodes).map(Self.ip))
+    swarm = FakeSwarm((1...nodes).map(Self.ip), onJoin: onJoin)
   }
 
   static func ip(_ index: Int) -> String { "10.0.0.1\(index)" }
@@ -64,7 +69,7 @@ final class RunHarness {
     }
     let swarm = self.swarm
     var observer = RunObserver(cluster: cluster, parallel: 4, client: { swarm.client($0) })
-    observer.memory = memory
+    observer.memory = otherMemory ?? memory
     return observer.observe(nodes)
   }
 
@@ -82,7 +87,7 @@ final class RunHarness {
         if !failing.contains(node.name) { swarm.state.withLock { $0.engines[node.ip.description]?.down = false } }
         return (failing.contains(node.name) ? "Docker setup failed: disk full" : nil, [])
       })
-    executor.memory = memory
+    executor.memory = otherMemory ?? memory
     executor.readyTimeout = 1
     let lines = self.lines
     executor.progress = { lines.add($0) }
