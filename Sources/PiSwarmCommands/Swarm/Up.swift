@@ -134,7 +134,7 @@ struct Up: ParsableCommand {
             ? "no changes: Docker and the swarm are as cluster.yml says"
             : "\(rows.count) action(s) on \(nodes.count) node(s) done; Docker and the swarm are as cluster.yml says")
           : "\(failed.count) of \(rows.count) action(s) did not succeed:\n"
-            + failed.map { "  \($0.node): \($0.action ?? $0.change): \($0.status ?? "failed"): \($0.error ?? "")" }
+            + failed.map { "  \($0.node): \($0.error ?? "") (\($0.action ?? $0.change): \($0.status ?? "failed"))" }
             .joined(separator: "\n"))
       if !failed.isEmpty { throw Exit.failure }
     }
