@@ -76,6 +76,8 @@ private struct Execution {
   var results: [RunExecutor.Result] = []
   /// Nodes with an action that did not succeed, and which.
   var failed: [String: String] = [:]
+  /// Nodes that joined (or started the swarm) in this run.
+  var joined: Set<String> = []
   /// Why swarm actions cannot run at all (init failed).
   var swarmBlocked: String?
   var leader: (node: Node, client: DockerClient)?
@@ -125,6 +127,10 @@ private struct Execution {
       status = error == nil ? .done : .failed
     }
     if error != nil, let name = action.node, failed[name] == nil { failed[name] = action.id }
+    switch action {
+    case .join(let name, _) where error == nil, .initSwarm(let name) where error == nil: joined.insert(name)
+    default: break
+    }
     results.append(
       RunExecutor.Result(action: action, status: status, error: error, notes: notes, started: started, ended: Date()))
   }
@@ -162,14 +168,12 @@ private struct Execution {
     case .join: join(actions)
     case .labels:
       let leader = leaderClient()
-      let executor = self.executor
+      let entries = leader.map { resolve(actions, leader: $0) } ?? [:]
       together(actions) { action in
-        guard case .setLabels(let name, let labels) = action, let node = executor.cluster.node(named: name) else {
-          return ("not a label action", [])
-        }
+        guard case .setLabels(let name, let labels) = action else { return ("not a label action", []) }
         guard let leader else { return ("no manager of the swarm answers", []) }
         do {
-          let entry = try Self.entry(node, leader: leader, executor: executor)
+          let entry = try (entries[name] ?? .failure(PiSwarmError(.system, "not looked up"))).get()
           try leader.client.updateNode(entry.id) { spec in
             var merged = spec.Labels ?? [:]
             for (key, value) in labels { merged[key] = value }
@@ -180,7 +184,26 @@ private struct Execution {
           return ("node update failed: \(error)", [])
         }
       }
-    case .initSwarm, .roles, .stale, .swarm: for action in actions { one(action) }
+    case .roles:
+      let entries = leaderClient().map { resolve(actions, leader: $0) } ?? [:]
+      for action in actions {
+        guard let name = action.node, let node = node(name) else { continue }
+        if let blocker = blocker(action) {
+          skip(action, blocker)
+          continue
+        }
+        let started = Date()
+        var error: String?
+        do {
+          guard let leader = leaderClient() else { throw PiSwarmError(.system, "no manager of the swarm answers") }
+          let entry = try (entries[name] ?? .failure(PiSwarmError(.system, "not looked up"))).get()
+          try leader.client.updateNode(entry.id) { $0.Role = node.role.rawValue }
+        } catch let failure {
+          error = "node update failed: \(failure)"
+        }
+        record(action, started, error: error)
+      }
+    case .initSwarm, .stale, .swarm: for action in actions { one(action) }
     }
   }
 
@@ -361,16 +384,6 @@ private struct Execution {
       } catch {
         return "swarm init failed: \(error)"
       }
-    case .promote(let name), .demote(let name):
-      guard let node = node(name) else { return "no such node" }
-      guard let leader = leaderClient() else { return "no manager of the swarm answers" }
-      do {
-        let entry = try Self.entry(node, leader: leader, executor: executor)
-        try leader.client.updateNode(entry.id) { $0.Role = node.role.rawValue }
-        return nil
-      } catch {
-        return "node update failed: \(error)"
-      }
     case .removeStaleEntry(_, let entry):
       guard let leader = leaderClient() else { return "no manager of the swarm answers" }
       do {
@@ -409,8 +422,7 @@ private struct Execution {
       return nil
     case .refuse(_, let reason): return reason
     case .docker(let node, let plan): return executor.applyDocker(node, plan).error
-    case .join: return "joins run together"
-    case .setLabels: return "labels run together"
+    case .join, .setLabels, .promote, .demote: return "runs with the others of its kind"
     }
   }
 
@@ -445,27 +457,46 @@ private struct Execution {
     return nil
   }
 
-  /// The node's entry by the managers' view; a node that just joined may show without its
-  /// address for a moment, so it is asked again for a while.
-  static func entry(
-    _ node: Node, leader: (node: Node, client: DockerClient), executor: RunExecutor
-  ) throws(PiSwarmError)
-    -> SwarmMember
-  {
-    var own = executor.client(node)
-    try own.negotiate()
-    let claimed = try own.info().Swarm.NodeID
+  /// The entries of the actions' nodes by the managers' view (the entry at the node's address):
+  /// one read of the swarm's node list, read again for a while only when a node that just
+  /// joined does not show there yet (it shows without its address for a moment).
+  func resolve(
+    _ actions: [RunAction], leader: (node: Node, client: DockerClient)
+  ) -> [String: Result<
+    SwarmMember, PiSwarmError
+  >] {
+    var found: [String: Result<SwarmMember, PiSwarmError>] = [:]
+    let nodes = actions.compactMap { $0.node }.compactMap { node($0) }
+    // What a node that joined in this run says its ID is: it picks among the entries at its
+    // address (a down one an earlier life left there is not it).
+    var claimed: [String: String] = [:]
+    for node in nodes where joined.contains(node.name) {
+      var own = executor.client(node)
+      if (try? own.negotiate()) != nil, let id = try? own.info().Swarm.NodeID, !id.isEmpty { claimed[node.name] = id }
+    }
     let deadline = Date().addingTimeInterval(executor.readyTimeout)
     while true {
-      switch SwarmMember.identity(of: node, claimed: claimed, in: try leader.client.nodes().map(\.member)) {
-      case .known(let entry): return entry
-      case .disputed(let claimed, let here): throw PiSwarmError(.invalidInput, SwarmMember.disputed(node, claimed, here))
-      case .missing:
-        guard Date() < deadline, !Cancellation.isCancelled else {
-          throw PiSwarmError(.system, "not found at its address \(node.ip) in the swarm's node list")
-        }
-        usleep(250_000)
+      let members: [SwarmMember]
+      do { members = try leader.client.nodes().map(\.member) } catch {
+        for node in nodes where found[node.name] == nil { found[node.name] = .failure(error) }
+        return found
       }
+      for node in nodes where found[node.name] == nil {
+        switch SwarmMember.identity(of: node, claimed: claimed[node.name], in: members) {
+        case .known(let entry): found[node.name] = .success(entry)
+        case .disputed(let other, let here):
+          found[node.name] = .failure(PiSwarmError(.invalidInput, SwarmMember.disputed(node, other, here)))
+        case .missing: break
+        }
+      }
+      let missing = nodes.filter { found[$0.name] == nil }
+      if missing.isEmpty || Date() > deadline || Cancellation.isCancelled {
+        for node in missing {
+          found[node.name] = .failure(PiSwarmError(.system, "not found at its address \(node.ip) in the swarm's node list"))
+        }
+        return found
+      }
+      usleep(250_000)
     }
   }
 

@@ -228,3 +228,21 @@ import Testing
     #expect(!run.printed(report).contains("SWMTKN") && !run.printed(report).contains("SWMKEY"))
   }
 }
+
+extension RunPlannerTests {
+  @Test func aNodeWhoseDockerdIsDownButWhoseSetupStartsItGetsItsSetupAndNoSwarmChange() throws {
+    let run = try RunHarness(managers: ["node01"], nodes: 3)
+    run.swarm.form(managers: [RunHarness.ip(1)], workers: [RunHarness.ip(2), RunHarness.ip(3)])
+    run.swarm.state.withLock { $0.engines[RunHarness.ip(3)]?.down = true }
+    let node = try #require(run.cluster.node(named: "node03"))
+    var state = run.settled(node)
+    state.daemonJSON = nil
+    run.engines["node03"] = state
+    #expect(run.plan().actions.map(\.id) == ["docker node03"])
+    // Down with nothing that would start it: left alone, with why.
+    run.engines["node03"] = nil
+    let refused = run.plan().actions
+    #expect(refused.map(\.id) == ["refuse node03"])
+    #expect(refused.first?.change.contains("did not answer") == true)
+  }
+}

@@ -72,6 +72,10 @@ private struct Planner {
         local[node.name] = swarm
       } else if engines[node.name]?.install == true {
         local[node.name] = LocalSwarm(state: .inactive)
+      } else if engines[node.name]?.stopsDocker == true {
+        // Its dockerd is down and its setup starts it again: its swarm state is read (and its
+        // swarm changes planned) on the next run; the run still waits for it to be Ready.
+        continue
       } else {
         refuse(node, "its Docker Engine API did not answer: \(observed.nodes[node.name]?.dockerError ?? "no answer")")
       }
