@@ -14,4 +14,8 @@ public struct DockerAPIError: Error, Sendable, CustomStringConvertible, Equatabl
   /// A swarm object changed between its read and this update (swarmkit's "update out of
   /// sequence", which dockerd passes on as HTTP 500 with no code of its own): read it again.
   public var isOutOfSequence: Bool { status == 500 && message.contains("update out of sequence") }
+
+  /// `swarm init` or `join` on a node that is in a swarm already (HTTP 503 "This node is already
+  /// part of a swarm").
+  public var isAlreadyInSwarm: Bool { message.contains("already part of a swarm") }
 }

@@ -3,7 +3,7 @@ import PiSwarmCore
 import PiSwarmDocker
 import Synchronization
 
-/// An in-process swarm of fake dockerds for `SwarmConvergence`: each node's engine answers the
+/// An in-process swarm of fake dockerds for `RunObserver` and `RunExecutor`: each node's engine answers the
 /// Engine API calls piswarm makes, from one shared swarm state, and every request is recorded.
 /// Engines are keyed by their address. Tokens and the unlock key are plain strings the tests
 /// can look for in output.
@@ -16,6 +16,10 @@ final class FakeSwarm: Sendable {
     var nodeID: String?
     /// What it reports about itself instead (a node that lies).
     var claimedID: String?
+    /// A manager of another swarm: the cluster ID it reports.
+    var foreignCluster: String?
+    /// Its dockerd does not answer.
+    var down = false
   }
 
   struct Entry {
@@ -49,6 +53,8 @@ final class FakeSwarm: Sendable {
     var failJoins: Set<String> = []
     var requests: [Request] = []
     var nextID = 1
+    /// The address of the raft leader.
+    var leader: String?
   }
 
   let state: Mutex<State>
@@ -131,7 +137,18 @@ final class FakeSwarm: Sendable {
   static func answer(
     _ state: inout State, _ ip: String, _ method: String, _ route: String, _ query: [String: String], _ json: [String: Any]
   ) -> Data {
-    guard let engine = state.engines[ip] else { return response(500, ["message": "no such engine"]) }
+    guard let engine = state.engines[ip], !engine.down else { return response(500, ["message": "no such engine"]) }
+    if let foreign = engine.foreignCluster, method == "GET", route == "/info" {
+      return response(
+        200,
+        [
+          "ID": "E-\(ip)", "Name": "n-\(ip)", "ServerVersion": "24.0.0", "Driver": "overlay2",
+          "Swarm": [
+            "LocalNodeState": "active", "NodeID": "FOREIGN-\(ip)", "NodeAddr": ip, "ControlAvailable": true,
+            "Cluster": ["ID": foreign],
+          ],
+        ])
+    }
     let entry = state.entries.first { $0.id == engine.nodeID }
     let isManager = engine.state == "active" && entry?.role == "manager"
     let notManager = response(503, ["message": "This node is not a swarm manager."])
@@ -204,7 +221,8 @@ final class FakeSwarm: Sendable {
       return response(200, "")
     case ("GET", "/nodes"):
       guard isManager else { return notManager }
-      return response(200, state.entries.map(nodeJSON))
+      let leader = state.leader
+      return response(200, state.entries.map { nodeJSON($0, leader: $0.addr == leader) })
     case ("DELETE", _) where route.hasPrefix("/nodes/"):
       guard isManager else { return notManager }
       state.entries.removeAll { $0.id == route.dropFirst(7) }
@@ -214,7 +232,7 @@ final class FakeSwarm: Sendable {
       guard let found = state.entries.first(where: { $0.id == route.dropFirst(7) }) else {
         return response(404, ["message": "node not found"])
       }
-      return response(200, nodeJSON(found))
+      return response(200, nodeJSON(found, leader: found.addr == state.leader))
     case ("POST", _) where route.hasPrefix("/nodes/") && route.hasSuffix("/update"):
       guard isManager else { return notManager }
       let id = route.dropFirst(7).dropLast(7)
@@ -233,14 +251,14 @@ final class FakeSwarm: Sendable {
     }
   }
 
-  static func nodeJSON(_ entry: Entry) -> [String: Any] {
+  static func nodeJSON(_ entry: Entry, leader: Bool) -> [String: Any] {
     var node: [String: Any] = [
       "ID": entry.id, "Version": ["Index": entry.version],
       "Spec": ["Labels": entry.labels, "Role": entry.role, "Availability": "active"],
       "Description": ["Hostname": "n-\(entry.addr)"], "Status": ["State": entry.state, "Addr": entry.addr],
     ]
     if entry.role == "manager" {
-      node["ManagerStatus"] = ["Leader": false, "Reachability": "reachable", "Addr": "\(entry.addr):2377"]
+      node["ManagerStatus"] = ["Leader": leader, "Reachability": "reachable", "Addr": "\(entry.addr):2377"]
     }
     return node
   }

@@ -45,9 +45,7 @@ import Testing
     let run = try #require(try store.runs(limit: 10).first { $0.command.hasSuffix(" up") })
     #expect(run.status == .succeeded)
     #expect(
-      try store.steps(run: try #require(run.id)).filter { $0.step == "swarm" }.map(\.node).sorted() == [
-        "node01", "node02", "node03", "node04", "node05",
-      ])
+      try store.steps(run: try #require(run.id)).map(\.step) == planned.compactMap { $0["action"] }, "\(planned)")
     let labels = try lab.ssh(ip(1), "docker node inspect node04 --format '{{json .Spec.Labels}}'").stdoutText
     #expect(labels.contains("\"disk\":\"ssd\"") && labels.contains("\"lab\":\"\(lab.name)\""), "\(labels)")
 
@@ -57,7 +55,8 @@ import Testing
     #expect(second.stderrText.contains("no changes"), "\(second.stderrText)")
     let calm = try lab.piswarm(["--file", file, "plan", "--json"])
     let calmSteps = try JSONSerialization.jsonObject(with: calm.stdout) as? [[String: String]] ?? []
-    #expect(calmSteps.filter { $0["step"] == "swarm" }.allSatisfy { $0["change"] == "unchanged" }, "\(calm.stdoutText)")
+    let calmActions = calmSteps.filter { $0["step"] != "preflight" }
+    #expect(calmActions.count == 5 && calmActions.allSatisfy { $0["change"] == "unchanged" }, "\(calm.stdoutText)")
 
     // A manager's dockerd crashes: up names it and exits 1; the swarm keeps quorum.
     #expect(try lab.piswarm(["lab", "kill", "--name", lab.name, "node02"]).status == 0)
@@ -128,7 +127,7 @@ import Testing
     }
 
     let planned = try steps(try run(["plan", "--json"]))
-    #expect(planned.contains { $0["node"] == "node01" && $0["change"] == "enable autolock" }, "\(planned)")
+    #expect(planned.contains { $0["node"] == "swarm" && $0["change"] == "enable autolock" }, "\(planned)")
     let first = try run(["up"])
     #expect(first.status == 0, "\(first.stderrText)")
     #expect(try remote(1, "docker info --format '{{.Swarm.Cluster.Spec.EncryptionConfig.AutoLockManagers}}'") == "true")
@@ -152,7 +151,7 @@ import Testing
     #expect(unlocked.status == 0, "\(unlocked.stderrText)")
     let outcomes = try JSONSerialization.jsonObject(with: unlocked.stdout) as? [[String: Any]] ?? []
     #expect(
-      (outcomes.first { $0["node"] as? String == "node02" }?["swarm"] as? [String])?.contains("unlocked") == true, "\(outcomes)")
+      outcomes.contains { $0["action"] as? String == "unlock node02" && $0["status"] as? String == "done" }, "\(outcomes)")
     #expect(try remote(2, "docker info --format '{{.Swarm.LocalNodeState}}'") == "active")
     #expect(try remote(1, "docker node inspect node02 --format '{{.Status.State}}'") == "ready")
 
@@ -200,8 +199,8 @@ import Testing
     #expect(restarted.status == 0, "\(restarted.stderrText)")
     let restartRows = try JSONSerialization.jsonObject(with: restarted.stdout) as? [[String: Any]] ?? []
     for name in ["node01", "node02", "node03"] {
-      let docker = restartRows.first { $0["node"] as? String == name }?["docker"] as? [String] ?? []
-      #expect(docker.contains("unlocked"), "\(name): \(restarted.stdoutText)")
+      let notes = restartRows.first { $0["action"] as? String == "docker \(name)" }?["notes"] as? [String] ?? []
+      #expect(notes.contains("unlocked"), "\(name): \(restarted.stdoutText)")
     }
     let states = try remote(1, "docker node ls --format '{{.Hostname}} {{.Status}}'")
     #expect(states.split(separator: "\n").allSatisfy { $0.hasSuffix(" Ready") }, "\(states)")

@@ -9,12 +9,8 @@ struct Journal {
   let run: Int64
 
   func step(node: String, _ step: String, _ status: StepStatus, started: Date, error: String? = nil) throws(PiSwarmError) {
-    try self.step(node: node, step, status: status.rawValue, started: started, error: error)
-  }
-
-  /// A step whose status is free text (`up`'s list of actions taken).
-  func step(node: String, _ step: String, status: String, started: Date, error: String? = nil) throws(PiSwarmError) {
     try store.recordStep(
-      StepRecord(runID: run, node: node, step: step, status: status, startedAt: started, endedAt: Date(), error: error))
+      StepRecord(
+        runID: run, node: node, step: step, status: status.rawValue, startedAt: started, endedAt: Date(), error: error))
   }
 }

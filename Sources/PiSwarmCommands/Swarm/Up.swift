@@ -25,6 +25,10 @@ struct Up: ParsableCommand {
       else is done with it. autolock: false turns it off again.
       Running it again changes nothing. Exit 1 when a node failed; the others still converge.
 
+      up takes the state lock, reads every node, and runs exactly the actions 'piswarm plan'
+      prints for that state, in that order, journaling each by its identity; an action of a node
+      whose earlier action did not succeed is skipped and reported.
+
       Preflight runs first on every node (see 'piswarm preflight'); an error there stops the run
       before anything changes. Then Docker on each node: docker.io installed with apt-get when
       missing; /etc/docker/daemon.json (engine labels, log rotation, registry mirrors, data root)
@@ -56,13 +60,11 @@ struct Up: ParsableCommand {
   @Flag(help: "Format device: partitions that hold no ext4 filesystem (this erases them).")
   var format = false
 
-  /// One node's outcome: Docker's setup and the swarm.
-  struct Outcome: Encodable {
-    var node: String
-    var role: String
-    var docker: [String]
-    var swarm: [String]
-    var error: String?
+  /// How a run ended, for the output after the lock is released.
+  enum Ending {
+    case blocked
+    case interrupted
+    case ran([RunSession.Row])
   }
 
   func run() throws {
@@ -74,83 +76,47 @@ struct Up: ParsableCommand {
       let transport = remote.transport(cluster, global: global)
       try transport.prepare()
       Interrupts.install { transport.closeMasters(cluster.nodes) }
-      // Preflight on every node, every problem in one table, before anything changes. A node
-      // that cannot be reached does not stop the others: it fails in the run below.
-      // Preflight and the read of Docker's setup share one round trip per node.
-      let (findings, probed) = transport.reportingNewKeys(cluster.nodes) {
-        transport.preflight(
-          cluster.nodes, parallel: remote.parallel, alsoRunning: (EngineSetup.probe, EngineSetup.probeEnvironment))
+      // The lock first: what is observed is what is applied (no other run changes it between).
+      let ending = try global.mutating(commandLine) { journal throws(PiSwarmError) -> Ending in
+        let memory = StoredSwarmMemory(store: journal.store)
+        var rows: [RunSession.Row] = []
+        // Every manager locked: the swarm can be read (and the rest planned) only once they are
+        // unlocked, so a second round plans from a new observation.
+        for round in 1...2 {
+          let observation = RunSession.observe(cluster, transport: transport, parallel: remote.parallel, memory: memory) {
+            Console.err($0)
+          }
+          if Cancellation.isCancelled { return .interrupted }
+          let plan = RunPlanner.plan(observation, cluster: cluster)
+          // Preflight: every problem in one table, before anything changes.
+          if round == 1, !plan.findings.isEmpty { Console.err(PreflightTable.render(plan.findings)) }
+          if plan.blocked { return .blocked }
+          let board = ProgressBoard(nodes: cluster.nodes.map(\.name))
+          let report = executor(cluster, transport: transport, memory: memory, board: board).execute(plan)
+          board.finish()
+          for result in report.results {
+            try journal.step(
+              node: result.action.node ?? "swarm", result.action.id, StepStatus(result.status), started: result.started,
+              error: result.error)
+          }
+          for (node, error) in report.notReady.sorted(by: { $0.key < $1.key }) {
+            try journal.step(node: node, "ready", .failed, started: Date(), error: error)
+          }
+          rows += RunSession.rows(report, cluster: cluster)
+          if !plan.unlocksFirst || report.results.contains(where: { $0.status != .done }) { break }
+        }
+        return .ran(rows)
       }
       try Interrupts.finish(transport, cluster.nodes)
-      let blocking = findings.filter { $0.severity == .error && $0.check != "ssh" }
-      let shown = findings.filter { $0.check != "ssh" }
-      if !shown.isEmpty { Console.err(PreflightTable.render(shown)) }
-      if !blocking.isEmpty {
-        Console.err("preflight found \(blocking.count) error(s); nothing was changed")
+      guard case .ran(let rows) = ending else {
+        Console.err("preflight found errors; nothing was changed")
         throw Exit.failure
       }
-      let board = ProgressBoard(nodes: cluster.nodes.map(\.name))
-      let outcomes = try global.mutating(commandLine) { journal throws(PiSwarmError) -> [Outcome] in
-        var started = Date()
-        let memory = StoredSwarmMemory(store: journal.store)
-        var provisioning = EngineProvisioning(
-          cluster: cluster, transport: transport, parallel: remote.parallel, format: format,
-          progress: { board.update($0, $1) })
-        // Under autolock a manager whose dockerd restarts comes back locked: unlocked at once.
-        if (try? memory.unlockKey()) != nil {
-          provisioning.unlock = { node in
-            guard let key = try? memory.unlockKey() else { return false }
-            var client = DockerClient(transport: SSHDialStdioTransport(ssh: transport.invocation(node)))
-            guard (try? client.negotiate()) != nil, (try? client.info())?.Swarm.LocalNodeState == "locked" else { return false }
-            return (try? client.unlock(key: key)) != nil
-          }
-        }
-        let engines = provisioning.run(provisioning.plans(cluster.nodes, probed: probed))
-        for engine in engines {
-          try journal.step(
-            node: engine.node, "docker",
-            status: engine.failed ? "failed" : (engine.actions.isEmpty ? "unchanged" : engine.actions.joined(separator: ",")),
-            started: started, error: engine.error)
-        }
-        // Nodes whose Docker setup failed are observed (they may hold the swarm) but not changed.
-        var swarmRun = SwarmConvergence(
-          cluster: cluster, parallel: remote.parallel,
-          client: { node in DockerClient(transport: SSHDialStdioTransport(ssh: transport.invocation(node))) },
-          progress: { board.line($0) })
-        for engine in engines where engine.failed { swarmRun.excluded[engine.node] = engine.error }
-        swarmRun.memory = memory
-        started = Date()
-        let swarm = swarmRun.run()
-        board.finish()
-        for outcome in swarm {
-          try journal.step(
-            node: outcome.node, "swarm", status: outcome.failed ? "failed" : outcome.actions.joined(separator: ","),
-            started: started, error: outcome.error)
-        }
-        return cluster.nodes.map { node in
-          let engine = engines.first { $0.node == node.name }
-          let joined = swarm.first { $0.node == node.name }
-          return Outcome(
-            node: node.name, role: node.role.rawValue, docker: engine?.actions ?? [],
-            swarm: joined?.actions.filter { $0 != "unchanged" } ?? [], error: engine?.error ?? joined?.error)
-        }
-      }
-      try Interrupts.finish(transport, cluster.nodes)
-      if json {
-        Console.out(try Console.json(outcomes))
-      } else {
-        let rows = outcomes.map { outcome in
-          let changes = outcome.docker + outcome.swarm
-          return [
-            outcome.node, outcome.role,
-            outcome.error != nil ? "FAILED" : (changes.isEmpty ? "unchanged" : changes.joined(separator: ", ")),
-          ]
-        }
-        Console.out(TextTable.render(header: ["NODE", "ROLE", "CHANGES"], rows: rows))
-      }
+      Console.out(json ? try Console.json(rows) : RunSession.table(rows, withStatus: true))
+      let failed = rows.filter { $0.status != .done }
       // The user's own docker CLI: a context named after the cluster, through a healthy manager.
       // A convenience: when it cannot be written, the run still stands, with a warning.
-      if let manager = cluster.managers.first(where: { node in outcomes.contains { $0.node == node.name && $0.error == nil } }) {
+      if let manager = cluster.managers.first(where: { node in !failed.contains { $0.node == node.name } }) {
         do {
           if try DockerContextFiles.write(cluster: cluster, manager: manager, transport: transport) {
             Console.err(
@@ -161,16 +127,50 @@ struct Up: ParsableCommand {
           Console.err("warning: the docker context \(cluster.name) was not written: \(error)")
         }
       }
-      let failed = outcomes.filter { $0.error != nil }
-      let changed = outcomes.filter { !($0.docker + $0.swarm).isEmpty && $0.error == nil }
+      let nodes = Set(rows.map(\.node))
       Console.err(
         failed.isEmpty
-          ? (changed.isEmpty
+          ? (rows.isEmpty
             ? "no changes: Docker and the swarm are as cluster.yml says"
-            : "\(changed.count) node(s) changed; Docker and the swarm are as cluster.yml says")
-          : "\(failed.count) of \(outcomes.count) node(s) failed:\n"
-            + failed.map { "  \($0.node): \($0.error ?? "")" }.joined(separator: "\n"))
+            : "\(rows.count) action(s) on \(nodes.count) node(s) done; Docker and the swarm are as cluster.yml says")
+          : "\(failed.count) of \(rows.count) action(s) did not succeed:\n"
+            + failed.map { "  \($0.node): \($0.error ?? "") (\($0.action ?? $0.change): \(($0.status ?? .failed).rawValue))" }
+            .joined(separator: "\n"))
       if !failed.isEmpty { throw Exit.failure }
+    }
+  }
+
+  /// The executor of this run: Docker's setup through SSH (a manager that comes back locked
+  /// under autolock is unlocked at once), the swarm through each node's Engine API.
+  func executor(_ cluster: Cluster, transport: SSHTransport, memory: StoredSwarmMemory, board: ProgressBoard) -> RunExecutor {
+    var provisioning = EngineProvisioning(
+      cluster: cluster, transport: transport, format: format, progress: { board.update($0, $1) })
+    if (try? memory.unlockKey()) != nil {
+      provisioning.unlock = { node in
+        guard let key = try? memory.unlockKey() else { return false }
+        var client = RunSession.dockerClient(transport, node)
+        guard (try? client.negotiate()) != nil, (try? client.info())?.Swarm.LocalNodeState == "locked" else { return false }
+        return (try? client.unlock(key: key)) != nil
+      }
+    }
+    let docker = provisioning
+    var executor = RunExecutor(
+      cluster: cluster, parallel: remote.parallel, client: { RunSession.dockerClient(transport, $0) },
+      applyDocker: { docker.apply($0, $1) })
+    executor.memory = memory
+    executor.progress = { board.line($0) }
+    return executor
+  }
+}
+
+extension StepStatus {
+  /// How one of `up`'s actions went, as the journal records it.
+  init(_ status: RunExecutor.Result.Status) {
+    switch status {
+    case .done: self = .done
+    case .failed: self = .failed
+    case .skipped: self = .skipped
+    case .refused: self = .refused
     }
   }
 }

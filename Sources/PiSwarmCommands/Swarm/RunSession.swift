@@ -1,0 +1,85 @@
+import Foundation
+import PiSwarmCore
+import PiSwarmDocker
+import PiSwarmSSH
+
+/// What `plan` and `up` share: one observation of the nodes and the swarm, and one way to show
+/// the actions `RunPlanner` made from it.
+enum RunSession {
+  /// Preflight and Docker's setup probe in one round trip per node, then each node's dockerd
+  /// and the swarm's view from one of its managers.
+  static func observe(
+    _ cluster: Cluster, transport: SSHTransport, parallel: Int, memory: any SwarmMemory,
+    progress: @escaping @Sendable (String) -> Void = { _ in }
+  ) -> RunObservation {
+    let (findings, probed) = transport.reportingNewKeys(cluster.nodes) {
+      transport.preflight(
+        cluster.nodes, parallel: parallel, alsoRunning: (EngineSetup.probe, EngineSetup.probeEnvironment))
+    }
+    var observer = RunObserver(cluster: cluster, parallel: parallel, client: { dockerClient(transport, $0) })
+    observer.memory = memory
+    observer.progress = progress
+    return observer.observe(RunObserver.nodes(cluster, findings: findings, probed: probed))
+  }
+
+  static func dockerClient(_ transport: SSHTransport, _ node: Node) -> DockerClient {
+    DockerClient(transport: SSHDialStdioTransport(ssh: transport.invocation(node)))
+  }
+
+  /// One row of `plan`'s and `up`'s output: a preflight finding, an action (with its identity
+  /// in `action`, as the journal records it, and, after `up`, how it went), or a node with
+  /// nothing to do.
+  struct Row: Encodable, Equatable {
+    var node: String
+    var step: String
+    var change: String
+    var action: String?
+    var status: RunExecutor.Result.Status?
+    var error: String?
+    var notes: [String]?
+  }
+
+  /// `plan`'s rows: preflight's findings, the actions in the order `up` runs them, then the
+  /// nodes without any.
+  static func rows(_ plan: RunPlan, cluster: Cluster) -> [Row] {
+    var rows = plan.findings.map {
+      Row(node: $0.node, step: "preflight", change: "\($0.severity.rawValue): \($0.message)")
+    }
+    rows += plan.actions.map { Row(node: $0.node ?? "swarm", step: $0.step, change: $0.change, action: $0.id) }
+    if !plan.blocked {
+      let busy = Set(plan.actions.compactMap(\.node))
+      rows += cluster.nodes.filter { !busy.contains($0.name) }.map { Row(node: $0.name, step: "-", change: "unchanged") }
+    }
+    return rows
+  }
+
+  /// `up`'s rows: each action and how it went, then the nodes the swarm does not see Ready.
+  static func rows(_ report: RunExecutor.Report, cluster: Cluster) -> [Row] {
+    var rows = report.results.map { result in
+      Row(
+        node: result.action.node ?? "swarm", step: result.action.step, change: result.action.change, action: result.action.id,
+        status: result.status, error: result.error,
+        notes: result.notes.isEmpty ? nil : result.notes)
+    }
+    for node in cluster.nodes {
+      guard let error = report.notReady[node.name] else { continue }
+      rows.append(Row(node: node.name, step: "swarm", change: "ready", status: .failed, error: error))
+    }
+    return rows
+  }
+
+  static func table(_ rows: [Row], withStatus: Bool) -> String {
+    TextTable.render(
+      header: withStatus ? ["NODE", "STEP", "CHANGE", "STATUS"] : ["NODE", "STEP", "CHANGE"],
+      rows: rows.map { row in
+        var cells = [row.node, row.step, row.change]
+        if withStatus {
+          cells.append(
+            row.status.map { status in
+              row.notes.map { "\(status.rawValue) (\($0.joined(separator: ", ")))" } ?? status.rawValue
+            } ?? "")
+        }
+        return cells
+      })
+  }
+}

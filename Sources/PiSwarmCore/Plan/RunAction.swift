@@ -1,0 +1,108 @@
+/// One step of `up`, as `plan` prints it and the journal records it. Details that exist only
+/// when the step runs (join tokens, the managers' addresses, a node's entry ID after it joined)
+/// are not part of it: the executor resolves them.
+public enum RunAction: Sendable, Equatable {
+  /// Nothing is changed for the node, for the reason given (a node in another swarm, a Docker
+  /// setup that cannot be done, a node that cannot be reached, …).
+  case refuse(node: String, reason: String)
+  /// A manager locked by autolock, unlocked with the key the state store keeps.
+  case unlock(node: String)
+  /// Docker's setup on the node.
+  case docker(node: Node, plan: EngineSetup.Plan)
+  case initSwarm(node: String)
+  case join(node: String, role: Node.Role)
+  case promote(node: String)
+  case demote(node: String)
+  /// Labels put on the node's swarm entry (others someone put there stay).
+  case setLabels(node: String, labels: [String: String])
+  /// An entry an earlier life of the node left behind (a down worker at its address).
+  case removeStaleEntry(node: String, entry: String)
+  case setAutolock(Bool)
+  /// Autolock is on and the key kept is not the swarm's (rotated by hand): keep the current one.
+  case keepUnlockKey
+  /// Autolock is off: the kept key is forgotten once every manager was seen unlocked.
+  case forgetUnlockKey
+  case rotateJoinTokens
+  // Further kinds come with later features, each with its identity and words below: power on
+  // and off, wait for boot, netboot roots, stacks.
+
+  /// The node the action is about; nil for the swarm as a whole.
+  public var node: String? {
+    switch self {
+    case .refuse(let node, _), .unlock(let node), .initSwarm(let node), .join(let node, _), .promote(let node),
+      .demote(let node), .setLabels(let node, _), .removeStaleEntry(let node, _):
+      node
+    case .docker(let node, _): node.name
+    case .setAutolock, .keepUnlockKey, .forgetUnlockKey, .rotateJoinTokens: nil
+    }
+  }
+
+  /// What part of the run it belongs to: `error`, `docker` or `swarm`.
+  public var step: String {
+    switch self {
+    case .refuse: "error"
+    case .docker: "docker"
+    default: "swarm"
+    }
+  }
+
+  /// Its stable identity: unique within a plan, the same in `plan`'s output and in the journal.
+  public var id: String {
+    switch self {
+    case .refuse(let node, _): "refuse \(node)"
+    case .unlock(let node): "unlock \(node)"
+    case .docker(let node, _): "docker \(node.name)"
+    case .initSwarm(let node): "init \(node)"
+    case .join(let node, let role): "join \(node) as \(role.rawValue)"
+    case .promote(let node): "promote \(node)"
+    case .demote(let node): "demote \(node)"
+    case .setLabels(let node, _): "labels \(node)"
+    case .removeStaleEntry(let node, let entry): "remove stale entry \(entry.prefix(12)) of \(node)"
+    case .setAutolock(let on): on ? "enable autolock" : "disable autolock"
+    case .keepUnlockKey: "keep unlock key"
+    case .forgetUnlockKey: "forget unlock key"
+    case .rotateJoinTokens: "rotate join tokens"
+    }
+  }
+
+  /// In words, for the CHANGE column. Never a secret.
+  public var change: String {
+    switch self {
+    case .refuse(_, let reason): reason
+    case .unlock: "unlock"
+    case .docker(let node, let plan): plan.actions(node).joined(separator: ", ")
+    case .initSwarm: "init"
+    case .join(_, let role): "join as \(role.rawValue)"
+    case .promote: "promote"
+    case .demote: "demote"
+    case .setLabels(_, let labels):
+      "label " + labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+    case .removeStaleEntry(_, let entry): "remove stale entry \(entry.prefix(12))"
+    case .setAutolock(let on): on ? "enable autolock" : "disable autolock"
+    case .keepUnlockKey: "keep the swarm's current unlock key"
+    case .forgetUnlockKey: "forget the unlock key"
+    case .rotateJoinTokens: "rotate join tokens"
+    }
+  }
+}
+
+/// What a run will do: preflight's findings, and the actions in the order they run.
+public struct RunPlan: Sendable, Equatable {
+  public var findings: [Preflight.Finding]
+  /// Preflight found an error: nothing is done at all.
+  public var blocked: Bool { findings.contains { $0.severity == .error } }
+  public var actions: [RunAction]
+  /// Every manager of the swarm was locked: once they are unlocked, the rest is planned from
+  /// a new observation (the swarm's view could not be read before).
+  public var unlocksFirst: Bool
+  /// The node the swarm's view was read through: the executor changes the swarm through it
+  /// first (a node left alone is still observed, and may be the one that can change it).
+  public var via: String?
+
+  public init(findings: [Preflight.Finding] = [], actions: [RunAction] = [], unlocksFirst: Bool = false, via: String? = nil) {
+    self.findings = findings
+    self.actions = actions
+    self.unlocksFirst = unlocksFirst
+    self.via = via
+  }
+}

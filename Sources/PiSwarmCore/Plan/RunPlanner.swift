@@ -1,0 +1,259 @@
+/// `up`'s decisions, purely: what was observed and `cluster.yml` in, the ordered actions out.
+/// `plan` prints exactly this list and `up` runs exactly it.
+///
+/// The order: nodes left alone (with why); locked managers unlocked (before anything else is
+/// done with them); Docker's setup (in parallel, except managers whose dockerd stops: one at a
+/// time, the swarm's leader last, so quorum holds); swarm init on the first manager when there
+/// is no swarm; joins (managers one at a time, workers in parallel); promote and demote (one at
+/// a time); labels; stale entries removed; autolock; join tokens rotated whenever one was sent
+/// (or an earlier run owes it).
+///
+/// A node is known by the managers' view of it (its address in the swarm's node list), never by
+/// its own word. Nodes whose Docker setup cannot be done are observed but not changed: they
+/// still show which swarm is ours, so a fresh manager never starts a second one.
+public enum RunPlanner {
+  public static func plan(_ observed: RunObservation, cluster: Cluster) -> RunPlan {
+    let findings = cluster.nodes.flatMap { observed.nodes[$0.name]?.findings ?? [] }
+    var plan = RunPlan(findings: findings)
+    guard !plan.blocked else { return plan }
+    var planner = Planner(observed: observed, cluster: cluster)
+    planner.run()
+    plan.actions = planner.refusals() + planner.actions
+    plan.unlocksFirst = planner.unlocksFirst
+    plan.via = observed.swarm?.via
+    return plan
+  }
+
+  /// The node whose dockerd speaks for our swarm: the first one that is an active manager with
+  /// control, desired managers first. The observer asks it for the swarm's view.
+  public static func swarmSource(_ nodes: [String: NodeObservation], cluster: Cluster) -> (node: Node, clusterID: String)? {
+    for node in cluster.managers + cluster.workers {
+      guard let swarm = nodes[node.name]?.swarm, swarm.state == .active, swarm.controlAvailable, let id = swarm.clusterID
+      else { continue }
+      return (node, id)
+    }
+    return nil
+  }
+
+  /// The labels piswarm puts on a node: swarm.labels, then the node's own.
+  public static func labels(for node: Node, in cluster: Cluster) -> [String: String] {
+    cluster.swarm.labels.merging(node.labels) { $1 }
+  }
+}
+
+/// One planning pass; its state is the decisions so far.
+private struct Planner {
+  let observed: RunObservation
+  let cluster: Cluster
+  var actions: [RunAction] = []
+  /// Nodes left alone, with why (the first reason wins).
+  var refused: [String: String] = [:]
+  var unlocksFirst = false
+
+  init(observed: RunObservation, cluster: Cluster) {
+    self.observed = observed
+    self.cluster = cluster
+  }
+
+  func refusals() -> [RunAction] {
+    cluster.nodes.compactMap { node in refused[node.name].map { .refuse(node: node.name, reason: $0) } }
+  }
+
+  mutating func refuse(_ node: Node, _ reason: String) {
+    if refused[node.name] == nil { refused[node.name] = reason }
+  }
+
+  mutating func run() {
+    let engines = dockerSetup()
+    // Each node's swarm state: as read, or inactive once Docker is installed.
+    var local: [String: LocalSwarm] = [:]
+    for node in cluster.nodes where refused[node.name] == nil {
+      if let swarm = observed.nodes[node.name]?.swarm {
+        local[node.name] = swarm
+      } else if engines[node.name]?.install == true {
+        local[node.name] = LocalSwarm(state: .inactive)
+      } else if engines[node.name]?.stopsDocker == true {
+        // Its dockerd is down and its setup starts it again: its swarm state is read (and its
+        // swarm changes planned) on the next run; the run still waits for it to be Ready.
+        continue
+      } else {
+        refuse(node, "its Docker Engine API did not answer: \(observed.nodes[node.name]?.dockerError ?? "no answer")")
+      }
+    }
+    let unlocks = unlock(local)
+    swarm(local, unlocking: Set(unlocks))
+    // A node left alone gets no action at all, not even its Docker setup.
+    actions =
+      unlocks.map { .unlock(node: $0) } + dockerActions(engines.filter { refused[$0.key] == nil }) + actions
+  }
+
+  /// Docker's setup per node; nodes that cannot be read or set up are refused.
+  mutating func dockerSetup() -> [String: EngineSetup.Plan] {
+    var plans: [String: EngineSetup.Plan] = [:]
+    for node in cluster.nodes {
+      let seen = observed.nodes[node.name]
+      if let reason = seen?.unreachable {
+        refuse(node, "cannot be reached: \(reason)")
+        continue
+      }
+      guard let state = seen?.engine else {
+        refuse(node, "cannot read Docker's setup: the node could not be reached")
+        continue
+      }
+      do {
+        plans[node.name] = try EngineSetup.plan(state, cluster: cluster, node: node)
+      } catch {
+        refuse(node, error.description)
+      }
+    }
+    return plans
+  }
+
+  /// Workers and managers whose dockerd keeps running first (in parallel when run), then the
+  /// managers whose dockerd stops, one at a time, the swarm's leader last (each restart of a
+  /// leader costs an election).
+  func dockerActions(_ plans: [String: EngineSetup.Plan]) -> [RunAction] {
+    var together: [RunAction] = []
+    var alone: [RunAction] = []
+    var leaders: [RunAction] = []
+    let leader = observed.swarm?.members.first { $0.leader }
+    for node in cluster.nodes {
+      guard let plan = plans[node.name], !plan.isEmpty else { continue }
+      let action = RunAction.docker(node: node, plan: plan)
+      if node.role == .manager && plan.stopsDocker {
+        if let leader, leader.isAt(node.ip.description) { leaders.append(action) } else { alone.append(action) }
+      } else {
+        together.append(action)
+      }
+    }
+    return together + alone + leaders
+  }
+
+  /// Locked nodes (autolock): unlocked first when a key is kept, else left alone with advice.
+  mutating func unlock(_ local: [String: LocalSwarm]) -> [String] {
+    var unlocks: [String] = []
+    for node in cluster.nodes where local[node.name]?.state == .locked {
+      let byHand =
+        "on \(node.name), run 'docker swarm unlock' and give it the key 'docker swarm unlock-key' shows on an unlocked manager"
+      switch observed.unlockKey {
+      case .unreadable(let error):
+        refuse(node, "\(node.name) is locked (swarm autolock) and the state store cannot be read for its unlock key: \(error)")
+      case .none:
+        refuse(node, "\(node.name) is locked (swarm autolock) and piswarm keeps no unlock key for this swarm; \(byHand)")
+      case .kept:
+        unlocks.append(node.name)
+      }
+    }
+    return unlocks
+  }
+
+  mutating func swarm(_ local: [String: LocalSwarm], unlocking: Set<String>) {
+    let view = observed.swarm
+    let locked = cluster.nodes.contains { local[$0.name]?.state == .locked }
+    if view == nil, locked {
+      if unlocking.isEmpty {
+        for manager in cluster.managers {
+          refuse(manager, "no manager of the swarm could be unlocked (see the locked ones), so the swarm cannot be changed")
+        }
+      } else {
+        // The swarm's view can be read only once its managers are unlocked.
+        unlocksFirst = true
+      }
+      return
+    }
+    if view == nil, let error = observed.swarmError {
+      for node in cluster.nodes { refuse(node, "cannot read the swarm's state: \(error)") }
+      return
+    }
+    // Nodes in another swarm, or in a state that is not a member's: left alone, with advice.
+    for node in cluster.nodes where refused[node.name] == nil {
+      guard let swarm = local[node.name], swarm.state != .inactive, swarm.state != .locked else { continue }
+      // Workers do not report their swarm: the managers' list says below.
+      if swarm.state == .active, swarm.clusterID == nil { continue }
+      if swarm.state != .active || (view != nil && swarm.clusterID != view?.clusterID) {
+        let theirs = swarm.clusterID ?? swarm.nodeID ?? "?"
+        refuse(
+          node,
+          "\(node.name) is \(swarm.state == .active ? "in another swarm (\(theirs.prefix(12)))" : "in swarm state \"\(swarm.state.rawValue)\""); "
+            + "make it leave first: 'piswarm exec \(node.name) -- docker swarm leave --force' (this discards its swarm state)")
+      }
+    }
+    // No swarm: init on the first manager that can; never beside a swarm that has managers.
+    var initNode: Node?
+    if view == nil {
+      let stuck = cluster.nodes.filter { local[$0.name]?.state == .active && local[$0.name]?.clusterID != nil }
+      guard stuck.isEmpty else {
+        for node in stuck {
+          refuse(
+            node,
+            "\(node.name) is a manager of a swarm that it cannot change (no quorum?); see 'piswarm exec \(node.name) -- docker node ls'"
+          )
+        }
+        for manager in cluster.managers {
+          refuse(manager, "no manager of the swarm can change it, so the swarm cannot be formed or changed")
+        }
+        return
+      }
+      guard let first = cluster.managers.first(where: { refused[$0.name] == nil && local[$0.name]?.state == .inactive }) else {
+        for manager in cluster.managers {
+          refuse(manager, "no manager is reachable, so the swarm cannot be formed or changed")
+        }
+        return
+      }
+      initNode = first
+      actions.append(.initSwarm(node: first.name))
+    }
+    let members = view?.members ?? []
+    let outside = cluster.nodes.filter {
+      refused[$0.name] == nil && local[$0.name]?.state == .inactive && $0.name != initNode?.name
+    }
+    let joining = outside.filter { $0.role == .manager } + outside.filter { $0.role == .worker }
+    actions += joining.map { .join(node: $0.name, role: $0.role) }
+
+    // Roles and labels of the members, by the managers' view.
+    var roles: [RunAction] = []
+    var labels: [RunAction] = []
+    var stale: [RunAction] = []
+    for node in cluster.nodes where refused[node.name] == nil {
+      let desired = RunPlanner.labels(for: node, in: cluster)
+      if node.name == initNode?.name || joining.contains(node) {
+        if !desired.isEmpty { labels.append(.setLabels(node: node.name, labels: desired)) }
+        stale += SwarmMember.staleEntries(members, address: node.ip.description, currentID: nil).map {
+          .removeStaleEntry(node: node.name, entry: $0.id)
+        }
+        continue
+      }
+      guard let swarm = local[node.name], swarm.state == .active || unlocking.contains(node.name) else { continue }
+      switch SwarmMember.identity(of: node, claimed: swarm.nodeID, in: members) {
+      case .known(let entry):
+        if entry.role != node.role { roles.append(node.role == .manager ? .promote(node: node.name) : .demote(node: node.name)) }
+        let missing = desired.filter { entry.labels[$0.key] != $0.value }
+        if !missing.isEmpty { labels.append(.setLabels(node: node.name, labels: missing)) }
+        stale += SwarmMember.staleEntries(members, address: node.ip.description, currentID: entry.id).map {
+          .removeStaleEntry(node: node.name, entry: $0.id)
+        }
+      case .disputed(let claimed, let here):
+        refuse(node, SwarmMember.disputed(node, claimed, here))
+      case .missing:
+        refuse(
+          node,
+          view == nil
+            ? "\(node.name) is in a swarm that no manager of cluster.yml is in; make it leave first: "
+              + "'piswarm exec \(node.name) -- docker swarm leave --force' (this discards its swarm state)"
+            : "not found at its address \(node.ip) in the swarm's node list")
+      }
+    }
+    actions += roles + labels + stale
+
+    // The swarm as a whole.
+    let wanted = cluster.swarm.autolock
+    let current = view?.autolock ?? false
+    if current != wanted { actions.append(.setAutolock(wanted)) }
+    if wanted, current, view?.keptKeyIsCurrent == false || observed.unlockKey != .kept { actions.append(.keepUnlockKey) }
+    // A manager that was not seen unlocked may still need the old key.
+    if !wanted, observed.unlockKey == .kept, cluster.managers.allSatisfy({ refused[$0.name] == nil }) {
+      actions.append(.forgetUnlockKey)
+    }
+    if observed.rotationOwed || !joining.isEmpty { actions.append(.rotateJoinTokens) }
+  }
+}

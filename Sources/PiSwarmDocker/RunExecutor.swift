@@ -1,0 +1,244 @@
+import Foundation
+import PiSwarmCore
+import PiSwarmSSH
+import Synchronization
+
+/// Runs a `RunPlan`'s actions, exactly those, in their order: Docker's setup in parallel except
+/// managers whose dockerd stops (one at a time; after one fails, the others are not started, so
+/// the swarm keeps its quorum), manager joins one at a time while workers join in parallel,
+/// label updates in parallel. An action of a node whose earlier action did not succeed is
+/// skipped, and says so. What exists only now is resolved now: the manager to go through, join
+/// tokens (held in memory only, never printed), the managers' addresses, a node's entry.
+///
+/// Before a join token goes to any node, `memory` records that a rotation is owed; a run that
+/// finds one owed rotates, so an interrupted or failed run never leaves a sent token valid.
+public struct RunExecutor: Sendable {
+  public struct Result: Sendable {
+    public enum Status: String, Sendable, Codable {
+      case done, failed, skipped, refused
+    }
+
+    public var action: RunAction
+    public var status: Status
+    public var error: String?
+    /// What happened beside the action (a manager unlocked while its dockerd restarted).
+    public var notes: [String] = []
+    public var started: Date
+    public var ended: Date
+  }
+
+  public struct Report: Sendable {
+    /// One per action, in the plan's order.
+    public var results: [Result]
+    /// Nodes the swarm does not see Ready at the end, with what it sees.
+    public var notReady: [String: String]
+  }
+
+  /// What applying Docker's setup on a node gave: an error, and notes.
+  public typealias DockerApply = @Sendable (Node, EngineSetup.Plan) -> (error: String?, notes: [String])
+
+  public let cluster: Cluster
+  public let parallel: Int
+  public let client: @Sendable (Node) -> DockerClient
+  public let applyDocker: DockerApply
+  public var memory: any SwarmMemory = InMemorySwarmMemory()
+  public var progress: @Sendable (String) -> Void = { _ in }
+  /// How long the run waits for nodes to show in the swarm's list and Ready there.
+  public var readyTimeout: Double = 30
+
+  public init(
+    cluster: Cluster, parallel: Int, client: @escaping @Sendable (Node) -> DockerClient, applyDocker: @escaping DockerApply
+  ) {
+    self.cluster = cluster
+    self.parallel = parallel
+    self.client = client
+    self.applyDocker = applyDocker
+  }
+
+  public func execute(_ plan: RunPlan) -> Report {
+    let actions = plan.actions
+    var run = RunExecution(executor: self, via: plan.via)
+    var index = 0
+    while index < actions.count {
+      let phase = RunExecution.phase(actions[index])
+      var end = index + 1
+      while end < actions.count, RunExecution.phase(actions[end]) == phase { end += 1 }
+      run.phase(Array(actions[index..<end]))
+      index = end
+    }
+    return Report(results: run.results, notReady: run.waitUntilReady())
+  }
+}
+
+/// One execution: the results so far and what was resolved. The swarm's own phases (joins,
+/// single actions, what is resolved through a manager) are in RunExecution+Swarm.swift.
+struct RunExecution {
+  let executor: RunExecutor
+  var results: [RunExecutor.Result] = []
+  /// Nodes with an action that did not succeed, and which.
+  var failed: [String: String] = [:]
+  /// Nodes that joined (or started the swarm) in this run.
+  var joined: Set<String> = []
+  /// Why swarm actions cannot run at all (init failed).
+  var swarmBlocked: String?
+  var leader: (node: Node, client: DockerClient)?
+  /// The node the swarm was observed through.
+  let via: String?
+  var cluster: Cluster { executor.cluster }
+
+  init(executor: RunExecutor, via: String?) {
+    self.executor = executor
+    self.via = via
+  }
+
+  enum Phase: Equatable { case refuse, unlock, docker, initSwarm, join, roles, labels, stale, swarm }
+
+  static func phase(_ action: RunAction) -> Phase {
+    switch action {
+    case .refuse: .refuse
+    case .unlock: .unlock
+    case .docker: .docker
+    case .initSwarm: .initSwarm
+    case .join: .join
+    case .promote, .demote: .roles
+    case .setLabels: .labels
+    case .removeStaleEntry: .stale
+    case .setAutolock, .keepUnlockKey, .forgetUnlockKey, .rotateJoinTokens: .swarm
+    }
+  }
+
+  func node(_ name: String) -> Node? { cluster.node(named: name) }
+
+  /// Why the action cannot run now, or nil.
+  func blocker(_ action: RunAction) -> String? {
+    if Cancellation.isCancelled { return "interrupted before it started" }
+    if let name = action.node, let earlier = failed[name] { return "not started: \(earlier) did not succeed" }
+    if action.step == "swarm", let swarmBlocked { return "not started: \(swarmBlocked)" }
+    if case .forgetUnlockKey = action, let manager = cluster.managers.first(where: { failed[$0.name] != nil }) {
+      return "not started: \(manager.name) was not seen unlocked and may still need the old key"
+    }
+    return nil
+  }
+
+  mutating func record(_ action: RunAction, _ started: Date, error: String?, notes: [String] = []) {
+    let status: RunExecutor.Result.Status
+    if case .refuse = action {
+      status = .refused
+    } else {
+      status = error == nil ? .done : .failed
+    }
+    if error != nil, let name = action.node, failed[name] == nil { failed[name] = action.id }
+    switch action {
+    case .join(let name, _) where error == nil, .initSwarm(let name) where error == nil: joined.insert(name)
+    default: break
+    }
+    results.append(
+      RunExecutor.Result(action: action, status: status, error: error, notes: notes, started: started, ended: Date()))
+  }
+
+  mutating func skip(_ action: RunAction, _ reason: String) {
+    if let name = action.node, failed[name] == nil { failed[name] = action.id }
+    results.append(RunExecutor.Result(action: action, status: .skipped, error: reason, started: Date(), ended: Date()))
+  }
+
+  /// Runs `body` for each action not blocked, `parallel` at a time, recording in the plan's order.
+  mutating func together(_ actions: [RunAction], _ body: @escaping @Sendable (RunAction) -> (String?, [String])) {
+    let blockers = actions.map { blocker($0) }
+    let runnable = zip(actions, blockers).filter { $0.1 == nil }.map(\.0)
+    let started = Date()
+    let outcomes = FanOut.run(
+      runnable, parallel: executor.parallel, skipped: { _ in ("interrupted before it started", []) }, body)
+    var next = outcomes.makeIterator()
+    for (action, blocker) in zip(actions, blockers) {
+      if let blocker {
+        skip(action, blocker)
+      } else if let (error, notes) = next.next() {
+        record(action, started, error: error, notes: notes)
+      }
+    }
+  }
+
+  mutating func phase(_ actions: [RunAction]) {
+    switch Self.phase(actions[0]) {
+    case .refuse:
+      for action in actions {
+        if case .refuse(_, let reason) = action { record(action, Date(), error: reason) }
+      }
+    case .unlock: for action in actions { one(action) }
+    case .docker: docker(actions)
+    case .join: join(actions)
+    case .labels:
+      let leader = leaderClient()
+      let entries = leader.map { resolve(actions, leader: $0) } ?? [:]
+      together(actions) { action in
+        guard case .setLabels(let name, let labels) = action else { return ("not a label action", []) }
+        guard let leader else { return ("no manager of the swarm answers", []) }
+        do {
+          let entry = try (entries[name] ?? .failure(PiSwarmError(.system, "not looked up"))).get()
+          try leader.client.updateNode(entry.id) { spec in
+            var merged = spec.Labels ?? [:]
+            for (key, value) in labels { merged[key] = value }
+            spec.Labels = merged
+          }
+          return (nil, [])
+        } catch {
+          return ("node update failed: \(error)", [])
+        }
+      }
+    case .roles:
+      let entries = leaderClient().map { resolve(actions, leader: $0) } ?? [:]
+      for action in actions {
+        guard let name = action.node, let node = node(name) else { continue }
+        if let blocker = blocker(action) {
+          skip(action, blocker)
+          continue
+        }
+        let started = Date()
+        var error: String?
+        do {
+          guard let leader = leaderClient() else { throw PiSwarmError(.system, "no manager of the swarm answers") }
+          let entry = try (entries[name] ?? .failure(PiSwarmError(.system, "not looked up"))).get()
+          try leader.client.updateNode(entry.id) { $0.Role = node.role.rawValue }
+        } catch let failure {
+          error = "node update failed: \(failure)"
+        }
+        record(action, started, error: error)
+      }
+    case .initSwarm, .stale, .swarm: for action in actions { one(action) }
+    }
+  }
+
+  /// Docker's setup: in parallel, except managers whose dockerd stops: one at a time, and none
+  /// after one failed (it may be down: another one down could cost the swarm its quorum).
+  mutating func docker(_ actions: [RunAction]) {
+    func alone(_ action: RunAction) -> Bool {
+      guard case .docker(let node, let plan) = action else { return false }
+      return node.role == .manager && plan.stopsDocker
+    }
+    let apply = executor.applyDocker
+    together(actions.filter { !alone($0) }) { action in
+      guard case .docker(let node, let plan) = action else { return ("not a docker action", []) }
+      return apply(node, plan)
+    }
+    var failedManager: String?
+    for action in actions where alone(action) {
+      guard case .docker(let node, let plan) = action else { continue }
+      if let blocker = blocker(action) {
+        skip(action, blocker)
+      } else if let failedManager {
+        skip(
+          action,
+          "not started: \(failedManager) failed first, and managers restart one at a time so the swarm keeps its quorum")
+      } else {
+        let started = Date()
+        let (error, notes) = apply(node, plan)
+        if error != nil { failedManager = node.name }
+        record(action, started, error: error, notes: notes)
+      }
+    }
+    // Results in the plan's order.
+    let order = Dictionary(uniqueKeysWithValues: actions.enumerated().map { ($0.element.id, $0.offset) })
+    let tail = results.suffix(actions.count).sorted { (order[$0.action.id] ?? 0) < (order[$1.action.id] ?? 0) }
+    results.replaceSubrange((results.count - actions.count)..., with: tail)
+  }
+}

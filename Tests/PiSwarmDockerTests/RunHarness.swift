@@ -1,0 +1,102 @@
+import Foundation
+import PiSwarmCore
+import PiSwarmDocker
+import Synchronization
+import Testing
+
+/// A cluster of fake nodes for the planner and the executor: each node's dockerd is a
+/// `FakeSwarm` engine, Docker's setup is as cluster.yml says unless a test says otherwise, and
+/// applying a Docker setup is a stub that records it.
+final class RunHarness {
+  let cluster: Cluster
+  let swarm: FakeSwarm
+  var memory = InMemorySwarmMemory()
+  /// Another memory than `memory` (one that fails).
+  var otherMemory: (any SwarmMemory)?
+  /// Docker's setup as read, per node; nodes not here are set up as cluster.yml says.
+  var engines: [String: EngineSetup.State] = [:]
+  var unreachable: [String: String] = [:]
+  /// Nodes whose Docker setup fails when applied.
+  var failingDocker: Set<String> = []
+  /// Nodes whose Docker setup was applied, in order.
+  let applied = Recorder()
+  /// The executor's progress lines.
+  let lines = Recorder()
+
+  final class Recorder: Sendable {
+    let items = Mutex<[String]>([])
+    func add(_ item: String) { items.withLock { $0.append(item) } }
+    var all: [String] { items.withLock { $0 } }
+  }
+
+  init(
+    managers: [String], nodes: Int, labels: [String: String] = [:], extra: String = "",
+    onJoin: @escaping @Sendable (String) -> Void = { _ in }
+  ) throws {
+    var text = """
+      name: t
+      head: {interface: eth0, address: 10.0.0.1/24}
+      defaults: {boot: preinstalled, docker_storage: root}
+      swarm:
+        managers: [\(managers.joined(separator: ", "))]
+      \(extra)
+      nodes:
+
+      """
+    for index in 1...nodes {
+      let name = "node0\(index)"
+      let own = labels[name].map { ", labels: {\($0)}" } ?? ""
+      text += "  - {name: \(name), ip: \(Self.ip(index))\(own)}\n"
+    }
+    let decoded = ClusterFile.decode(text: text)
+    cluster = try #require(decoded.cluster, "\(decoded.diagnostics)")
+    swarm = FakeSwarm((1...nodes).map(Self.ip), onJoin: onJoin)
+  }
+
+  static func ip(_ index: Int) -> String { "10.0.0.1\(index)" }
+
+  /// Docker set up on `node` as cluster.yml says: nothing to do.
+  func settled(_ node: Node) -> EngineSetup.State {
+    EngineSetup.State(
+      docker: true, apt: true, daemonJSON: try? DaemonConfig.render(existing: nil, DaemonConfig.Settings(cluster, node)),
+      fstab: DockerStorageLayout.fstab(existing: "", storage: node.dockerStorage), storageMode: nil, storageMounted: false)
+  }
+
+  func observe() -> RunObservation {
+    var nodes: [String: NodeObservation] = [:]
+    for node in cluster.nodes {
+      nodes[node.name] = NodeObservation(unreachable: unreachable[node.name], engine: engines[node.name] ?? settled(node))
+    }
+    let swarm = self.swarm
+    var observer = RunObserver(cluster: cluster, parallel: 4, client: { swarm.client($0) })
+    observer.memory = otherMemory ?? memory
+    return observer.observe(nodes)
+  }
+
+  func plan() -> RunPlan { RunPlanner.plan(observe(), cluster: cluster) }
+
+  func execute(_ plan: RunPlan) -> RunExecutor.Report {
+    let failing = failingDocker
+    let swarm = self.swarm
+    let applied = self.applied
+    var executor = RunExecutor(
+      cluster: cluster, parallel: 4, client: { swarm.client($0) },
+      applyDocker: { node, _ in
+        applied.add(node.name)
+        // As after an install: the node's dockerd answers.
+        if !failing.contains(node.name) { swarm.state.withLock { $0.engines[node.ip.description]?.down = false } }
+        return (failing.contains(node.name) ? "Docker setup failed: disk full" : nil, [])
+      })
+    executor.memory = otherMemory ?? memory
+    executor.readyTimeout = 1
+    let lines = self.lines
+    executor.progress = { lines.add($0) }
+    return executor.execute(plan)
+  }
+
+  /// Every line a run could show or journal: its progress and its results.
+  func printed(_ report: RunExecutor.Report) -> String {
+    lines.all.joined(separator: "\n") + "\n"
+      + report.results.map { "\($0.action.id) \($0.action.change) \($0.status) \($0.error ?? "")" }.joined(separator: "\n")
+  }
+}
