@@ -51,7 +51,14 @@ public struct RunObserver: Sendable {
         var docker = client(node)
         do {
           try docker.negotiate()
-          let swarm = try docker.info().Swarm
+          var swarm = try docker.info().Swarm
+          // "pending": an init or join under way (one an interrupted run started, which dockerd
+          // goes on with). It settles within seconds, into a swarm or out of one: wait for that.
+          let settled = ContinuousClock.now + .seconds(30)
+          while swarm.LocalNodeState == "pending", ContinuousClock.now < settled, !Cancellation.isCancelled {
+            usleep(250_000)
+            swarm = try docker.info().Swarm
+          }
           return (
             LocalSwarm(
               state: LocalSwarm.State(api: swarm.LocalNodeState), nodeID: swarm.NodeID.flatMap { $0.isEmpty ? nil : $0 },
