@@ -25,9 +25,7 @@ import Testing
       Cleanup.detach(loop: device)
     }
 
-    let up = try lab.piswarm(["lab", "up", "--name", lab.name, "--nodes", "4", "--managers", "1"])
-    try #require(up.status == 0, "\(up.stderrText)")
-    let file = up.stdoutText.split(separator: "\n").last.map(String.init) ?? ""
+    let file = try lab.up(nodes: 4, managers: 1)
     var text = try String(contentsOfFile: file, encoding: .utf8)
     text = text.replacingOccurrences(of: "  - name: node02\n", with: "  - name: node02\n    docker_storage: loopfile:1G\n")
       .replacingOccurrences(of: "  - name: node03\n", with: "  - name: node03\n    docker_storage: tmpfs:512M\n")

@@ -38,6 +38,13 @@ import Testing
       ).run()
     }
 
+    /// `piswarm lab up` for this lab; the path of the cluster file it wrote.
+    func up(nodes: Int, managers: Int) throws -> String {
+      let up = try piswarm(["lab", "up", "--name", name, "--nodes", "\(nodes)", "--managers", "\(managers)"])
+      try #require(up.status == 0, "\(up.stderrText)")
+      return up.stdoutText.split(separator: "\n").last.map(String.init) ?? ""
+    }
+
     /// The docker CLI's configuration for this lab's tests (contexts), never the user's.
     var dockerConfig: String { state.path + "/docker-config" }
 

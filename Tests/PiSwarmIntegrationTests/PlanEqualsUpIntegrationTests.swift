@@ -15,9 +15,7 @@ import Testing
     guard Prerequisites.require() else { return }
     let lab = Lab()
     defer { lab.down() }
-    let up = try lab.piswarm(["lab", "up", "--name", lab.name, "--nodes", "5", "--managers", "3"])
-    try #require(up.status == 0, "\(up.stderrText)")
-    let file = up.stdoutText.split(separator: "\n").last.map(String.init) ?? ""
+    let file = try lab.up(nodes: 5, managers: 3)
     let store = try SQLiteStateStore(stateDirectory: lab.state.path)
 
     /// plan --json's actions, then up's journal; both as "NODE ACTION".

@@ -13,9 +13,7 @@ import Testing
     guard Prerequisites.require() else { return }
     let lab = Lab()
     defer { lab.down() }
-    let up = try lab.piswarm(["lab", "up", "--name", lab.name, "--nodes", "5", "--managers", "3"])
-    try #require(up.status == 0, "\(up.stderrText)")
-    let file = up.stdoutText.split(separator: "\n").last.map(String.init) ?? ""
+    let file = try lab.up(nodes: 5, managers: 3)
     // A label of its own on node04, beside the lab's swarm-wide one.
     let text = try String(contentsOfFile: file, encoding: .utf8)
     try text.replacingOccurrences(of: "  - name: node04\n", with: "  - name: node04\n    labels: { disk: ssd }\n")
@@ -105,9 +103,7 @@ import Testing
     guard Prerequisites.require() else { return }
     let lab = Lab()
     defer { lab.down() }
-    let up = try lab.piswarm(["lab", "up", "--name", lab.name, "--nodes", "4", "--managers", "3"])
-    try #require(up.status == 0, "\(up.stderrText)")
-    let file = up.stdoutText.split(separator: "\n").last.map(String.init) ?? ""
+    let file = try lab.up(nodes: 4, managers: 3)
     let text = try String(contentsOfFile: file, encoding: .utf8)
     try #require(text.contains("  advertise: eth0\n"))
     try text.replacingOccurrences(of: "  advertise: eth0\n", with: "  advertise: eth0\n  autolock: true\n")
