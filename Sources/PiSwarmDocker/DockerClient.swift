@@ -124,7 +124,7 @@ public struct DockerClient: Sendable {
 
   /// Running tasks on one node.
   public func runningTasks(on nodeID: String) throws(PiSwarmError) -> [SwarmTask] {
-    try runningTasks().filter { $0.NodeID == nodeID && $0.Status.State == "running" }
+    try runningTasks().filter { $0.NodeID == nodeID && $0.Status.State == .running }
   }
 
   public func removeNode(_ id: String, force: Bool = false) throws(PiSwarmError) {

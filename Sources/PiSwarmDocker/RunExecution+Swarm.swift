@@ -220,7 +220,7 @@ extension RunExecution {
     let observed = cluster.nodes.filter { $0.name == via }
     for node in observed + (cluster.managers + cluster.workers).filter({ failed[$0.name] == nil && $0.name != via }) {
       var docker = executor.client(node)
-      guard (try? docker.negotiate()) != nil, let swarm = try? docker.info().Swarm, swarm.LocalNodeState == "active",
+      guard (try? docker.negotiate()) != nil, let swarm = try? docker.info().Swarm, swarm.LocalNodeState == .active,
         swarm.ControlAvailable == true
       else { continue }
       leader = (node, docker)
@@ -283,9 +283,9 @@ extension RunExecution {
       guard let members = try? leader.client.nodes().map(\.member) else { return [:] }
       waiting = [:]
       for node in cluster.nodes where failed[node.name] == nil {
-        guard case .known(let entry) = SwarmMember.identity(of: node, claimed: nil, in: members), entry.state != "ready"
+        guard case .known(let entry) = SwarmMember.identity(of: node, claimed: nil, in: members), entry.state != .ready
         else { continue }
-        waiting[node.name] = entry.state
+        waiting[node.name] = entry.state.rawValue
       }
       if waiting.isEmpty || Date() > deadline || Cancellation.isCancelled { break }
       usleep(250_000)
@@ -293,21 +293,5 @@ extension RunExecution {
     return waiting.mapValues {
       "the swarm still sees it as \($0) \(Int(executor.readyTimeout)) s after up; see 'piswarm status'"
     }
-  }
-}
-
-extension RunExecution {
-  /// The cluster ID of the swarm `docker` is a manager of, once it has a leader (up to 30 s).
-  static func settledSwarm(_ docker: DockerClient) -> String? {
-    let deadline = ContinuousClock.now + .seconds(30)
-    while ContinuousClock.now < deadline {
-      if let info = try? docker.info(), info.Swarm.LocalNodeState == "active", info.Swarm.ControlAvailable == true,
-        let id = info.Swarm.Cluster?.ID
-      {
-        return id
-      }
-      usleep(250_000)
-    }
-    return nil
   }
 }

@@ -198,7 +198,7 @@ struct RunExecution {
         do {
           guard let leader = leaderClient() else { throw PiSwarmError(.system, "no manager of the swarm answers") }
           let entry = try (entries[name] ?? .failure(PiSwarmError(.system, "not looked up"))).get()
-          try leader.client.updateNode(entry.id) { $0.Role = node.role.rawValue }
+          try leader.client.updateNode(entry.id) { $0.Role = node.role }
         } catch let failure {
           error = "node update failed: \(failure)"
         }

@@ -55,13 +55,13 @@ public struct RunObserver: Sendable {
           // "pending": an init or join under way (one an interrupted run started, which dockerd
           // goes on with). It settles within seconds, into a swarm or out of one: wait for that.
           let settled = ContinuousClock.now + .seconds(30)
-          while swarm.LocalNodeState == "pending", ContinuousClock.now < settled, !Cancellation.isCancelled {
+          while swarm.LocalNodeState == .pending, ContinuousClock.now < settled, !Cancellation.isCancelled {
             usleep(250_000)
             swarm = try docker.info().Swarm
           }
           return (
             LocalSwarm(
-              state: LocalSwarm.State(api: swarm.LocalNodeState), nodeID: swarm.NodeID.flatMap { $0.isEmpty ? nil : $0 },
+              state: swarm.LocalNodeState, nodeID: swarm.NodeID.flatMap { $0.isEmpty ? nil : $0 },
               clusterID: swarm.Cluster?.ID, controlAvailable: swarm.ControlAvailable ?? false),
             nil
           )
@@ -109,7 +109,7 @@ extension SwarmNode {
     SwarmMember(
       id: ID, address: self.Status.Addr,
       managerAddress: self.ManagerStatus?.Addr.map { String($0.split(separator: ":").first ?? "") },
-      role: Spec.Role == "manager" ? .manager : .worker, labels: Spec.Labels ?? [:], availability: Spec.Availability,
+      role: Spec.Role, labels: Spec.Labels ?? [:], availability: Spec.Availability,
       state: self.Status.State, leader: self.ManagerStatus?.Leader ?? false)
   }
 }

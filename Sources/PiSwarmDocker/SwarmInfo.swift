@@ -6,8 +6,7 @@ import Foundation
 import PiSwarmCore
 
 public struct SwarmInfo: Codable, Sendable, Equatable {
-  /// inactive, pending, active, error, locked
-  public var LocalNodeState: String
+  public var LocalNodeState: LocalSwarm.State
   public var NodeID: String?
   public var NodeAddr: String?
   public var ControlAvailable: Bool?

@@ -15,8 +15,8 @@ public struct SwarmNode: Codable, Sendable, Equatable {
 
   public struct NodeSpec: Codable, Sendable, Equatable {
     public var Labels: [String: String]?
-    public var Role: String
-    public var Availability: String
+    public var Role: Node.Role
+    public var Availability: SwarmAvailability
   }
 
   public struct Description: Codable, Sendable, Equatable {
@@ -24,7 +24,7 @@ public struct SwarmNode: Codable, Sendable, Equatable {
   }
 
   public struct Status: Codable, Sendable, Equatable {
-    public var State: String
+    public var State: SwarmNodeState
     public var Addr: String?
   }
 

@@ -19,7 +19,7 @@ public struct SwarmRemoval: Sendable {
   /// The swarm's entry for a node with this address (the ready one when it rejoined).
   public func find(_ node: Node) throws(PiSwarmError) -> SwarmNode {
     let candidates = try manager.nodes().filter { $0.Status.Addr == node.ip.description }
-    guard let found = candidates.first(where: { $0.Status.State == "ready" }) ?? candidates.first else {
+    guard let found = candidates.first(where: { $0.Status.State == .ready }) ?? candidates.first else {
       throw PiSwarmError(
         .notFound, "\(node.name) (\(node.ip)) is not in the swarm", advice: "'piswarm status' shows the swarm's nodes")
     }
@@ -29,7 +29,7 @@ public struct SwarmRemoval: Sendable {
   /// Sets availability to drain and waits until no task runs on the node.
   public func drain(_ node: Node, timeout: Double) throws(PiSwarmError) {
     let entry = try find(node)
-    try manager.updateNode(entry.ID) { $0.Availability = "drain" }
+    try manager.updateNode(entry.ID) { $0.Availability = .drain }
     progress("\(node.name): drained; waiting for its tasks to move")
     let deadline = Date().addingTimeInterval(timeout)
     while true {
@@ -49,12 +49,12 @@ public struct SwarmRemoval: Sendable {
   public func remove(_ node: Node, client: DockerClient?, timeout: Double) throws(PiSwarmError) {
     let entry = try find(node)
     try drain(node, timeout: timeout)
-    if entry.Spec.Role == "manager" {
-      let managers = try manager.nodes().filter { $0.Spec.Role == "manager" && $0.Status.State == "ready" }
+    if entry.Spec.Role == .manager {
+      let managers = try manager.nodes().filter { $0.Spec.Role == .manager && $0.Status.State == .ready }
       guard managers.count > 1 else {
         throw PiSwarmError(.invalidInput, "\(node.name) is the only manager; removing it would end the swarm")
       }
-      try manager.updateNode(entry.ID) { $0.Role = "worker" }
+      try manager.updateNode(entry.ID) { $0.Role = .worker }
       progress("\(node.name): demoted to worker")
       if managers.count - 1 == 2 {
         progress("warning: 2 managers remain; losing either stops the swarm's management (3 survive one failure)")

@@ -8,10 +8,10 @@ import PiSwarmCore
 public struct SwarmTask: Codable, Sendable, Equatable {
   public var ID: String
   public var NodeID: String?
-  public var DesiredState: String?
+  public var DesiredState: SwarmTaskState?
   public var Status: TaskStatus
 
   public struct TaskStatus: Codable, Sendable, Equatable {
-    public var State: String
+    public var State: SwarmTaskState
   }
 }

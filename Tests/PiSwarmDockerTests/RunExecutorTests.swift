@@ -202,10 +202,10 @@ import Testing
 
   @Test func identityIsTheManagersView() throws {
     let node = try #require(try RunHarness(managers: ["node01"], nodes: 2).cluster.node(named: "node02"))
-    func entry(_ id: String, _ addr: String, _ state: String = "ready") -> SwarmMember {
+    func entry(_ id: String, _ addr: String, _ state: SwarmNodeState = .ready) -> SwarmMember {
       SwarmMember(id: id, address: addr, role: .worker, state: state)
     }
-    let list = [entry("A", "10.0.0.11"), entry("OLD", "10.0.0.12", "down"), entry("B", "10.0.0.12"), entry("C", "0.0.0.0")]
+    let list = [entry("A", "10.0.0.11"), entry("OLD", "10.0.0.12", .down), entry("B", "10.0.0.12"), entry("C", "0.0.0.0")]
     #expect(SwarmMember.identity(of: node, claimed: "B", in: list) == .known(list[2]))
     #expect(SwarmMember.identity(of: node, claimed: nil, in: list) == .known(list[2]))
     #expect(SwarmMember.identity(of: node, claimed: "OLD", in: list) == .known(list[1]))

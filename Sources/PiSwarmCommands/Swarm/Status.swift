@@ -83,18 +83,18 @@ struct Status: ParsableCommand {
         let tasks = (try? manager.runningTasks()) ?? []
         for index in rows.indices {
           guard
-            let swarmNode = swarmNodes.filter({ $0.Status.Addr == rows[index].ip }).max(by: { a, _ in a.Status.State != "ready" })
+            let swarmNode = swarmNodes.filter({ $0.Status.Addr == rows[index].ip }).max(by: { a, _ in a.Status.State != .ready })
           else { continue }
-          rows[index].role = swarmNode.Spec.Role
-          rows[index].state = swarmNode.Status.State
-          rows[index].availability = swarmNode.Spec.Availability
+          rows[index].role = swarmNode.Spec.Role.rawValue
+          rows[index].state = swarmNode.Status.State.rawValue
+          rows[index].availability = swarmNode.Spec.Availability.rawValue
           rows[index].leader = swarmNode.ManagerStatus?.Leader ?? false
-          rows[index].tasks = tasks.filter { $0.NodeID == swarmNode.ID && $0.Status.State == "running" }.count
+          rows[index].tasks = tasks.filter { $0.NodeID == swarmNode.ID && $0.Status.State == .running }.count
         }
       }
       // A manager that restarted under autolock: the managers see it down; say why.
-      for (index, probe) in probes.enumerated() where probe.info?.Swarm.LocalNodeState == "locked" {
-        rows[index].state = "locked"
+      for (index, probe) in probes.enumerated() where probe.info?.Swarm.LocalNodeState == .locked {
+        rows[index].state = LocalSwarm.State.locked.rawValue
         rows[index].error = "locked (swarm autolock) since its dockerd restarted: 'piswarm up' unlocks it"
       }
       if json {

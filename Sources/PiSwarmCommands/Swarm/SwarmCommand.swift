@@ -29,7 +29,7 @@ extension RemoteOptions {
     func connect(_ target: Node) -> DockerClient? {
       var client = DockerClient(transport: SSHDialStdioTransport(ssh: transport.invocation(target)))
       guard (try? client.negotiate()) != nil, let info = try? client.info() else { return nil }
-      return info.Swarm.LocalNodeState == "active" || target == node ? client : nil
+      return info.Swarm.LocalNodeState == .active || target == node ? client : nil
     }
     for candidate in cluster.managers where candidate != node {
       if let client = connect(candidate), (try? client.info().Swarm.ControlAvailable) == true {

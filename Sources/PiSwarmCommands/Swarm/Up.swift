@@ -149,7 +149,7 @@ struct Up: ParsableCommand {
       provisioning.unlock = { node in
         guard let key = try? memory.unlockKey() else { return false }
         var client = RunSession.dockerClient(transport, node)
-        guard (try? client.negotiate()) != nil, (try? client.info())?.Swarm.LocalNodeState == "locked" else { return false }
+        guard (try? client.negotiate()) != nil, (try? client.info())?.Swarm.LocalNodeState == .locked else { return false }
         return (try? client.unlock(key: key)) != nil
       }
     }

@@ -59,10 +59,8 @@ public struct NodeObservation: Sendable, Equatable {
 /// A node's own swarm state (the Engine API's `Info.Swarm`).
 public struct LocalSwarm: Sendable, Equatable {
   public enum State: String, Sendable, Equatable {
+    /// The Engine API's words; an unknown one decodes as `error` (SwarmStates.swift).
     case inactive, pending, active, locked, error
-
-    /// The Engine API's word; an unknown one reads as `error`.
-    public init(api: String) { self = State(rawValue: api) ?? .error }
   }
 
   public var state: State
@@ -110,14 +108,13 @@ public struct SwarmMember: Sendable, Equatable {
   public var managerAddress: String?
   public var role: Node.Role
   public var labels: [String: String]
-  public var availability: String
-  /// ready, down, unknown, disconnected.
-  public var state: String
+  public var availability: SwarmAvailability
+  public var state: SwarmNodeState
   public var leader: Bool
 
   public init(
     id: String, address: String?, managerAddress: String? = nil, role: Node.Role, labels: [String: String] = [:],
-    availability: String = "active", state: String = "ready", leader: Bool = false
+    availability: SwarmAvailability = .active, state: SwarmNodeState = .ready, leader: Bool = false
   ) {
     self.id = id
     self.address = address
@@ -156,7 +153,7 @@ public struct SwarmMember: Sendable, Equatable {
       else { return .missing }
       return .disputed(claimed: listed, atAddress: here.map(\.id))
     }
-    guard let entry = here.first(where: { $0.state == "ready" }) ?? here.first else { return .missing }
+    guard let entry = here.first(where: { $0.state == .ready }) ?? here.first else { return .missing }
     return .known(entry)
   }
 
@@ -174,7 +171,7 @@ public struct SwarmMember: Sendable, Equatable {
   /// Managers are never removed this way (raft membership).
   public static func staleEntries(_ members: [SwarmMember], address: String, currentID: String?) -> [SwarmMember] {
     members.filter {
-      $0.id != currentID && $0.address == address && $0.state == "down" && $0.role == .worker && $0.managerAddress == nil
+      $0.id != currentID && $0.address == address && $0.state == .down && $0.role == .worker && $0.managerAddress == nil
     }
   }
 }
