@@ -239,13 +239,17 @@ extension RunExecution {
   >] {
     var found: [String: Result<SwarmMember, PiSwarmError>] = [:]
     let nodes = actions.compactMap { $0.node }.compactMap { node($0) }
-    // What a node that joined in this run says its ID is: it picks among the entries at its
-    // address (a down one an earlier life left there is not it).
+    // What each node says its ID is: it picks among the entries at its address, as the planner
+    // did (a down entry an earlier life left there is not it, nor is it a new entry that has not
+    // shown Ready yet after a join an interrupted run made). Asked of all at once.
     var claimed: [String: String] = [:]
-    for node in nodes where joined.contains(node.name) {
-      var own = executor.client(node)
-      if (try? own.negotiate()) != nil, let id = try? own.info().Swarm.NodeID, !id.isEmpty { claimed[node.name] = id }
+    let client = executor.client
+    let answers = FanOut.run(nodes, parallel: executor.parallel, skipped: { _ in String?.none }) { node -> String? in
+      var own = client(node)
+      guard (try? own.negotiate()) != nil, let id = try? own.info().Swarm.NodeID, !id.isEmpty else { return nil }
+      return id
     }
+    for (node, id) in zip(nodes, answers) where id != nil { claimed[node.name] = id }
     let deadline = Date().addingTimeInterval(executor.readyTimeout)
     while true {
       let members: [SwarmMember]

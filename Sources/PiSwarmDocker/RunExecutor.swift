@@ -77,8 +77,6 @@ struct RunExecution {
   var results: [RunExecutor.Result] = []
   /// Nodes with an action that did not succeed, and which.
   var failed: [String: String] = [:]
-  /// Nodes that joined (or started the swarm) in this run.
-  var joined: Set<String> = []
   /// Why swarm actions cannot run at all (init failed).
   var swarmBlocked: String?
   var leader: (node: Node, client: DockerClient)?
@@ -128,10 +126,6 @@ struct RunExecution {
       status = error == nil ? .done : .failed
     }
     if error != nil, let name = action.node, failed[name] == nil { failed[name] = action.id }
-    switch action {
-    case .join(let name, _) where error == nil, .initSwarm(let name) where error == nil: joined.insert(name)
-    default: break
-    }
     results.append(
       RunExecutor.Result(action: action, status: status, error: error, notes: notes, started: started, ended: Date()))
   }

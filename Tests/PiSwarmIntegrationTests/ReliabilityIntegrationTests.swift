@@ -162,7 +162,8 @@ struct SeededRandom: RandomNumberGenerator {
       let plan = try lab.piswarm(["--file", file, "plan", "--json"])
       let steps = try JSONSerialization.jsonObject(with: plan.stdout) as? [[String: String]] ?? []
       #expect(
-        steps.filter { $0["step"] == "swarm" }.allSatisfy { $0["change"] == "unchanged" }, "round \(round): \(plan.stdoutText)")
+        steps.filter { $0["step"] == "swarm" }.allSatisfy { $0["change"] == "unchanged" },
+        "round \(round): \(plan.stdoutText)\nthe rerun: \(rerun.stdoutText)\(rerun.stderrText)")
     }
   }
 }
