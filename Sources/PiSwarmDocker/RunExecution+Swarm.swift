@@ -1,6 +1,7 @@
 import Foundation
 import PiSwarmCore
 import PiSwarmSSH
+import PiSwarmSystem
 import Synchronization
 
 extension RunExecution {
@@ -246,7 +247,7 @@ extension RunExecution {
       var own = executor.client(node)
       if (try? own.negotiate()) != nil, let id = try? own.info().Swarm.NodeID, !id.isEmpty { claimed[node.name] = id }
     }
-    let deadline = Date().addingTimeInterval(executor.readyTimeout)
+    let deadline = Deadline(in: executor.readyTimeout)
     while true {
       let members: [SwarmMember]
       do { members = try leader.client.nodes().map(\.member) } catch {
@@ -262,7 +263,7 @@ extension RunExecution {
         }
       }
       let missing = nodes.filter { found[$0.name] == nil }
-      if missing.isEmpty || Date() > deadline || Cancellation.isCancelled {
+      if missing.isEmpty || deadline.hasPassed || Cancellation.isCancelled {
         for node in missing {
           found[node.name] = .failure(PiSwarmError(.system, "not found at its address \(node.ip) in the swarm's node list"))
         }
@@ -277,7 +278,7 @@ extension RunExecution {
   /// run ends with the swarm as cluster.yml says, or says which node is not.
   mutating func waitUntilReady() -> [String: String] {
     guard !Cancellation.isCancelled, let leader = leaderClient() else { return [:] }
-    let deadline = Date().addingTimeInterval(executor.readyTimeout)
+    let deadline = Deadline(in: executor.readyTimeout)
     var waiting: [String: String] = [:]
     while true {
       guard let members = try? leader.client.nodes().map(\.member) else { return [:] }
@@ -287,7 +288,7 @@ extension RunExecution {
         else { continue }
         waiting[node.name] = entry.state
       }
-      if waiting.isEmpty || Date() > deadline || Cancellation.isCancelled { break }
+      if waiting.isEmpty || deadline.hasPassed || Cancellation.isCancelled { break }
       usleep(250_000)
     }
     return waiting.mapValues {
