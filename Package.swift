@@ -94,7 +94,7 @@ let package = Package(
     // A Raspberry Pi boot ROM of our own (DHCP with option 97, then TFTP), for netboot tests; not a product.
     .executableTarget(
       name: "pi-bootrom",
-      dependencies: ["PiSwarmCore", .product(name: "Crypto", package: "swift-crypto")],
+      dependencies: ["PiSwarmCore", "PiSwarmSystem", .product(name: "Crypto", package: "swift-crypto")],
       path: "Sources/PiBootROM",
       swiftSettings: strict
     ),

@@ -1,5 +1,6 @@
 import Foundation
 import PiSwarmCore
+import PiSwarmSystem
 
 /// A TFTP read (RFC 1350, octet mode, no options) from an interface's address.
 enum TFTP {
@@ -25,7 +26,7 @@ enum TFTP {
     var attempts = 0
     do { try socket.send(request, to: server, port: 69) } catch { return .failed("\(error)") }
     while true {
-      guard let (packet, from, port) = socket.receive(until: Date().addingTimeInterval(timeout)) else {
+      guard let (packet, from, port) = socket.receive(until: Deadline(in: timeout)) else {
         attempts += 1
         if attempts > retries { return .failed("timed out after \(attempts) tries waiting for block \(expected) from \(server)") }
         try? socket.send(lastSent, to: server, port: lastPort)

@@ -1,5 +1,6 @@
 import Foundation
 import PiSwarmCore
+import PiSwarmSystem
 
 #if canImport(Glibc)
   import Glibc
@@ -53,13 +54,12 @@ final class UDPSocket {
   }
 
   /// The next datagram and its sender, or nil at the deadline.
-  func receive(until deadline: Date) -> (bytes: [UInt8], from: IPv4Address, port: UInt16)? {
+  func receive(until deadline: Deadline) -> (bytes: [UInt8], from: IPv4Address, port: UInt16)? {
     var buffer = [UInt8](repeating: 0, count: 65536)
     while true {
-      let left = deadline.timeIntervalSinceNow
-      guard left > 0 else { return nil }
+      guard !deadline.hasPassed else { return nil }
       var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-      let ready = poll(&entry, 1, Int32(left * 1000) + 1)
+      let ready = poll(&entry, 1, deadline.pollTimeout())
       if ready < 0 && errno == EINTR { continue }
       guard ready > 0 else { continue }
       var peer = sockaddr_in()

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import PiSwarmCore
+import PiSwarmSystem
 
 #if canImport(Glibc)
   import Glibc
@@ -80,7 +81,7 @@ where offers.isEmpty
     report.error = "\(error)"
     emit(report, status: 1)
   }
-  let deadline = Date().addingTimeInterval(arguments.collect * Double(attempt + 1))
+  let deadline = Deadline(in: arguments.collect * Double(attempt + 1))
   while let (packet, from, _) = dhcp.receive(until: deadline) {
     guard let message = DHCPMessage(packet), message.op == 2, message.xid == xid, message.type == 2 else { continue }
     offers.append((message, from))
@@ -121,7 +122,7 @@ request.append((54, withUnsafeBytes(of: leaseServer.value.bigEndian) { Array($0)
 var acked: DHCPMessage?
 for _ in 0..<3 where acked == nil {
   try? dhcp.send(DHCPMessage(xid: xid, chaddr: mac.bytes, options: request).bytes, to: broadcast, port: 67)
-  let deadline = Date().addingTimeInterval(arguments.timeout)
+  let deadline = Deadline(in: arguments.timeout)
   while let (packet, _, _) = dhcp.receive(until: deadline) {
     guard let message = DHCPMessage(packet), message.op == 2, message.xid == xid else { continue }
     if message.type == 5 && message.yiaddr == leaseOffer.yiaddr {

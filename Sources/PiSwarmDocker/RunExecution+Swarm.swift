@@ -1,6 +1,7 @@
 import Foundation
 import PiSwarmCore
 import PiSwarmSSH
+import PiSwarmSystem
 import Synchronization
 
 extension RunExecution {
@@ -250,7 +251,7 @@ extension RunExecution {
       return id
     }
     for (node, id) in zip(nodes, answers) where id != nil { claimed[node.name] = id }
-    let deadline = Date().addingTimeInterval(executor.readyTimeout)
+    let deadline = Deadline(in: executor.readyTimeout)
     while true {
       let members: [SwarmMember]
       do { members = try leader.client.nodes().map(\.member) } catch {
@@ -266,7 +267,7 @@ extension RunExecution {
         }
       }
       let missing = nodes.filter { found[$0.name] == nil }
-      if missing.isEmpty || Date() > deadline || Cancellation.isCancelled {
+      if missing.isEmpty || deadline.hasPassed || Cancellation.isCancelled {
         for node in missing {
           found[node.name] = .failure(PiSwarmError(.system, "not found at its address \(node.ip) in the swarm's node list"))
         }
@@ -281,7 +282,7 @@ extension RunExecution {
   /// run ends with the swarm as cluster.yml says, or says which node is not.
   mutating func waitUntilReady() -> [String: String] {
     guard !Cancellation.isCancelled, let leader = leaderClient() else { return [:] }
-    let deadline = Date().addingTimeInterval(executor.readyTimeout)
+    let deadline = Deadline(in: executor.readyTimeout)
     var waiting: [String: String] = [:]
     while true {
       guard let members = try? leader.client.nodes().map(\.member) else { return [:] }
@@ -291,7 +292,7 @@ extension RunExecution {
         else { continue }
         waiting[node.name] = entry.state.rawValue
       }
-      if waiting.isEmpty || Date() > deadline || Cancellation.isCancelled { break }
+      if waiting.isEmpty || deadline.hasPassed || Cancellation.isCancelled { break }
       usleep(250_000)
     }
     return waiting.mapValues {

@@ -1,6 +1,7 @@
 import Foundation
 import PiSwarmCore
 import PiSwarmSSH
+import PiSwarmSystem
 
 /// Reads what `RunPlanner` decides from, changing nothing: each node's swarm state from its own
 /// dockerd (all at once), our swarm's view from one of its managers, and what the state store
@@ -54,8 +55,8 @@ public struct RunObserver: Sendable {
           var swarm = try docker.info().Swarm
           // "pending": an init or join under way (one an interrupted run started, which dockerd
           // goes on with). It settles within seconds, into a swarm or out of one: wait for that.
-          let settled = ContinuousClock.now + .seconds(30)
-          while swarm.LocalNodeState == .pending, ContinuousClock.now < settled, !Cancellation.isCancelled {
+          let settled = Deadline(in: 30)
+          while swarm.LocalNodeState == .pending, !settled.hasPassed, !Cancellation.isCancelled {
             usleep(250_000)
             swarm = try docker.info().Swarm
           }

@@ -1,5 +1,6 @@
 import Foundation
 import PiSwarmCore
+import PiSwarmSystem
 
 #if canImport(Glibc)
   import Glibc
@@ -31,11 +32,11 @@ public struct SwarmRemoval: Sendable {
     let entry = try find(node)
     try manager.updateNode(entry.ID) { $0.Availability = .drain }
     progress("\(node.name): drained; waiting for its tasks to move")
-    let deadline = Date().addingTimeInterval(timeout)
+    let deadline = Deadline(in: timeout)
     while true {
       let left = try manager.runningTasks(on: entry.ID)
       if left.isEmpty { return }
-      if Date() > deadline {
+      if deadline.hasPassed {
         throw PiSwarmError(
           .system, "\(node.name) still runs \(left.count) task(s) after \(Int(timeout)) s",
           advice: "look at 'docker service ps' on a manager; a longer --wait may help")
@@ -62,8 +63,8 @@ public struct SwarmRemoval: Sendable {
     }
     if let client {
       // A demoted manager leaves raft a moment later; until then it may not leave as a worker.
-      let settled = Date().addingTimeInterval(15)
-      while (try? client.info().Swarm.ControlAvailable) == true && Date() < settled { usleep(200_000) }
+      let settled = Deadline(in: 15)
+      while (try? client.info().Swarm.ControlAvailable) == true && !settled.hasPassed { usleep(200_000) }
       do {
         try client.leaveSwarm(force: false)
         progress("\(node.name): left the swarm")
@@ -77,12 +78,12 @@ public struct SwarmRemoval: Sendable {
       }
     }
     // A node that left shows as down after a moment; only then may it be removed without force.
-    let deadline = Date().addingTimeInterval(15)
+    let deadline = Deadline(in: 15)
     while true {
       do {
-        try manager.removeNode(entry.ID, force: Date() > deadline)
+        try manager.removeNode(entry.ID, force: deadline.hasPassed)
         break
-      } catch  where Date() <= deadline.addingTimeInterval(1) {
+      } catch  where !deadline.extended(by: 1).hasPassed {
         usleep(300_000)
       }
     }

@@ -112,7 +112,7 @@ public struct ImageImporter {
       outputs.append(fd)
     }
     var position = UInt64(count)
-    var lastReport = Date.distantPast
+    var lastReport: Stopwatch?
     while true {
       count = try stream.readFully(into: buffer)
       if count == 0 { break }
@@ -126,8 +126,8 @@ public struct ImageImporter {
           UnsafeRawBufferPointer(rebasing: buffer[Int(from - chunkStart)..<Int(to - chunkStart)]), to: fd,
           at: from - partition.offset, path: path)
       }
-      if let progress, Date().timeIntervalSince(lastReport) >= 0.1 {
-        lastReport = Date()
+      if let progress, lastReport.map({ $0.seconds >= 0.1 }) ?? true {
+        lastReport = Stopwatch()
         progress(min(stream.sourcePosition, sourceSize), sourceSize)
       }
     }

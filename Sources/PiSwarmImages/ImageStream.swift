@@ -41,9 +41,8 @@ final class ImageStream {
     }
     defer { close(fds[0]) }
     do {
-      // StreamingProcess opens its stdin by path: the child opens the pipe's read end through
-      // /proc/self/fd before it execs (the descriptor is close-on-exec, so only stdin stays).
-      decompressor = try StreamingProcess(arguments, inputFile: "/proc/self/fd/\(fds[0])")
+      // The pipe's read end becomes the child's stdin; ours is closed once it has started.
+      decompressor = try StreamingProcess(arguments, input: .descriptor(fds[0]))
     } catch {
       close(fds[1])
       close(source)

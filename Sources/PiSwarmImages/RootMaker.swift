@@ -131,7 +131,7 @@ public struct RootMaker: Sendable {
     node: Node, image: String, method: RootMethod, headIP: IPv4Address, authorizedKey: String,
     daemon: DaemonConfig.Settings? = nil
   ) throws(PiSwarmError) -> RootResult {
-    let started = Date()
+    let started = Stopwatch()
     let root = layout.root(node.name)
     var created = false
     if method == .overlay {
@@ -178,7 +178,7 @@ public struct RootMaker: Sendable {
     }
     return RootResult(
       node: node.name, image: image, method: method, path: root, created: created, changed: written.changed,
-      hostKeyFingerprint: written.key.fingerprint, seconds: Date().timeIntervalSince(started), warnings: written.warnings)
+      hostKeyFingerprint: written.key.fingerprint, seconds: started.seconds, warnings: written.warnings)
   }
 
   /// A new upper: made under a temporary name, mounted aside once to clear the base's identity

@@ -56,7 +56,7 @@ extension VirtualLab {
     try makeSwitch(layout)
     subnetLock.release()
 
-    let started = Date()
+    let started = Stopwatch()
     var launching: [LabLayout.Node] = []
     var restarted: [LabLayout.Node] = []
     for node in layout.nodes {
@@ -81,7 +81,7 @@ extension VirtualLab {
     if !restarted.isEmpty { progress("lab \(name): restarted dockerd on \(restarted.map(\.name).joined(separator: ", "))") }
     try waitUntilReady(layout, launching + restarted, timeout: 60 + Double(launching.count) * 4)
     if !launching.isEmpty {
-      progress(String(format: "lab \(name): %d node(s) up in %.1f s", launching.count, Date().timeIntervalSince(started)))
+      progress(String(format: "lab \(name): %d node(s) up in %.1f s", launching.count, started.seconds))
     }
     try loadBaseImage(layout)
     try pinHostKeys(layout)

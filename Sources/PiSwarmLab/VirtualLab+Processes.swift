@@ -36,7 +36,7 @@ extension VirtualLab {
 
   func waitUntilReady(_ layout: LabLayout, _ nodes: [LabLayout.Node], timeout: Double) throws(PiSwarmError) {
     guard let state = LabState.load(name: layout.name, stateDirectory: stateDirectory) else { return }
-    let deadline = Date().addingTimeInterval(timeout)
+    let deadline = Deadline(in: timeout)
     var waiting = nodes
     while !waiting.isEmpty {
       waiting = waiting.filter { node in
@@ -44,7 +44,7 @@ extension VirtualLab {
         return !isReady(node, launcher: launcher)
       }
       if waiting.isEmpty { break }
-      if Date() > deadline {
+      if deadline.hasPassed {
         let names = waiting.map(\.name).joined(separator: ", ")
         throw PiSwarmError(
           .system, "lab \(layout.name): \(names) did not come up within \(Int(timeout)) s",

@@ -58,7 +58,7 @@ public struct SSHTransport: Sendable {
   /// backoff when no connection could be made.
   public func run(_ node: Node, _ command: [String], onOutput: (@Sendable (Data, Bool) -> Void)? = nil) -> NodeResult {
     let ssh = invocation(node)
-    let started = Date()
+    let started = Stopwatch()
     var attempt = 0
     while true {
       attempt += 1
@@ -76,7 +76,7 @@ public struct SSHTransport: Sendable {
       if output.truncated {
         return NodeResult(
           node: node.name, host: ssh.host, outcome: .outputLimit, exitCode: nil, stdout: output.stdoutText,
-          stderr: output.stderrText, seconds: Date().timeIntervalSince(started), attempts: attempt,
+          stderr: output.stderrText, seconds: started.seconds, attempts: attempt,
           message:
             "the node wrote more than \(Command.describe(bytes: Self.outputLimit)) of output: the command was stopped and its output cut off there"
         )
@@ -90,13 +90,13 @@ public struct SSHTransport: Sendable {
         return NodeResult(
           node: node.name, host: ssh.host, outcome: .cancelled, exitCode: nil, stdout: output.stdoutText,
           stderr: output.stderrText,
-          seconds: Date().timeIntervalSince(started), attempts: attempt, message: "interrupted")
+          seconds: started.seconds, attempts: attempt, message: "interrupted")
       }
       let stderr = output.stderrText
       return NodeResult(
         node: node.name, host: ssh.host, outcome: RemoteStatus(failure),
         exitCode: failure == nil || failure == .commandFailed ? output.status : nil,
-        stdout: output.stdoutText, stderr: stderr, seconds: Date().timeIntervalSince(started), attempts: attempt,
+        stdout: output.stdoutText, stderr: stderr, seconds: started.seconds, attempts: attempt,
         message: failure.map {
           $0 == .commandFailed
             ? "exit status \(output.status)" : $0.advice(node: node.name, host: ssh.host, knownHosts: knownHosts)

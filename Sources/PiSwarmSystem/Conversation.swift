@@ -6,13 +6,13 @@ import Synchronization
   import Glibc
 #endif
 
-/// A long-lived child process spoken to through its stdin and stdout (for example one
+/// A long-lived child process (a `ChildProcess` with pipes on all three) spoken to through its stdin and stdout (for example one
 /// `docker system dial-stdio` carrying many HTTP requests). Calls are serialised; the process is
 /// ended (stdin closed, then SIGTERM after a grace period) when the conversation is closed or
 /// released.
 public final class Conversation: Sendable {
   struct State {
-    var pid: pid_t
+    var child: ChildProcess?
     var input: Int32
     var output: Int32
     var errors: Int32
@@ -31,36 +31,11 @@ public final class Conversation: Sendable {
   public init(
     _ arguments: [String], environment: [String: String]? = nil, answerLimit: Int = Conversation.defaultAnswerLimit
   ) throws(PiSwarmError) {
-    Signals.ignoreBrokenPipes()
     self.answerLimit = answerLimit
-    guard let executable = arguments.first, let path = Command.resolve(executable) else {
-      throw PiSwarmError(.system, "\(arguments.first ?? "?") is not installed (not found on PATH)")
-    }
-    var inPipe: [Int32] = [-1, -1]
-    var outPipe: [Int32] = [-1, -1]
-    var errPipe: [Int32] = [-1, -1]
-    let made = Command.spawnLock.withLock { _ in
-      Command.cloexecPipe(&inPipe) && Command.cloexecPipe(&outPipe) && Command.cloexecPipe(&errPipe)
-    }
-    guard made else { throw PiSwarmError(.system, "cannot make pipes: \(String(cString: strerror(errno)))") }
-    let started = Spawn.start(path, [path] + arguments.dropFirst(), environment: environment) { actions in
-      posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
-      posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-      posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
-    }
-    Glibc.close(inPipe[0])
-    Glibc.close(outPipe[1])
-    Glibc.close(errPipe[1])
-    guard case .success(let pid) = started else {
-      Glibc.close(inPipe[1])
-      Glibc.close(outPipe[0])
-      Glibc.close(errPipe[0])
-      throw PiSwarmError(.system, "cannot start \(executable)")
-    }
-    Command.Children.register(pid)
-    _ = fcntl(errPipe[0], F_SETFL, fcntl(errPipe[0], F_GETFL) | O_NONBLOCK)
-    state = Mutex(State(pid: pid, input: inPipe[1], output: outPipe[0], errors: errPipe[0]))
-    description = executable
+    let child = try ChildProcess.start(arguments, environment: environment, stdin: .pipe)
+    _ = fcntl(child.errors, F_SETFL, fcntl(child.errors, F_GETFL) | O_NONBLOCK)
+    state = Mutex(State(child: child, input: child.input, output: child.output, errors: child.errors))
+    description = child.name
   }
 
   /// Writes `request`, then reads until `isComplete` says the bytes so far are a whole answer,
@@ -81,12 +56,13 @@ public final class Conversation: Sendable {
       }
       var answer = Data()
       var buffer = [UInt8](repeating: 0, count: 65536)
-      let deadline = Date().addingTimeInterval(timeout)
+      let deadline = Deadline(in: timeout)
       while !isComplete(answer) {
-        let left = deadline.timeIntervalSinceNow
-        guard left > 0 else { throw PiSwarmError(.system, "\(description) did not answer within \(Int(timeout)) s") }
+        guard !deadline.hasPassed else {
+          throw PiSwarmError(.system, "\(description) did not answer within \(Int(timeout)) s")
+        }
         var poller = [pollfd(fd: state.output, events: Int16(POLLIN), revents: 0)]
-        let ready = poll(&poller, 1, Int32(min(left, 1) * 1000) + 1)
+        let ready = poll(&poller, 1, deadline.pollTimeout())
         if ready < 0 && errno != EINTR { break }
         if ready <= 0 { continue }
         let count = read(state.output, &buffer, buffer.count)
@@ -119,29 +95,27 @@ public final class Conversation: Sendable {
     return String(decoding: state.stderr, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
   }
 
-  /// Closes stdin and waits up to two seconds for the process to end, then ends it.
+  /// Closes stdin and waits up to two seconds for the process to end, then ends it (SIGTERM).
   public func close() {
-    let pid: pid_t? = state.withLock { state in
-      guard state.pid > 0 else { return nil }
+    let child: ChildProcess? = state.withLock { state in
+      guard let child = state.child else { return nil }
       Glibc.close(state.input)
       Glibc.close(state.output)
       Glibc.close(state.errors)
       state.closed = true
-      defer { state.pid = 0 }
-      return state.pid
+      state.child = nil
+      return child
     }
-    guard let pid else { return }
-    var status: Int32 = 0
-    let deadline = Date().addingTimeInterval(2)
-    while waitpid(pid, &status, WNOHANG) == 0 {
-      if Date() > deadline {
-        kill(pid, SIGTERM)
-        waitpid(pid, &status, 0)
-        break
+    guard let child else { return }
+    let deadline = Deadline(in: 2)
+    while child.ended() == nil {
+      if deadline.hasPassed {
+        child.signal(SIGTERM)
+        child.wait()
+        return
       }
       usleep(5_000)
     }
-    Command.Children.unregister(pid)
   }
 
   deinit { close() }

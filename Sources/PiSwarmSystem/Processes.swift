@@ -15,18 +15,9 @@ public enum Processes {
   ) throws(PiSwarmError)
     -> pid_t
   {
-    guard let executable = arguments.first, let path = Command.resolve(executable) else {
-      throw PiSwarmError(.system, "\(arguments.first ?? "?") is not installed (not found on PATH)")
-    }
-    let started = Spawn.start(path, [path] + arguments.dropFirst(), environment: environment, newSession: true) { actions in
-      posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-      posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o600)
-      posix_spawn_file_actions_adddup2(&actions, 1, 2)
-    }
-    switch started {
-    case .success(let pid): return pid
-    case .failure(let failure): throw PiSwarmError(.system, "cannot start \(executable): \(failure.text)")
-    }
+    try ChildProcess.start(
+      arguments, environment: environment, stdout: .file(log, append: true), stderr: .stdout, group: .session
+    ).pid
   }
 
   public static func isAlive(_ pid: pid_t) -> Bool {
@@ -92,9 +83,9 @@ public enum Processes {
   /// Waits until every PID in `pids` has ended (or is a zombie), up to `timeout` seconds.
   /// Returns those still alive.
   public static func waitForExit(_ pids: [pid_t], timeout: Double) -> [pid_t] {
-    let deadline = Date().addingTimeInterval(timeout)
+    let deadline = Deadline(in: timeout)
     var alive = pids.filter(isAlive)
-    while !alive.isEmpty && Date() < deadline {
+    while !alive.isEmpty && !deadline.hasPassed {
       usleep(20_000)
       for pid in alive { reap(pid) }
       alive = alive.filter(isAlive)

@@ -5,66 +5,33 @@ import PiSwarmCore
   import Glibc
 #endif
 
-/// A process whose stdout is read as a stream (a decompressor feeding an image import): stdin is
-/// a file opened for it, stdout a pipe the caller reads, stderr kept in a file for the message.
+/// A process whose stdout is read as a stream (a decompressor feeding an image import): stdin
+/// from a descriptor or a file, stdout a pipe the caller reads, stderr kept in a file for the
+/// message (a pipe nobody drains could fill and stall it). A layer on `ChildProcess`.
 public final class StreamingProcess {
-  public let pid: pid_t
+  let child: ChildProcess
+  public var pid: pid_t { child.pid }
   /// The read end of the process's stdout.
-  public let output: Int32
+  public var output: Int32 { child.output }
   let errorLog: String
-  let name: String
   private var finished: Int32?
 
-  /// Starts `arguments` (looked up on PATH) with stdin from `inputFile`.
-  public init(_ arguments: [String], inputFile: String) throws(PiSwarmError) {
-    guard let executable = arguments.first, let path = Command.resolve(executable) else {
-      throw PiSwarmError(
-        .system, "\(arguments.first ?? "?") is not installed (not found on PATH)", advice: "install it, e.g. with 'make deps'")
-    }
-    name = executable
-    errorLog = NSTemporaryDirectory() + "/piswarm-\(executable)-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).err"
-    var pipeFDs: [Int32] = [-1, -1]
-    guard Command.spawnLock.withLock({ _ in Command.cloexecPipe(&pipeFDs) }) else {
-      throw PiSwarmError(.system, "cannot make a pipe for \(executable): \(String(cString: strerror(errno)))")
-    }
-    let log = errorLog
-    let started = Spawn.start(path, [path] + arguments.dropFirst(), environment: nil) { actions in
-      posix_spawn_file_actions_addopen(&actions, 0, inputFile, O_RDONLY, 0)
-      posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 1)
-      posix_spawn_file_actions_addopen(&actions, 2, log, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    }
-    close(pipeFDs[1])
-    switch started {
-    case .success(let pid):
-      self.pid = pid
-      output = pipeFDs[0]
-      Command.Children.register(pid)
-    case .failure(let failure):
-      close(pipeFDs[0])
-      throw PiSwarmError(.system, "cannot start \(executable): \(failure.text)")
-    }
-  }
-
-  /// How far the process has read its stdin file (from /proc), for progress.
-  public var inputPosition: UInt64? {
-    guard let text = try? String(contentsOfFile: "/proc/\(pid)/fdinfo/0", encoding: .utf8) else { return nil }
-    for line in text.split(separator: "\n") where line.hasPrefix("pos:") {
-      return UInt64(line.dropFirst(4).trimmingCharacters(in: .whitespaces))
-    }
-    return nil
+  /// Starts `arguments` (looked up on PATH) with stdin from `input` (a descriptor of ours stays
+  /// open here: the caller closes it once the child has it).
+  public init(_ arguments: [String], input: ChildProcess.Input) throws(PiSwarmError) {
+    let name = arguments.first.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "process"
+    errorLog = NSTemporaryDirectory() + "/piswarm-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).err"
+    child = try ChildProcess.start(arguments, stdin: input, stdout: .pipe, stderr: .file(errorLog, append: false))
   }
 
   /// Closes stdout, waits for the process and returns its exit status and stderr. Killing it
-  /// first (by its PID) when `kill` is true.
+  /// first (by its PID, or its group when it leads one) when `kill` is true.
   @discardableResult
   public func finish(kill killFirst: Bool = false) -> (status: Int32, stderr: String) {
     if let finished { return (finished, "") }
-    if killFirst { kill(pid, SIGKILL) }
+    if killFirst { child.signal(SIGKILL) }
     close(output)
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-    Command.Children.unregister(pid)
-    let code: Int32 = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+    let code = child.wait()
     finished = code
     let text = (try? String(contentsOfFile: errorLog, encoding: .utf8)) ?? ""
     unlink(errorLog)

@@ -39,7 +39,7 @@ public enum Cleanup {
   /// Detaches `device` (`/dev/loopN`), retried for up to `timeout` seconds while it is busy. A
   /// device still in use is set to go when its last user goes.
   public static func detach(loop device: String, timeout: Double = 15) {
-    let deadline = Date().addingTimeInterval(timeout)
+    let deadline = Deadline(in: timeout)
     repeat {
       let result = try? Command("losetup", ["-d", device], timeout: 30).run()
       // 0: detached (or set to detach itself); ENXIO: no longer bound, already going.
@@ -48,7 +48,7 @@ public enum Cleanup {
         return
       }
       usleep(300_000)
-    } while Date() < deadline
+    } while !deadline.hasPassed
   }
 
   /// Detaches every loop device whose backing file lies at or below `folder`.
@@ -121,9 +121,9 @@ public enum Leftovers {
   public static func waitForNone(
     paths: [String], namespacePrefixes: [String] = [], pids: [pid_t] = [], timeout: Double = 10
   ) -> [String] {
-    let deadline = Date().addingTimeInterval(timeout)
+    let deadline = Deadline(in: timeout)
     var left = find(paths: paths, namespacePrefixes: namespacePrefixes, pids: pids)
-    while !left.isEmpty && Date() < deadline {
+    while !left.isEmpty && !deadline.hasPassed {
       usleep(200_000)
       left = find(paths: paths, namespacePrefixes: namespacePrefixes, pids: pids)
     }

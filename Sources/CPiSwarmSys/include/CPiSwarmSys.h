@@ -1,9 +1,11 @@
 // openat2(2) for Swift: glibc 2.36 (Debian 12) has no wrapper, and Swift cannot call the
-// variadic syscall(2). pipe2(2), which Swift's Glibc module leaves out (it needs _GNU_SOURCE).
-// The functions and the constants they need; nothing else.
+// variadic syscall(2). pipe2(2) and posix_spawn's chdir action and new-session flag, which Swift's
+// Glibc module leaves out (they need _GNU_SOURCE). The functions and the constants they need;
+// nothing else.
 #ifndef CPISWARMSYS_H
 #define CPISWARMSYS_H
 
+#include <spawn.h>
 #include <stdint.h>
 
 // RESOLVE_* of linux/openat2.h, under names of our own so that they never clash with a header
@@ -24,5 +26,13 @@ int piswarm_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, 
 /// pipe2(fds, O_CLOEXEC): both ends close-on-exec from the start, so that no process started
 /// meanwhile by another thread inherits them. 0, or -1 with errno set.
 int piswarm_pipe_cloexec(int fds[2]);
+
+/// POSIX_SPAWN_SETSID (glibc 2.26+): the child starts a session (and process group) of its own;
+/// checked against glibc's value in spawn.c.
+#define PISWARM_POSIX_SPAWN_SETSID 0x80
+
+/// posix_spawn_file_actions_addchdir_np (glibc 2.29+): the child changes to `path` before it
+/// execs. 0, or an error number.
+int piswarm_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *path);
 
 #endif

@@ -23,14 +23,14 @@ enum Interrupts {
   /// command checks `Cancellation` between its steps.
   static func install(signalChildren: Bool = true, onInterrupt: @escaping @Sendable () -> Void = {}) {
     guard sources.isEmpty else { return }
-    if !signalChildren { Spawn.isolateChildren() }
+    if !signalChildren { ChildProcess.isolateChildren() }
     for signalNumber in [SIGINT, SIGTERM] {
       signal(signalNumber, SIG_IGN)
       let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
       source.setEventHandler {
         _ = received.compareExchange(expected: 0, desired: signalNumber, ordering: .relaxed)
         Cancellation.cancel()
-        if signalChildren { Command.Children.signalAll(SIGTERM) }
+        if signalChildren { ChildProcess.Children.signalAll(SIGTERM) }
         onInterrupt()
       }
       source.resume()
