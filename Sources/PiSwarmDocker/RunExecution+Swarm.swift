@@ -4,6 +4,9 @@ import PiSwarmSSH
 import PiSwarmSystem
 import Synchronization
 
+// The swarm's actions as the executor carries them out: joins, the single-node actions (unlock,
+// init, stale entries, autolock, tokens), resolving entries by the managers' view, and the wait
+// for Ready. Just over 300 lines: these share the run's leader and memory and read best together.
 extension RunExecution {
   /// Joins: recorded as owed a rotation before any token leaves; managers one at a time while
   /// the workers join in parallel (to the managers there were when they started).

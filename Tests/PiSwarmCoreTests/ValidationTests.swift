@@ -2,7 +2,8 @@ import Testing
 
 @testable import PiSwarmCore
 
-/// A valid base file; each case below changes one thing and expects one located message.
+/// A valid base file; each case below changes one thing and expects one located message. (Over
+/// 300 lines: one table of cases per section of the file, read best as one list.)
 let baseFile = """
   version: 1
   name: rack1

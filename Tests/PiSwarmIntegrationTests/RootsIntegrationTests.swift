@@ -7,7 +7,9 @@ import Testing
 /// `piswarm root make|ls|ensure|rm` on loop-mounted filesystems the test makes and removes:
 /// btrfs (snapshots) and ext4 (overlays). Cleanup runs in defer, even when a test fails: the
 /// mounts below the test's NFS root are unmounted, then the filesystem, then the exact loop
-/// device the test attached is detached.
+/// device the test attached is detached. (Over 300 lines: its fixture, the loop-mounted
+/// filesystem and its cleanup, is shared by every roots test and the roots interrupt test, and
+/// belongs beside the suite that runs them one at a time.)
 @Suite(.serialized, .enabled(if: Prerequisites.shouldRunImages)) struct RootsIntegrationTests {
   /// A loop-mounted filesystem made for one test.
   final class LoopFilesystem {
