@@ -163,7 +163,8 @@ extension RunExecution {
     case .removeStaleEntry(_, let entry):
       guard let leader = leaderClient() else { return "no manager of the swarm answers" }
       do {
-        try leader.client.removeNode(entry)
+        // Forced: the entry may not show down yet; the node it stood for has another one now.
+        try leader.client.removeNode(entry, force: true)
         return nil
       } catch {
         return "cannot remove its stale swarm entry \(entry.prefix(12)): \(error)"

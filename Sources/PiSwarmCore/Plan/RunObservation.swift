@@ -167,11 +167,18 @@ public struct SwarmMember: Sendable, Equatable {
       + "cluster.yml and that the machine at \(node.ip) is \(node.name)"
   }
 
-  /// Entries that an earlier life of the node at `address` left: down workers with another ID.
-  /// Managers are never removed this way (raft membership).
-  public static func staleEntries(_ members: [SwarmMember], address: String, currentID: String?) -> [SwarmMember] {
+  /// Entries that an earlier life of the node at `address` left: workers with another ID. When
+  /// the node's current entry is known for sure (`sure`: the node is about to join, so none at
+  /// its address is its own, or its own word picked its entry), every other one goes, even before
+  /// the managers have noticed it is down (that takes a heartbeat or more, and a run that waited
+  /// for it would leave the next plan something to do); otherwise only down ones. Managers are
+  /// never removed this way (raft membership).
+  public static func staleEntries(
+    _ members: [SwarmMember], address: String, currentID: String?, sure: Bool = false
+  ) -> [SwarmMember] {
     members.filter {
-      $0.id != currentID && $0.address == address && $0.state == .down && $0.role == .worker && $0.managerAddress == nil
+      $0.id != currentID && $0.address == address && (sure || $0.state == .down) && $0.role == .worker
+        && $0.managerAddress == nil
     }
   }
 }

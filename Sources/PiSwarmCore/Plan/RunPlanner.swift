@@ -218,7 +218,7 @@ private struct Planner {
       let desired = RunPlanner.labels(for: node, in: cluster)
       if node.name == initNode?.name || joining.contains(node) {
         if !desired.isEmpty { labels.append(.setLabels(node: node.name, labels: desired)) }
-        stale += SwarmMember.staleEntries(members, address: node.ip.description, currentID: nil).map {
+        stale += SwarmMember.staleEntries(members, address: node.ip.description, currentID: nil, sure: true).map {
           .removeStaleEntry(node: node.name, entry: $0.id)
         }
         continue
@@ -229,7 +229,8 @@ private struct Planner {
         if entry.role != node.role { roles.append(node.role == .manager ? .promote(node: node.name) : .demote(node: node.name)) }
         let missing = desired.filter { entry.labels[$0.key] != $0.value }
         if !missing.isEmpty { labels.append(.setLabels(node: node.name, labels: missing)) }
-        stale += SwarmMember.staleEntries(members, address: node.ip.description, currentID: entry.id).map {
+        let sure = swarm.nodeID == entry.id
+        stale += SwarmMember.staleEntries(members, address: node.ip.description, currentID: entry.id, sure: sure).map {
           .removeStaleEntry(node: node.name, entry: $0.id)
         }
       case .disputed(let claimed, let here):
