@@ -74,16 +74,7 @@ import Testing
 
   @Test(arguments: cases)
   func reportsTheProblemWhereItIs(_ testCase: Case) {
-    let decoded = decode(testCase.text)
-    let match = decoded.diagnostics.first { $0.message.contains(testCase.message) }
-    #expect(
-      match != nil,
-      "no diagnostic containing \"\(testCase.message)\"; got \(decoded.diagnostics.map { "\($0.location): \($0.message)" })")
-    if let match {
-      #expect(match.location.description == testCase.location, "\(match.message)")
-      #expect(match.severity == testCase.severity)
-    }
-    #expect(decoded.cluster == nil)
+    ValidationTests.expectLocated(testCase)
   }
 
   @Test(arguments: [

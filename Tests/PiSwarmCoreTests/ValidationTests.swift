@@ -241,6 +241,12 @@ extension String {
 
   @Test(arguments: cases)
   func reportsTheProblemWhereItIs(_ testCase: Case) {
+    Self.expectLocated(testCase)
+  }
+
+  /// `testCase.text` gives a diagnostic holding `testCase.message`, at its location, of its
+  /// severity; an error leaves no cluster, a warning does.
+  static func expectLocated(_ testCase: Case) {
     let decoded = decode(testCase.text)
     let match = decoded.diagnostics.first { $0.message.contains(testCase.message) }
     #expect(
