@@ -15,7 +15,8 @@ public enum YAMLText {
       case "\t": out += "\\t"
       case "\r": out += "\\r"
       default:
-        if scalar.value < 0x20 || scalar.value == 0x7F {
+        // C0, DEL and C1 are not printable in YAML: escaped, so the file reads back.
+        if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) {
           out += "\\x" + hex2(UInt8(scalar.value))
         } else {
           out.unicodeScalars.append(scalar)

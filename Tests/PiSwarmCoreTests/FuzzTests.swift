@@ -48,25 +48,6 @@ import Testing
     return String(out)
   }
 
-  /// A value as a YAML double-quoted scalar, escapes and all.
-  static func quoted(_ value: String) -> String {
-    var out = "\""
-    for scalar in value.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\t": out += "\\t"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      default:
-        out +=
-          scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
-          ? "\\x" + String(scalar.value, radix: 16).leftPadded : String(scalar)
-      }
-    }
-    return out + "\""
-  }
-
   /// Every character that splits a line of the files these values are written into (exports,
   /// dnsmasq's configuration, cmdline.txt, fstab, an SSH configuration), at every place of every
   /// such field, is an error located at that field; none reaches a decoded cluster.
@@ -92,7 +73,7 @@ import Testing
         for position in [1, clean.count / 2, clean.count] {
           var value = clean
           value.insert(contentsOf: separator, at: value.index(value.startIndex, offsetBy: position))
-          let text = replacing(field.old, with: field.template(Self.quoted(value)))
+          let text = replacing(field.old, with: field.template(YAMLText.quoted(value)))
           let decoded = ClusterFile.decode(text: text)
           #expect(decoded.cluster == nil, "\(values[index].1) \(value.debugDescription) passed")
           #expect(
@@ -155,9 +136,4 @@ import Testing
       _ = try? ClusterFileEditor.removing(node: "node02", from: text)
     }
   }
-}
-
-extension String {
-  /// Two hex digits, for YAML's \x escapes.
-  fileprivate var leftPadded: String { count < 2 ? String(repeating: "0", count: 2 - count) + self : self }
 }
