@@ -76,12 +76,19 @@ let package = Package(
       dependencies: ["PiSwarmCore", "PiSwarmSystem"],
       swiftSettings: strict
     ),
+    // Power drivers: switch and read nodes' power (command templates, ClusterHAT, uhubctl, PoE over
+    // SNMP, Turing Pi BMC, webhooks, the lab).
+    .target(
+      name: "PiSwarmPower",
+      dependencies: ["PiSwarmCore", "PiSwarmSystem", "PiSwarmSSH", "PiSwarmLab"],
+      swiftSettings: strict
+    ),
     // The command tree. The only target that imports ArgumentParser.
     .target(
       name: "PiSwarmCommands",
       dependencies: [
         "PiSwarmCore", "PiSwarmSystem", "PiSwarmStore", "PiSwarmLab", "PiSwarmSSH", "PiSwarmDocker", "PiSwarmImages",
-        "PiSwarmNetboot",
+        "PiSwarmNetboot", "PiSwarmPower",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strict
@@ -141,6 +148,11 @@ let package = Package(
     .testTarget(
       name: "PiSwarmDockerTests",
       dependencies: ["PiSwarmDocker", "PiSwarmCore", "PiSwarmSystem", "PiSwarmTestSupport"],
+      swiftSettings: strict
+    ),
+    .testTarget(
+      name: "PiSwarmPowerTests",
+      dependencies: ["PiSwarmPower", "PiSwarmCore", "PiSwarmSystem", "PiSwarmTestSupport"],
       swiftSettings: strict
     ),
     .testTarget(
