@@ -152,7 +152,7 @@ let package = Package(
     ),
     .testTarget(
       name: "PiSwarmPowerTests",
-      dependencies: ["PiSwarmPower", "PiSwarmCore", "PiSwarmSystem", "PiSwarmTestSupport"],
+      dependencies: ["PiSwarmPower", "PiSwarmCore", "PiSwarmSystem", "PiSwarmSSH", "PiSwarmTestSupport"],
       swiftSettings: strict
     ),
     .testTarget(

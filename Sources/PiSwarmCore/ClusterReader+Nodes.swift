@@ -10,6 +10,7 @@ extension ClusterReader {
     var macNode: Yams.Node?
     var serialNode: Yams.Node?
     var storageNode: Yams.Node?
+    var powerNode: Yams.Node?
   }
 
   mutating func nodeEntries(_ entry: Entry?, head: Head, defaults: NodeDefaults) -> [Placed] {
@@ -107,9 +108,11 @@ extension ClusterReader {
       fields["docker_storage"].flatMap { self.storage($0.value, "\(what) docker_storage") }
       ?? defaults.dockerStorage ?? (boot == .netboot ? NodeDefaults.netbootStorage : .root)
     var power = defaults.power
-    if let entry = fields["power"], let partial = self.power(entry.value, "\(what) power") {
+    if let entry = fields["power"], let (partial, keys) = self.power(entry.value, "\(what) power") {
       power = defaults.power.overlaid(with: partial)
-      checkPower(power, at: entry.key, what: "\(what) power")
+      // Keys the node inherits are reported where the defaults set them.
+      let inherited = partial.driver == nil || partial.driver == defaults.power.driver ? defaultPowerKeys : [:]
+      checkPower(power, keys: inherited.merging(keys) { $1 }, at: entry.key, what: "\(what) power")
     }
     let labels = self.labels(fields["labels"]?.value, "\(what) labels")
     let extra = fields["cmdline_extra"].flatMap { cmdlineExtra($0.value, "\(what) cmdline_extra") } ?? defaults.cmdlineExtra
@@ -122,7 +125,7 @@ extension ClusterReader {
         range: isRange ? pattern : nil, cmdlineExtra: extra)
       return Placed(
         node: node, item: item, nameNode: nameNode, ipNode: fields["ip"]?.value, macNode: fields["mac"]?.value,
-        serialNode: fields["serial"]?.value, storageNode: fields["docker_storage"]?.value)
+        serialNode: fields["serial"]?.value, storageNode: fields["docker_storage"]?.value, powerNode: fields["power"]?.key)
     }
   }
 

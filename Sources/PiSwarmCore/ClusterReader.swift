@@ -5,11 +5,13 @@ struct ClusterReader {
   var diagnostics: [Diagnostic] = []
   /// Where defaults.docker_storage is written, for messages about nodes that inherit it.
   var defaultStorageNode: Yams.Node?
+  /// Where defaults.power's keys are written, for messages about nodes that inherit them.
+  var defaultPowerKeys: [String: Yams.Node] = [:]
   /// (place, kind) pairs already reported, so that a range or an inherited default that is wrong
   /// for many nodes is reported once.
   var reported = Set<String>()
 
-  static let topKeys = ["version", "name", "head", "ssh", "defaults", "swarm", "docker", "nodes"]
+  static let topKeys = ["version", "name", "head", "ssh", "defaults", "swarm", "docker", "power", "nodes"]
   static let headKeys = ["interface", "address", "lan", "dhcp_range", "tftp_root", "nfs_root", "dnsmasq_conf"]
   static let sshKeys = ["user", "key"]
   static let defaultsKeys = ["boot", "image", "docker_storage", "power", "cmdline_extra"]
@@ -52,15 +54,18 @@ struct ClusterReader {
     let defaults = self.defaults(top["defaults"])
     let swarm = self.swarm(top["swarm"])
     let docker = self.docker(top["docker"])
+    let power = self.powerSettings(top["power"])
     guard let head, let defaults else { return nil }
     let clusterName = name ?? "invalid"
     let entries = nodeEntries(top["nodes"], head: head, defaults: defaults)
     var nodes = entries.map(\.node)
     let managers = assignRoles(&nodes, swarm: swarm, entry: top["swarm"])
     check(entries: entries, nodes: nodes, head: head)
+    checkPowerAcrossNodes(entries)
     _ = managers
     return Cluster(
-      name: clusterName, head: head, ssh: ssh, defaults: defaults, swarm: swarm.settings, docker: docker, nodes: nodes)
+      name: clusterName, head: head, ssh: ssh, defaults: defaults, swarm: swarm.settings, docker: docker, power: power,
+      nodes: nodes)
   }
 
   mutating func clusterName(_ top: [String: Entry], _ root: Yams.Node) -> String? {

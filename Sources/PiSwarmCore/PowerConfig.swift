@@ -1,6 +1,7 @@
 /// Power control settings: a driver and its string settings (`on`, `off`, `port`, …).
 public struct PowerConfig: Hashable, Sendable {
-  public static let drivers = ["none", "command", "lab"]
+  /// The drivers cluster.yml may name: one per row of `PowerDriverKeys`.
+  public static var drivers: [String] { PowerDriverKeys.drivers }
 
   public var driver: String
   public var settings: [String: String]

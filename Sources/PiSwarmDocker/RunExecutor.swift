@@ -45,6 +45,11 @@ public struct RunExecutor: Sendable {
   public var progress: @Sendable (String) -> Void = { _ in }
   /// How long the run waits for nodes to show in the swarm's list and Ready there.
   public var readyTimeout: Double = 30
+  /// Switches a node on through its power driver: nil, or why it could not.
+  public var powerOn: @Sendable (Node) -> String? = { _ in "this run has no power control" }
+  /// Waits until a node switched on has booted (power-cycling it when stuck): an error (the
+  /// phase it stuck in), and notes.
+  public var waitBoot: @Sendable (Node) -> (error: String?, notes: [String]) = { _ in ("this run has no power control", []) }
 
   public init(
     cluster: Cluster, parallel: Int, client: @escaping @Sendable (Node) -> DockerClient, applyDocker: @escaping DockerApply
@@ -66,7 +71,8 @@ public struct RunExecutor: Sendable {
       run.phase(Array(actions[index..<end]))
       index = end
     }
-    return Report(results: run.results, notReady: run.waitUntilReady())
+    // After power actions only, the swarm is read again by the next round.
+    return Report(results: run.results, notReady: plan.bootsFirst ? [:] : run.waitUntilReady())
   }
 }
 
@@ -89,11 +95,13 @@ struct RunExecution {
     self.via = via
   }
 
-  enum Phase: Equatable { case refuse, unlock, docker, initSwarm, join, roles, labels, stale, swarm }
+  enum Phase: Equatable { case refuse, powerOn, waitBoot, unlock, docker, initSwarm, join, roles, labels, stale, swarm }
 
   static func phase(_ action: RunAction) -> Phase {
     switch action {
     case .refuse: .refuse
+    case .powerOn: .powerOn
+    case .waitBoot: .waitBoot
     case .unlock: .unlock
     case .docker: .docker
     case .initSwarm: .initSwarm
@@ -157,6 +165,18 @@ struct RunExecution {
     case .refuse:
       for action in actions {
         if case .refuse(_, let reason) = action { record(action, Date(), error: reason) }
+      }
+    case .powerOn:
+      let powerOn = executor.powerOn
+      together(actions) { action in
+        guard case .powerOn(let node) = action else { return ("not a power action", []) }
+        return (powerOn(node), [])
+      }
+    case .waitBoot:
+      let waitBoot = executor.waitBoot
+      together(actions) { action in
+        guard case .waitBoot(let node) = action else { return ("not a boot wait", []) }
+        return waitBoot(node)
       }
     case .unlock: for action in actions { one(action) }
     case .docker: docker(actions)

@@ -22,6 +22,13 @@ final class RunHarness {
   let applied = Recorder()
   /// The executor's progress lines.
   let lines = Recorder()
+  /// Power actions run, in order (`on NODE`, `wait NODE`).
+  let powered = Recorder()
+  /// Nodes whose power on fails, and nodes that never come up.
+  var failingPower: Set<String> = []
+  var neverUp: Set<String> = []
+  /// Nodes that failed to boot in an earlier round of the run.
+  var bootFailed: [String: String] = [:]
 
   final class Recorder: Sendable {
     let items = Mutex<[String]>([])
@@ -30,13 +37,13 @@ final class RunHarness {
   }
 
   init(
-    managers: [String], nodes: Int, labels: [String: String] = [:], extra: String = "",
+    managers: [String], nodes: Int, labels: [String: String] = [:], extra: String = "", power: String? = nil,
     onJoin: @escaping @Sendable (String) -> Void = { _ in }
   ) throws {
     var text = """
       name: t
       head: {interface: eth0, address: 10.0.0.1/24}
-      defaults: {boot: preinstalled, docker_storage: root}
+      defaults: {boot: preinstalled, docker_storage: root\(power.map { ", power: \($0)" } ?? "")}
       swarm:
         managers: [\(managers.joined(separator: ", "))]
       \(extra)
@@ -70,7 +77,9 @@ final class RunHarness {
     let swarm = self.swarm
     var observer = RunObserver(cluster: cluster, parallel: 4, client: { swarm.client($0) })
     observer.memory = otherMemory ?? memory
-    return observer.observe(nodes)
+    var observation = observer.observe(nodes)
+    observation.bootFailed = bootFailed
+    return observation
   }
 
   func plan() -> RunPlan { RunPlanner.plan(observe(), cluster: cluster) }
@@ -89,6 +98,16 @@ final class RunHarness {
       })
     executor.memory = otherMemory ?? memory
     executor.readyTimeout = 1
+    let powered = self.powered
+    let (failingPower, neverUp) = (self.failingPower, self.neverUp)
+    executor.powerOn = { node in
+      powered.add("on \(node.name)")
+      return failingPower.contains(node.name) ? "the relay did not answer" : nil
+    }
+    executor.waitBoot = { node in
+      powered.add("wait \(node.name)")
+      return neverUp.contains(node.name) ? ("stuck in phase ssh: no SSH within 180 s", ["power-cycled once stuck in phase ssh"]) : (nil, [])
+    }
     let lines = self.lines
     executor.progress = { lines.add($0) }
     return executor.execute(plan)

@@ -9,7 +9,9 @@ struct Plan: ParsableCommand {
     abstract: "Print the actions 'piswarm up' would run, in its order, changing nothing.",
     discussion: """
       Reads every node (preflight, Docker's setup and the swarm's state) and prints the actions
-      'up' would run from what it read, in the order it runs them: unlock (a manager locked by
+      'up' would run from what it read, in the order it runs them: power on and wait boot (a
+      node that cannot be reached and has a power driver; the rest is then planned once it is
+      up); unlock (a manager locked by
       autolock); Docker's setup (install docker.io, daemon.json, storage, restart dockerd);
       init, join as manager or worker, promote, demote, labels, remove a stale entry; enable or
       disable autolock, keep or forget the unlock key, rotate join tokens (also a rotation an
@@ -43,6 +45,9 @@ struct Plan: ParsableCommand {
       Console.out(json ? try Console.json(rows) : RunSession.table(rows, withStatus: false))
       if plan.blocked {
         Console.err("preflight found \(plan.findings.filter { $0.severity == .error }.count) error(s): up would change nothing")
+      } else if plan.bootsFirst {
+        Console.err(
+          "nodes that cannot be reached are switched on first: once they are up, up reads every node again and does the rest")
       } else if plan.unlocksFirst {
         Console.err("every manager of the swarm is locked: once they are unlocked, up reads the swarm again and does the rest")
       }

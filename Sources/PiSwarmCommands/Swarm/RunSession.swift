@@ -48,7 +48,8 @@ enum RunSession {
     rows += plan.actions.map { Row(node: $0.node ?? "swarm", step: $0.step, change: $0.change, action: $0.id) }
     if !plan.blocked {
       let busy = Set(plan.actions.compactMap(\.node))
-      rows += cluster.nodes.filter { !busy.contains($0.name) }.map { Row(node: $0.name, step: "-", change: "unchanged") }
+      let rest = plan.bootsFirst ? "read again once the nodes switched on are up" : "unchanged"
+      rows += cluster.nodes.filter { !busy.contains($0.name) }.map { Row(node: $0.name, step: "-", change: rest) }
     }
     return rows
   }

@@ -2,9 +2,11 @@ import ArgumentParser
 import Foundation
 import PiSwarmCore
 import PiSwarmDocker
+import PiSwarmPower
 import PiSwarmSSH
 import PiSwarmStore
 import PiSwarmSystem
+import Synchronization
 
 struct Up: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -28,6 +30,14 @@ struct Up: ParsableCommand {
       up takes the state lock, reads every node, and runs exactly the actions 'piswarm plan'
       prints for that state, in that order, journaling each by its identity; an action of a node
       whose earlier action did not succeed is skipped and reported.
+
+      From cold: a node that cannot be reached and has a power driver (see 'piswarm power' and
+      docs/power.md) is switched on first, then waited for phase by phase (netboot nodes: DHCP,
+      TFTP, NFS root, SSH, from the boot events; others: SSH) with power.boot_timeouts; a node
+      stuck in a phase is power-cycled (power.retries, default once) and otherwise reported with
+      the phase it stuck in. Once they are up, every node is read again and the rest (Docker,
+      the swarm) is planned from that. A node that cannot be reached with power: none is left
+      alone, with why.
 
       Preflight runs first on every node (see 'piswarm preflight'); an error there stops the run
       before anything changes. Then Docker on each node: docker.io installed with apt-get when
@@ -80,16 +90,20 @@ struct Up: ParsableCommand {
       let ending = try global.mutating(commandLine) { journal throws(PiSwarmError) -> Ending in
         let memory = StoredSwarmMemory(store: journal.store)
         var rows: [RunSession.Row] = []
-        // Every manager locked: the swarm can be read (and the rest planned) only once they are
-        // unlocked, so a second round plans from a new observation.
-        for round in 1...2 {
-          let observation = RunSession.observe(cluster, transport: transport, parallel: remote.parallel, memory: memory) {
+        // Nodes that are off are powered on first, and every manager locked can be read only
+        // once unlocked: each time, the next round plans the rest from a new observation.
+        var bootFailed: [String: String] = [:]
+        var booted = false
+        for round in 1...3 {
+          var observation = RunSession.observe(cluster, transport: transport, parallel: remote.parallel, memory: memory) {
             Console.err($0)
           }
+          observation.bootFailed = bootFailed
           if Cancellation.isCancelled { return .interrupted }
           let plan = RunPlanner.plan(observation, cluster: cluster)
-          // Preflight: every problem in one table, before anything changes.
-          if round == 1, !plan.findings.isEmpty { Console.err(PreflightTable.render(plan.findings)) }
+          // Preflight: every problem in one table, before anything changes (again for nodes
+          // that were just booted).
+          if round == 1 || booted, !plan.findings.isEmpty { Console.err(PreflightTable.render(plan.findings)) }
           if plan.blocked { return .blocked }
           let board = ProgressBoard(nodes: cluster.nodes.map(\.name))
           let report = executor(cluster, transport: transport, memory: memory, board: board).execute(plan)
@@ -103,6 +117,15 @@ struct Up: ParsableCommand {
             try journal.step(node: node, "ready", .failed, started: Date(), error: error)
           }
           rows += RunSession.rows(report, cluster: cluster)
+          if plan.bootsFirst {
+            for result in report.results where result.status != .done && result.action.step == "power" {
+              if let node = result.action.node, bootFailed[node] == nil { bootFailed[node] = result.error ?? "failed" }
+            }
+            booted = true
+            if Cancellation.isCancelled { break }
+            continue
+          }
+          booted = false
           if !plan.unlocksFirst || report.results.contains(where: { $0.status != .done }) { break }
         }
         return .ran(rows)
@@ -159,6 +182,18 @@ struct Up: ParsableCommand {
       applyDocker: { docker.apply($0, $1) })
     executor.memory = memory
     executor.progress = { board.line($0) }
+    // Nodes that are off: switched on by their drivers, then waited for phase by phase.
+    let power = PowerWiring.context(cluster, stateDirectory: global.stateDirectory, transport: transport)
+    let waiter = PowerWiring.waiter(
+      cluster, stateDirectory: global.stateDirectory, context: power, progress: { board.update($0.name, $1) })
+    let switchedOn = Mutex<[String: Date]>([:])
+    executor.powerOn = { node in
+      board.update(node.name, "switching on (\(node.power.driver))")
+      switchedOn.withLock { $0[node.name] = Date() }
+      if case .failure(let error) = PowerDrivers.run(.on, node: node, context: power) { return error.description }
+      return nil
+    }
+    executor.waitBoot = { node in waiter.wait(node, poweredOn: switchedOn.withLock { $0[node.name] } ?? Date()) }
     return executor
   }
 }

@@ -5,6 +5,11 @@ public enum RunAction: Sendable, Equatable {
   /// Nothing is changed for the node, for the reason given (a node in another swarm, a Docker
   /// setup that cannot be done, a node that cannot be reached, …).
   case refuse(node: String, reason: String)
+  /// A node that could not be reached and has a power driver: switched on.
+  case powerOn(node: Node)
+  /// A node switched on: waited for, phase by phase (netboot: DHCP, TFTP, NFS root and SSH;
+  /// others: SSH), power-cycled when stuck in a phase (`power.retries` times).
+  case waitBoot(node: Node)
   /// A manager locked by autolock, unlocked with the key the state store keeps.
   case unlock(node: String)
   /// Docker's setup on the node.
@@ -23,8 +28,8 @@ public enum RunAction: Sendable, Equatable {
   /// Autolock is off: the kept key is forgotten once every manager was seen unlocked.
   case forgetUnlockKey
   case rotateJoinTokens
-  // Further kinds come with later features, each with its identity and words below: power on
-  // and off, wait for boot, netboot roots, stacks.
+  // Further kinds come with later features, each with its identity and words below: netboot
+  // roots, stacks.
 
   /// The node the action is about; nil for the swarm as a whole.
   public var node: String? {
@@ -32,7 +37,7 @@ public enum RunAction: Sendable, Equatable {
     case .refuse(let node, _), .unlock(let node), .initSwarm(let node), .join(let node, _), .promote(let node),
       .demote(let node), .setLabels(let node, _), .removeStaleEntry(let node, _):
       node
-    case .docker(let node, _): node.name
+    case .docker(let node, _), .powerOn(let node), .waitBoot(let node): node.name
     case .setAutolock, .keepUnlockKey, .forgetUnlockKey, .rotateJoinTokens: nil
     }
   }
@@ -41,6 +46,7 @@ public enum RunAction: Sendable, Equatable {
   public var step: String {
     switch self {
     case .refuse: "error"
+    case .powerOn, .waitBoot: "power"
     case .docker: "docker"
     default: "swarm"
     }
@@ -50,6 +56,8 @@ public enum RunAction: Sendable, Equatable {
   public var id: String {
     switch self {
     case .refuse(let node, _): "refuse \(node)"
+    case .powerOn(let node): "power on \(node.name)"
+    case .waitBoot(let node): "wait boot \(node.name)"
     case .unlock(let node): "unlock \(node)"
     case .docker(let node, _): "docker \(node.name)"
     case .initSwarm(let node): "init \(node)"
@@ -69,6 +77,9 @@ public enum RunAction: Sendable, Equatable {
   public var change: String {
     switch self {
     case .refuse(_, let reason): reason
+    case .powerOn(let node): "power on (\(node.power.driver) driver)"
+    case .waitBoot(let node):
+      node.boot == .netboot ? "wait until it boots: DHCP, TFTP, NFS root, SSH" : "wait until it boots: SSH"
     case .unlock: "unlock"
     case .docker(let node, let plan): plan.actions(node).joined(separator: ", ")
     case .initSwarm: "init"
@@ -95,14 +106,21 @@ public struct RunPlan: Sendable, Equatable {
   /// Every manager of the swarm was locked: once they are unlocked, the rest is planned from
   /// a new observation (the swarm's view could not be read before).
   public var unlocksFirst: Bool
+  /// Nodes that could not be reached are powered on first: once they are up, the rest is
+  /// planned from a new observation (Docker and the swarm are read from them then).
+  public var bootsFirst: Bool
   /// The node the swarm's view was read through: the executor changes the swarm through it
   /// first (a node left alone is still observed, and may be the one that can change it).
   public var via: String?
 
-  public init(findings: [Preflight.Finding] = [], actions: [RunAction] = [], unlocksFirst: Bool = false, via: String? = nil) {
+  public init(
+    findings: [Preflight.Finding] = [], actions: [RunAction] = [], unlocksFirst: Bool = false, bootsFirst: Bool = false,
+    via: String? = nil
+  ) {
     self.findings = findings
     self.actions = actions
     self.unlocksFirst = unlocksFirst
+    self.bootsFirst = bootsFirst
     self.via = via
   }
 }

@@ -12,6 +12,8 @@ public struct RunObservation: Sendable, Equatable {
   public var rotationOwed: Bool
   /// Whether the state store keeps an unlock key (autolock), or why it could not be read.
   public var unlockKey: KeptKey
+  /// Nodes this run powered on that did not come up, with why: not powered on again.
+  public var bootFailed: [String: String]
 
   public enum KeptKey: Sendable, Equatable {
     case none
@@ -21,13 +23,14 @@ public struct RunObservation: Sendable, Equatable {
 
   public init(
     nodes: [String: NodeObservation], swarm: SwarmView? = nil, swarmError: String? = nil, rotationOwed: Bool = false,
-    unlockKey: KeptKey = .none
+    unlockKey: KeptKey = .none, bootFailed: [String: String] = [:]
   ) {
     self.nodes = nodes
     self.swarm = swarm
     self.swarmError = swarmError
     self.rotationOwed = rotationOwed
     self.unlockKey = unlockKey
+    self.bootFailed = bootFailed
   }
 }
 

@@ -16,12 +16,37 @@ public enum RunPlanner {
     let findings = cluster.nodes.flatMap { observed.nodes[$0.name]?.findings ?? [] }
     var plan = RunPlan(findings: findings)
     guard !plan.blocked else { return plan }
+    // Nodes that are off (unreachable, with a power driver) are switched on first; the rest is
+    // planned once they are up, from what is read from them then.
+    let cold = cluster.nodes.filter { node in
+      observed.nodes[node.name]?.unreachable != nil && node.power.driver != PowerConfig.none.driver
+        && observed.bootFailed[node.name] == nil
+    }
+    if !cold.isEmpty {
+      let left = cluster.nodes.compactMap { node -> RunAction? in
+        guard let reason = observed.nodes[node.name]?.unreachable, !cold.contains(node) else { return nil }
+        return .refuse(node: node.name, reason: unreachable(node, reason, observed))
+      }
+      plan.actions = left + cold.map { .powerOn(node: $0) } + cold.map { .waitBoot(node: $0) }
+      plan.bootsFirst = true
+      return plan
+    }
     var planner = Planner(observed: observed, cluster: cluster)
     planner.run()
     plan.actions = planner.refusals() + planner.actions
     plan.unlocksFirst = planner.unlocksFirst
     plan.via = observed.swarm?.via
     return plan
+  }
+
+  /// Why a node that could not be reached is left alone.
+  static func unreachable(_ node: Node, _ reason: String, _ observed: RunObservation) -> String {
+    if let failed = observed.bootFailed[node.name] { return "did not come up after it was powered on: \(failed)" }
+    if node.power.driver == PowerConfig.none.driver {
+      return "cannot be reached: \(reason); it has power: none, so piswarm cannot switch it on: "
+        + "power it on by hand, or give it a power driver in cluster.yml (see docs/power.md)"
+    }
+    return "cannot be reached: \(reason)"
   }
 
   /// The node whose dockerd speaks for our swarm: the first one that is an active manager with
@@ -93,7 +118,7 @@ private struct Planner {
     for node in cluster.nodes {
       let seen = observed.nodes[node.name]
       if let reason = seen?.unreachable {
-        refuse(node, "cannot be reached: \(reason)")
+        refuse(node, RunPlanner.unreachable(node, reason, observed))
         continue
       }
       guard let state = seen?.engine else {

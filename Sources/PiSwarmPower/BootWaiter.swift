@@ -1,0 +1,85 @@
+import Foundation
+import PiSwarmCore
+import PiSwarmSSH
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Waits for a node that was switched on until it has booted, phase by phase (`BootWait`
+/// decides; this polls): a netboot node's DHCP request, its kernel over TFTP, then SSH; other
+/// nodes' SSH. A node stuck in a phase is power-cycled up to `retries` times, then reported
+/// with the phase it stuck in.
+public struct BootWaiter: Sendable {
+  public var timeouts: BootTimeouts
+  public var retries: Int
+  /// Whether the node's SSH answers (a banner on port 22).
+  public var sshUp: @Sendable (Node) -> Bool
+  /// The node's last boot as the boot events show it (netboot nodes), or nil.
+  public var bootProgress: @Sendable (Node) -> NodeBootProgress?
+  /// Power-cycles the node; nil, or why it could not.
+  public var cycle: @Sendable (Node) -> String?
+  public var progress: @Sendable (Node, String) -> Void
+  public var now: @Sendable () -> Date = { Date() }
+  public var pause: @Sendable (Double) -> Void = { usleep(useconds_t($0 * 1_000_000)) }
+  public var pollInterval: Double = 1
+
+  public init(
+    timeouts: BootTimeouts, retries: Int, sshUp: @escaping @Sendable (Node) -> Bool,
+    bootProgress: @escaping @Sendable (Node) -> NodeBootProgress?, cycle: @escaping @Sendable (Node) -> String?,
+    progress: @escaping @Sendable (Node, String) -> Void
+  ) {
+    self.timeouts = timeouts
+    self.retries = retries
+    self.sshUp = sshUp
+    self.bootProgress = bootProgress
+    self.cycle = cycle
+    self.progress = progress
+  }
+
+  /// Waits for `node`, switched on at `poweredOn`: nil when it is up, else the phase it stuck
+  /// in; notes say what was done on the way (power cycles).
+  public func wait(_ node: Node, poweredOn: Date) -> (error: String?, notes: [String]) {
+    var start = poweredOn
+    var cycles = 0
+    var notes: [String] = []
+    while true {
+      if Cancellation.isCancelled { return ("interrupted while waiting for it to boot", notes) }
+      let marks: (seen: Date?, kernelSent: Date?) = node.boot == .netboot ? BootWait.marks(bootProgress(node)) : (nil, nil)
+      let verdict = BootWait.judge(
+        node, poweredOn: start, now: now(), seen: marks.seen, kernelSent: marks.kernelSent, sshUp: sshUp(node),
+        timeouts: timeouts)
+      switch verdict {
+      case .up:
+        progress(node, "up: SSH answers after \(Int(now().timeIntervalSince(poweredOn))) s")
+        return (nil, notes)
+      case .waiting(let stage, _, let deadline):
+        progress(node, "booting: waiting for \(stage.waitingFor) (\(Int(max(0, deadline.timeIntervalSince(now())))) s left)")
+        pause(pollInterval)
+      case .stuck(let stage, let waited):
+        let stuck = "stuck in phase \(stage.rawValue): no \(stage.waitingFor) within \(Int(waited)) s"
+        guard cycles < retries else {
+          return (
+            "\(stuck)\(cycles > 0 ? " (after \(cycles) power cycle\(cycles == 1 ? "" : "s"))" : ""); " + advice(node, stage),
+            notes
+          )
+        }
+        cycles += 1
+        progress(node, "\(stuck): power-cycling it (\(cycles) of \(retries))")
+        if let error = cycle(node) { return ("\(stuck); the power cycle failed: \(error)", notes) }
+        notes.append("power-cycled once stuck in phase \(stage.rawValue)")
+        start = now()
+      }
+    }
+  }
+
+  func advice(_ node: Node, _ stage: BootStage) -> String {
+    switch stage {
+    case .dhcp:
+      "check its network cable, switch port and boot order (EEPROM BOOT_ORDER), and 'piswarm netboot status'"
+    case .tftp: "see 'piswarm netboot status \(node.name)' for the files it asked for"
+    case .nfsRoot: "see its console, the NFS exports ('piswarm netboot status'), and that its root was made ('piswarm root ls')"
+    case .ssh: "see its console; raise power.boot_timeouts.ssh in cluster.yml if it only boots slowly"
+    }
+  }
+}
