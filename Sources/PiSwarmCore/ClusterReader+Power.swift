@@ -58,7 +58,8 @@ extension ClusterReader {
     func seconds(_ node: Yams.Node, _ what: String, _ range: ClosedRange<Double>) -> Double? {
       guard let raw = text(node, what) else { return nil }
       guard let value = Double(raw), range.contains(value) else {
-        error(node, "\(what) \"\(raw)\" must be seconds from \(Int(range.lowerBound)) to \(Int(range.upperBound)), e.g. \(what): 120")
+        error(
+          node, "\(what) \"\(raw)\" must be seconds from \(Int(range.lowerBound)) to \(Int(range.upperBound)), e.g. \(what): 120")
         return nil
       }
       return value
@@ -93,7 +94,9 @@ extension ClusterReader {
       let place = entry.powerNode ?? entry.item
       if let via = power.settings["via"] {
         if via == entry.node.name {
-          error(place, "node \(entry.node.name) power: via names the node itself, which cannot switch its own power on; name its controller")
+          error(
+            place,
+            "node \(entry.node.name) power: via names the node itself, which cannot switch its own power on; name its controller")
         } else if !names.contains(via) {
           if once("via \(via)", at: place) {
             error(

@@ -48,7 +48,8 @@ import Testing
       text: replacing("    model: pi4", with: "    model: pi4\n    power: { driver: clusterhat, port: 9000 }"),
       location: "23:34", message: "port \"9000\" must be a number from 1 to 16"),
     ValidationTests.Case(
-      text: replacing("    labels: { rack: b }", with: "    labels: { rack: b }\n    power: { driver: uhubctl, location: \"1-1\", port: 1 }"),
+      text: replacing(
+        "    labels: { rack: b }", with: "    labels: { rack: b }\n    power: { driver: uhubctl, location: \"1-1\", port: 1 }"),
       location: "33:5", message: "share uhubctl location 1-1", severity: .warning),
     ValidationTests.Case(
       text: replacing("nodes:", with: "power:\n  retries: 9\nnodes:"), location: "18:12",

@@ -106,7 +106,8 @@ final class RunHarness {
     }
     executor.waitBoot = { node in
       powered.add("wait \(node.name)")
-      return neverUp.contains(node.name) ? ("stuck in phase ssh: no SSH within 180 s", ["power-cycled once stuck in phase ssh"]) : (nil, [])
+      return neverUp.contains(node.name)
+        ? ("stuck in phase ssh: no SSH within 180 s", ["power-cycled once stuck in phase ssh"]) : (nil, [])
     }
     let lines = self.lines
     executor.progress = { lines.add($0) }

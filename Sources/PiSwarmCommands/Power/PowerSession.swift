@@ -34,7 +34,9 @@ enum PowerSession {
       let fanOut = { () -> [Row] in
         FanOut.run(
           nodes, parallel: parallel,
-          skipped: { Row(node: $0.name, driver: $0.power.driver, action: verb.rawValue, ok: false, error: "interrupted before it started") },
+          skipped: {
+            Row(node: $0.name, driver: $0.power.driver, action: verb.rawValue, ok: false, error: "interrupted before it started")
+          },
           { node in row(verb, node, body(control, node)) })
       }
       let rows: [Row]
