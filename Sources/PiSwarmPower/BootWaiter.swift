@@ -15,8 +15,9 @@ public struct BootWaiter: Sendable {
   public var retries: Int
   /// Whether the node's SSH answers (a banner on port 22).
   public var sshUp: @Sendable (Node) -> Bool
-  /// The node's last boot as the boot events show it (netboot nodes), or nil.
-  public var bootProgress: @Sendable (Node) -> NodeBootProgress?
+  /// When the node's last boot was seen (DHCP) and its kernel sent, from the boot events
+  /// (netboot nodes; `BootWait.marks`).
+  public var bootMarks: @Sendable (Node) -> (seen: Date?, kernelSent: Date?)
   /// Power-cycles the node; nil, or why it could not.
   public var cycle: @Sendable (Node) -> String?
   public var progress: @Sendable (Node, String) -> Void
@@ -26,13 +27,13 @@ public struct BootWaiter: Sendable {
 
   public init(
     timeouts: BootTimeouts, retries: Int, sshUp: @escaping @Sendable (Node) -> Bool,
-    bootProgress: @escaping @Sendable (Node) -> NodeBootProgress?, cycle: @escaping @Sendable (Node) -> String?,
+    bootMarks: @escaping @Sendable (Node) -> (seen: Date?, kernelSent: Date?), cycle: @escaping @Sendable (Node) -> String?,
     progress: @escaping @Sendable (Node, String) -> Void
   ) {
     self.timeouts = timeouts
     self.retries = retries
     self.sshUp = sshUp
-    self.bootProgress = bootProgress
+    self.bootMarks = bootMarks
     self.cycle = cycle
     self.progress = progress
   }
@@ -45,7 +46,7 @@ public struct BootWaiter: Sendable {
     var notes: [String] = []
     while true {
       if Cancellation.isCancelled { return ("interrupted while waiting for it to boot", notes) }
-      let marks: (seen: Date?, kernelSent: Date?) = node.boot == .netboot ? BootWait.marks(bootProgress(node)) : (nil, nil)
+      let marks: (seen: Date?, kernelSent: Date?) = node.boot == .netboot ? bootMarks(node) : (nil, nil)
       let verdict = BootWait.judge(
         node, poweredOn: start, now: now(), seen: marks.seen, kernelSent: marks.kernelSent, sshUp: sshUp(node),
         timeouts: timeouts)

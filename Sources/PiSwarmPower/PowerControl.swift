@@ -38,9 +38,10 @@ public struct PowerControl: Sendable {
   }
 
   public func status(_ node: Node) -> Outcome {
+    if node.power.driver == PowerConfig.none.driver { return uncontrolled(node) }
     switch driver(.status, node) {
-    case .success(let state): Outcome(state: state)
-    case .failure(let error): Outcome(state: nil, error: error.description)
+    case .success(let state): return Outcome(state: state)
+    case .failure(let error): return Outcome(state: nil, error: error.description)
     }
   }
 

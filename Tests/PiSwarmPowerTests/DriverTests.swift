@@ -168,7 +168,7 @@ import Testing
 
   static func waiter(_ clock: Clock, up: @escaping @Sendable () -> Bool, cycles: Log) -> BootWaiter {
     var waiter = BootWaiter(
-      timeouts: BootTimeouts(), retries: 1, sshUp: { _ in up() }, bootProgress: { _ in nil },
+      timeouts: BootTimeouts(), retries: 1, sshUp: { _ in up() }, bootMarks: { _ in (nil, nil) },
       cycle: { _ in
         cycles.add("cycle")
         return nil
@@ -192,5 +192,25 @@ import Testing
     let again = Log()
     let back = Self.waiter(clock, up: { !again.all.isEmpty }, cycles: again).wait(node, poweredOn: clock.now())
     #expect(back.error == nil && back.notes == ["power-cycled once stuck in phase ssh"])
+  }
+}
+
+extension DriverTests {
+  @Test func aNetbootNodeIsFollowedPhaseByPhaseFromItsBootEvents() throws {
+    let node = Node(name: "node01", ip: IPv4Address("10.0.0.11") ?? IPv4Address(0), boot: .netboot)
+    let clock = Clock()
+    let poweredOn = clock.now()
+    let lines = Log()
+    // The boot ROM asks at once; its kernel never comes.
+    var waiter = BootWaiter(
+      timeouts: BootTimeouts(), retries: 0, sshUp: { _ in false },
+      bootMarks: { _ in (poweredOn + 2, nil) },
+      cycle: { _ in "not expected" }, progress: { _, line in lines.add(line) })
+    waiter.now = { clock.now() }
+    waiter.pause = { clock.pass($0 * 10) }
+    let result = waiter.wait(node, poweredOn: poweredOn)
+    #expect(result.error?.hasPrefix("stuck in phase tftp: no the kernel to be sent over TFTP within") == true, "\(result)")
+    #expect(result.error?.contains("piswarm netboot status node01") == true)
+    #expect(lines.all.first?.hasPrefix("booting: waiting for the kernel to be sent over TFTP") == true, "\(lines.all)")
   }
 }

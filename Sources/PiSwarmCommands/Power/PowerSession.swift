@@ -109,7 +109,7 @@ enum PowerWiring {
     let events = BootEventCache(cluster: cluster, stateDirectory: stateDirectory)
     return BootWaiter(
       timeouts: cluster.power.bootTimeouts, retries: cluster.power.retries, sshUp: sshUp,
-      bootProgress: { events.progress($0) },
+      bootMarks: { BootWait.marks(events.progress($0)) },
       cycle: { node in
         if case .failure(let error) = PowerDrivers.run(.cycle, node: node, context: context) { return error.description }
         return nil
