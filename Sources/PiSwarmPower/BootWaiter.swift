@@ -44,6 +44,8 @@ public struct BootWaiter: Sendable {
     var start = poweredOn
     var cycles = 0
     var notes: [String] = []
+    // Each phase is said once (a log line per poll would drown the rest).
+    var said: BootStage?
     while true {
       if Cancellation.isCancelled { return ("interrupted while waiting for it to boot", notes) }
       let marks: (seen: Date?, kernelSent: Date?) = node.boot == .netboot ? bootMarks(node) : (nil, nil)
@@ -55,7 +57,10 @@ public struct BootWaiter: Sendable {
         progress(node, "up: SSH answers after \(Int(now().timeIntervalSince(poweredOn))) s")
         return (nil, notes)
       case .waiting(let stage, _, let deadline):
-        progress(node, "booting: waiting for \(stage.waitingFor) (\(Int(max(0, deadline.timeIntervalSince(now())))) s left)")
+        if said != stage {
+          progress(node, "booting: waiting for \(stage.waitingFor) (at most \(Int(max(0, deadline.timeIntervalSince(now())))) s)")
+          said = stage
+        }
         pause(pollInterval)
       case .stuck(let stage, let waited):
         let stuck = "stuck in phase \(stage.rawValue): no \(stage.waitingFor) within \(Int(waited)) s"
@@ -70,6 +75,7 @@ public struct BootWaiter: Sendable {
         if let error = cycle(node) { return ("\(stuck); the power cycle failed: \(error)", notes) }
         notes.append("power-cycled once stuck in phase \(stage.rawValue)")
         start = now()
+        said = nil
       }
     }
   }

@@ -89,11 +89,11 @@ public struct PowerControl: Sendable {
       return ["the shutdown command failed (\(result.message ?? "")): power cut anyway"]
     }
     let deadline = Deadline(in: settings.shutdownTimeout)
+    progress(node, "shutting down: waiting for SSH to go away (at most \(Int(settings.shutdownTimeout)) s)")
     while waiter.sshUp(node) {
       if deadline.hasPassed || Cancellation.isCancelled {
         return ["still up \(Int(settings.shutdownTimeout)) s after it was asked to shut down: power cut anyway"]
       }
-      progress(node, "shutting down: waiting for SSH to go away")
       usleep(500_000)
     }
     // SSH is gone; the rest of the system follows. A driver that can tell says when it is off.
