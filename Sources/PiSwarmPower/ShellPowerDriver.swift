@@ -13,6 +13,8 @@ public struct ShellPowerDriver: PowerDriver {
     public var cycle: String?
     public var status: String?
     public var reading: @Sendable (_ output: String, _ status: Int32) -> PowerState
+    /// Whether `on` and `off` print the state they leave (uhubctl does).
+    public var switchPrintsState = false
   }
 
   public let name: String
@@ -32,7 +34,7 @@ public struct ShellPowerDriver: PowerDriver {
       let (_, output) = try await runner.run(verb == .on ? commands.on : commands.off, verb: verb)
       let read = commands.reading(output, 0)
       // A switch that prints the new state (uhubctl) says so; otherwise the switch's word.
-      return name == "command" || read == .unknown ? (verb == .on ? .on : .off) : read
+      return commands.switchPrintsState && read != .unknown ? read : (verb == .on ? .on : .off)
     case .cycle:
       if let cycle = commands.cycle {
         _ = try await runner.run(cycle, verb: verb)
@@ -90,7 +92,7 @@ public struct ShellPowerDriver: PowerDriver {
     return .success(
       Commands(
         on: base + " -a on", off: base + " -a off", cycle: base + " -a cycle", status: base,
-        reading: { output, _ in PowerStatusReading.uhubctl(output, port: port) }))
+        reading: { output, _ in PowerStatusReading.uhubctl(output, port: port) }, switchPrintsState: true))
   }
 }
 
@@ -101,7 +103,8 @@ struct ShellRunner {
   let context: PowerContext
   let via: Node?
   let timeout: Double
-  let secrets: [Secret]
+  /// Each secret with the environment variable it goes in.
+  let secrets: [(variable: String, secret: Secret)]
 
   init(node: Node, config: PowerConfig, context: PowerContext) throws(PiSwarmError) {
     self.node = node
@@ -117,10 +120,10 @@ struct ShellRunner {
     } else {
       via = nil
     }
-    var secrets: [Secret] = []
+    var secrets: [(String, Secret)] = []
     for key in config.settings.keys.sorted() where key.hasSuffix("_secret") {
       guard let name = config.settings[key] else { continue }
-      secrets.append(try context.secrets.secret(name))
+      secrets.append((Self.variable(key), try context.secrets.secret(name)))
     }
     self.secrets = secrets
   }
@@ -133,16 +136,14 @@ struct ShellRunner {
   var environment: [String: String]? {
     guard !secrets.isEmpty else { return nil }
     var environment = ProcessInfo.processInfo.environment
-    for (key, secret) in zip(node.power.settings.keys.sorted().filter { $0.hasSuffix("_secret") }, secrets) {
-      environment[Self.variable(key)] = secret.value
-    }
+    for (variable, secret) in secrets { environment[variable] = secret.value }
     return environment
   }
 
   /// Every secret's value replaced by its name.
   func redacted(_ text: String) -> String {
     var text = text
-    for secret in secrets where !secret.value.isEmpty {
+    for (_, secret) in secrets where !secret.value.isEmpty {
       text = text.replacingOccurrences(of: secret.value, with: "\(secret)")
     }
     return text
