@@ -12,7 +12,7 @@ struct LabPowerDriver: PowerDriver {
   /// A lab's record of its nodes is read, changed and written by each start: one at a time.
   static let serial = Mutex(())
 
-  func run(_ verb: PowerVerb, node: Node, config: PowerConfig, context: PowerContext) async throws(PiSwarmError) -> PowerState {
+  func run(_ verb: PowerVerb, node: Node, config: PowerConfig, context: PowerContext) throws(PiSwarmError) -> PowerState {
     let lab = VirtualLab(stateDirectory: context.stateDirectory)
     let name = config.settings["lab"] ?? ""
     return try Self.serial.withLock { _ throws(PiSwarmError) -> PowerState in

@@ -22,26 +22,26 @@ public struct ShellPowerDriver: PowerDriver {
 
   public func run(
     _ verb: PowerVerb, node: Node, config: PowerConfig, context: PowerContext
-  ) async throws(PiSwarmError) -> PowerState {
+  ) throws(PiSwarmError) -> PowerState {
     let commands = try commands(node, config).get()
     let runner = try ShellRunner(node: node, config: config, context: context)
     switch verb {
     case .status:
       guard let status = commands.status else { return .unknown }
-      let (code, output) = try await runner.run(status, verb: verb, checked: false)
+      let (code, output) = try runner.run(status, verb: verb, checked: false)
       return commands.reading(output, code)
     case .on, .off:
-      let (_, output) = try await runner.run(verb == .on ? commands.on : commands.off, verb: verb)
+      let (_, output) = try runner.run(verb == .on ? commands.on : commands.off, verb: verb)
       let read = commands.reading(output, 0)
       // A switch that prints the new state (uhubctl) says so; otherwise the switch's word.
       return commands.switchPrintsState && read != .unknown ? read : (verb == .on ? .on : .off)
     case .cycle:
       if let cycle = commands.cycle {
-        _ = try await runner.run(cycle, verb: verb)
+        _ = try runner.run(cycle, verb: verb)
       } else {
-        _ = try await runner.run(commands.off, verb: .off)
-        try? await Task.sleep(nanoseconds: 2_000_000_000)
-        _ = try await runner.run(commands.on, verb: .on)
+        _ = try runner.run(commands.off, verb: .off)
+        usleep(2_000_000)
+        _ = try runner.run(commands.on, verb: .on)
       }
       return .on
     }
@@ -151,13 +151,13 @@ struct ShellRunner {
 
   /// Runs `text`; with `checked`, a status other than 0 is an error that shows the (redacted)
   /// output.
-  func run(_ text: String, verb: PowerVerb, checked: Bool = true) async throws(PiSwarmError) -> (Int32, String) {
+  func run(_ text: String, verb: PowerVerb, checked: Bool = true) throws(PiSwarmError) -> (Int32, String) {
     let code: Int32?
     let output: String
     let place: String
     if let via {
       place = "on \(via.name)"
-      (code, output) = await context.runOnNode(via, text)
+      (code, output) = context.runOnNode(via, text)
     } else {
       place = "on the head"
       var command = Command("/bin/sh", ["-c", text], environment: environment, timeout: timeout)
