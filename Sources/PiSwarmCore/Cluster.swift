@@ -8,11 +8,13 @@ public struct Cluster: Hashable, Sendable {
   public var defaults: NodeDefaults
   public var swarm: SwarmSettings
   public var docker: DockerSettings
+  /// The head's registry: a pull-through cache and a private registry.
+  public var registry: RegistrySettings
   public var nodes: [Node]
 
   public init(
     name: String, head: Head, ssh: SSHSettings, defaults: NodeDefaults, swarm: SwarmSettings,
-    docker: DockerSettings = DockerSettings(), nodes: [Node]
+    docker: DockerSettings = DockerSettings(), registry: RegistrySettings = RegistrySettings(), nodes: [Node]
   ) {
     self.name = name
     self.head = head
@@ -20,6 +22,7 @@ public struct Cluster: Hashable, Sendable {
     self.defaults = defaults
     self.swarm = swarm
     self.docker = docker
+    self.registry = registry
     self.nodes = nodes
   }
 

@@ -5,6 +5,10 @@ public enum RunAction: Sendable, Equatable {
   /// Nothing is changed for the node, for the reason given (a node in another swarm, a Docker
   /// setup that cannot be done, a node that cannot be reached, …).
   case refuse(node: String, reason: String)
+  /// The head's registry services (the cache and the private registry, their CA, certificate,
+  /// configuration), set up as cluster.yml says; before any node's Docker setup, which
+  /// installs the CA this makes.
+  case registry(plan: RegistryHead.Plan)
   /// A manager locked by autolock, unlocked with the key the state store keeps.
   case unlock(node: String)
   /// Docker's setup on the node.
@@ -33,8 +37,14 @@ public enum RunAction: Sendable, Equatable {
       .demote(let node), .setLabels(let node, _), .removeStaleEntry(let node, _):
       node
     case .docker(let node, _): node.name
-    case .setAutolock, .keepUnlockKey, .forgetUnlockKey, .rotateJoinTokens: nil
+    case .registry, .setAutolock, .keepUnlockKey, .forgetUnlockKey, .rotateJoinTokens: nil
     }
+  }
+
+  /// Where the action happens, for tables and the journal: its node, the head, or the swarm.
+  public var place: String {
+    if case .registry = self { return "head" }
+    return node ?? "swarm"
   }
 
   /// What part of the run it belongs to: `error`, `docker` or `swarm`.
@@ -42,6 +52,7 @@ public enum RunAction: Sendable, Equatable {
     switch self {
     case .refuse: "error"
     case .docker: "docker"
+    case .registry: "registry"
     default: "swarm"
     }
   }
@@ -52,6 +63,7 @@ public enum RunAction: Sendable, Equatable {
     case .refuse(let node, _): "refuse \(node)"
     case .unlock(let node): "unlock \(node)"
     case .docker(let node, _): "docker \(node.name)"
+    case .registry: "registry on head"
     case .initSwarm(let node): "init \(node)"
     case .join(let node, let role): "join \(node) as \(role.rawValue)"
     case .promote(let node): "promote \(node)"
@@ -71,6 +83,7 @@ public enum RunAction: Sendable, Equatable {
     case .refuse(_, let reason): reason
     case .unlock: "unlock"
     case .docker(let node, let plan): plan.actions(node).joined(separator: ", ")
+    case .registry(let plan): plan.actions.joined(separator: ", ")
     case .initSwarm: "init"
     case .join(_, let role): "join as \(role.rawValue)"
     case .promote: "promote"

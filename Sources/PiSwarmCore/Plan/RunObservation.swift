@@ -12,6 +12,8 @@ public struct RunObservation: Sendable, Equatable {
   public var rotationOwed: Bool
   /// Whether the state store keeps an unlock key (autolock), or why it could not be read.
   public var unlockKey: KeptKey
+  /// The head's registry services as read, and where their files are; nil when not read.
+  public var registry: RegistryObservation?
 
   public enum KeptKey: Sendable, Equatable {
     case none
@@ -28,6 +30,17 @@ public struct RunObservation: Sendable, Equatable {
     self.swarmError = swarmError
     self.rotationOwed = rotationOwed
     self.unlockKey = unlockKey
+  }
+}
+
+/// The head's registry, as read.
+public struct RegistryObservation: Sendable, Equatable {
+  public var state: RegistryHead.State
+  public var paths: RegistryPaths
+
+  public init(state: RegistryHead.State, paths: RegistryPaths) {
+    self.state = state
+    self.paths = paths
   }
 }
 
