@@ -43,6 +43,8 @@ public struct RunExecutor: Sendable {
   public let applyDocker: DockerApply
   public var memory: any SwarmMemory = InMemorySwarmMemory()
   public var progress: @Sendable (String) -> Void = { _ in }
+  /// Sets up the head's registry services as planned; returns an error, or nil.
+  public var applyRegistry: @Sendable (RegistryHead.Plan) -> String? = { _ in "the head's registry cannot be set up here" }
   /// How long the run waits for nodes to show in the swarm's list and Ready there.
   public var readyTimeout: Double = 30
 
@@ -89,11 +91,12 @@ struct RunExecution {
     self.via = via
   }
 
-  enum Phase: Equatable { case refuse, unlock, docker, initSwarm, join, roles, labels, stale, swarm }
+  enum Phase: Equatable { case refuse, registry, unlock, docker, initSwarm, join, roles, labels, stale, swarm }
 
   static func phase(_ action: RunAction) -> Phase {
     switch action {
     case .refuse: .refuse
+    case .registry: .registry
     case .unlock: .unlock
     case .docker: .docker
     case .initSwarm: .initSwarm
@@ -159,6 +162,7 @@ struct RunExecution {
         if case .refuse(_, let reason) = action { record(action, Date(), error: reason) }
       }
     case .unlock: for action in actions { one(action) }
+    case .registry: for action in actions { one(action) }
     case .docker: docker(actions)
     case .join: join(actions)
     case .labels:

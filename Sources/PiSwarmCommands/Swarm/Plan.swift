@@ -34,7 +34,9 @@ struct Plan: ParsableCommand {
     try reporting {
       let (cluster, _, transport) = try remote.session(global, printWarnings: true)
       let memory: any SwarmMemory = global.existingSwarmMemory() ?? InMemorySwarmMemory()
-      let observation = RunSession.observe(cluster, transport: transport, parallel: remote.parallel, memory: memory) {
+      let observation = RunSession.observe(
+        cluster, transport: transport, parallel: remote.parallel, memory: memory, stateDirectory: global.stateDirectory
+      ) {
         Console.err($0)
       }
       try Interrupts.finish(transport, cluster.nodes)

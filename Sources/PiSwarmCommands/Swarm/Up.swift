@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PiSwarmCore
 import PiSwarmDocker
+import PiSwarmRegistry
 import PiSwarmSSH
 import PiSwarmStore
 import PiSwarmSystem
@@ -83,7 +84,9 @@ struct Up: ParsableCommand {
         // Every manager locked: the swarm can be read (and the rest planned) only once they are
         // unlocked, so a second round plans from a new observation.
         for round in 1...2 {
-          let observation = RunSession.observe(cluster, transport: transport, parallel: remote.parallel, memory: memory) {
+          let observation = RunSession.observe(
+            cluster, transport: transport, parallel: remote.parallel, memory: memory, stateDirectory: global.stateDirectory
+          ) {
             Console.err($0)
           }
           if Cancellation.isCancelled { return .interrupted }
@@ -96,7 +99,7 @@ struct Up: ParsableCommand {
           board.finish()
           for result in report.results {
             try journal.step(
-              node: result.action.node ?? "swarm", result.action.id, StepStatus(result.status), started: result.started,
+              node: result.action.place, result.action.id, StepStatus(result.status), started: result.started,
               error: result.error)
           }
           for (node, error) in report.notReady.sorted(by: { $0.key < $1.key }) {
@@ -153,10 +156,20 @@ struct Up: ParsableCommand {
         return (try? client.unlock(key: key)) != nil
       }
     }
+    let registry = HeadRegistry(cluster: cluster, stateDirectory: global.stateDirectory)
+    provisioning.registryCA = { Files.readWhole(registry.paths.caCertificate) }
     let docker = provisioning
     var executor = RunExecutor(
       cluster: cluster, parallel: remote.parallel, client: { RunSession.dockerClient(transport, $0) },
       applyDocker: { docker.apply($0, $1) })
+    executor.applyRegistry = { plan in
+      do {
+        try registry.apply(plan) { board.line("head: \($0)") }
+        return nil
+      } catch {
+        return "\(error)"
+      }
+    }
     executor.memory = memory
     executor.progress = { board.line($0) }
     return executor
