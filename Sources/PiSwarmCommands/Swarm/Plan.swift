@@ -9,8 +9,10 @@ struct Plan: ParsableCommand {
     abstract: "Print the actions 'piswarm up' would run, in its order, changing nothing.",
     discussion: """
       Reads every node (preflight, Docker's setup and the swarm's state) and prints the actions
-      'up' would run from what it read, in the order it runs them: unlock (a manager locked by
-      autolock); Docker's setup (install docker.io, daemon.json, storage, restart dockerd);
+      'up' would run from what it read, in the order it runs them: the head's registry ("registry
+      on head": install docker-registry, the cluster CA, the server certificate, configuration,
+      start the cache and the private registry); unlock (a manager locked by autolock); Docker's
+      setup (install docker.io, daemon.json, storage, registry CA, restart dockerd);
       init, join as manager or worker, promote, demote, labels, remove a stale entry; enable or
       disable autolock, keep or forget the unlock key, rotate join tokens (also a rotation an
       earlier run still owes). A node left alone is shown with why (step "error"); a node with

@@ -37,6 +37,12 @@ struct Up: ParsableCommand {
       tmpfs) and mounted at boot through /etc/fstab. dockerd restarts only when needed: workers in
       parallel, managers one at a time, each back in the swarm before the next.
 
+      With the head's registry on (registry: in cluster.yml, or a stacks: section, or head in
+      docker.registry_mirrors), the head runs a pull-through cache of Docker Hub and a private
+      registry over TLS from a cluster CA first; every node then trusts the CA
+      (/etc/docker/certs.d/HEAD:PORT/ca.crt) and names the cache in registry-mirrors, which
+      Docker uses for Docker Hub images only. See 'piswarm registry --help'.
+
       At the end, a docker context named after the cluster points at a healthy manager, so your
       own docker CLI reaches the swarm: docker --context NAME node ls (through the SSH alias
       piswarm-NAME in /etc/ssh/ssh_config.d, with piswarm's key and pinned host keys).
