@@ -88,6 +88,11 @@ import Testing
       RegistryFiles.arguments(.private, Self.paths) == [
         "/usr/bin/docker-registry", "serve", "/var/lib/piswarm/registry/private.yml",
       ])
+    // A state directory with a space, a quote or systemd's specifiers stays one word.
+    let odd = RegistryPaths(stateDirectory: "/srv/pi swarm/50%$\"x", settings: RegistrySettings(enabled: true))
+    #expect(
+      RegistryFiles.unit(.private, cluster: cluster, paths: odd).contains(
+        #"ExecStart=/usr/bin/docker-registry serve "/srv/pi swarm/50%%$$\"x/registry/private.yml""#))
     // Only the cache proxies; a proxy refuses pushes.
     #expect(!RegistryFiles.config(.private, cluster: cluster, paths: Self.paths).contains("proxy:"))
   }

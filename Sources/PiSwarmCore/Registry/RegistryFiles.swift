@@ -99,7 +99,7 @@ public enum RegistryFiles {
     StartLimitIntervalSec=0
 
     [Service]
-    ExecStart=\(arguments(role, paths).joined(separator: " "))
+    ExecStart=\(arguments(role, paths).map(systemdWord).joined(separator: " "))
     Restart=on-failure
     RestartSec=5
 
@@ -107,6 +107,26 @@ public enum RegistryFiles {
     WantedBy=multi-user.target
 
     """
+  }
+
+  /// One word of a unit's command line: as it is when plain, else double-quoted with systemd's
+  /// escapes (a state directory may hold spaces; `%` and `$` are systemd's specifiers).
+  public static func systemdWord(_ word: String) -> String {
+    let plain =
+      !word.isEmpty && word.unicodeScalars.allSatisfy { $0.isASCIIAlphanumeric || "/._-+@:=,".unicodeScalars.contains($0) }
+    if plain { return word }
+    var out = "\""
+    for scalar in word.unicodeScalars {
+      switch scalar {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "%": out += "%%"
+      case "$": out += "$$"
+      case "\n": out += "\\n"
+      default: out.unicodeScalars.append(scalar)
+      }
+    }
+    return out + "\""
   }
 
   /// openssl's extensions for the server certificate: a TLS server at the head's address.
