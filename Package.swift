@@ -70,6 +70,13 @@ let package = Package(
       dependencies: ["PiSwarmCore", "PiSwarmSystem", "PiSwarmStore"],
       swiftSettings: strict
     ),
+    // The head's registry: a pull-through cache and a private registry (Debian's docker-registry),
+    // their cluster CA, and their services.
+    .target(
+      name: "PiSwarmRegistry",
+      dependencies: ["PiSwarmCore", "PiSwarmSystem", "PiSwarmNetboot"],
+      swiftSettings: strict
+    ),
     // Virtual nodes in namespaces, for tries and tests.
     .target(
       name: "PiSwarmLab",
@@ -88,7 +95,7 @@ let package = Package(
       name: "PiSwarmCommands",
       dependencies: [
         "PiSwarmCore", "PiSwarmSystem", "PiSwarmStore", "PiSwarmLab", "PiSwarmSSH", "PiSwarmDocker", "PiSwarmImages",
-        "PiSwarmNetboot", "PiSwarmPower",
+        "PiSwarmNetboot", "PiSwarmPower", "PiSwarmRegistry",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strict

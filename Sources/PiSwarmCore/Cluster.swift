@@ -10,11 +10,14 @@ public struct Cluster: Hashable, Sendable {
   public var docker: DockerSettings
   /// The `power:` section: boot timeouts, retries, shutdown timeout.
   public var power: PowerSettings
+  /// The head's registry: a pull-through cache and a private registry.
+  public var registry: RegistrySettings
   public var nodes: [Node]
 
   public init(
     name: String, head: Head, ssh: SSHSettings, defaults: NodeDefaults, swarm: SwarmSettings,
-    docker: DockerSettings = DockerSettings(), power: PowerSettings = PowerSettings(), nodes: [Node]
+    docker: DockerSettings = DockerSettings(), power: PowerSettings = PowerSettings(),
+    registry: RegistrySettings = RegistrySettings(), nodes: [Node]
   ) {
     self.name = name
     self.head = head
@@ -23,6 +26,7 @@ public struct Cluster: Hashable, Sendable {
     self.swarm = swarm
     self.docker = docker
     self.power = power
+    self.registry = registry
     self.nodes = nodes
   }
 

@@ -9,12 +9,15 @@ extension ClusterReader {
       if let list = mirrors.value.sequence {
         for item in list {
           guard let url = text(item, "a registry mirror") else { continue }
-          if Self.isMirrorURL(url) {
+          if url == "head" {
+            headMirror = item
+          } else if Self.isMirrorURL(url) {
             settings.registryMirrors.append(url)
           } else {
             error(
               item,
-              "registry mirror \"\(url)\" must be an http:// or https:// URL without spaces, e.g. https://mirror.example:5000")
+              "registry mirror \"\(url)\" must be an http:// or https:// URL without spaces, e.g. https://mirror.example:5000, "
+                + "or head (the head's own cache)")
           }
         }
       } else if !isNull(mirrors.value) {

@@ -10,13 +10,18 @@ struct ClusterReader {
   /// (place, kind) pairs already reported, so that a range or an inherited default that is wrong
   /// for many nodes is reported once.
   var reported = Set<String>()
+  /// Where docker.registry_mirrors names `head` (the head's cache), if it does.
+  var headMirror: Yams.Node?
 
-  static let topKeys = ["version", "name", "head", "ssh", "defaults", "swarm", "docker", "power", "nodes"]
+  static let topKeys = [
+    "version", "name", "head", "ssh", "defaults", "swarm", "docker", "power", "registry", "stacks", "nodes",
+  ]
   static let headKeys = ["interface", "address", "lan", "dhcp_range", "tftp_root", "nfs_root", "dnsmasq_conf"]
   static let sshKeys = ["user", "key"]
   static let defaultsKeys = ["boot", "image", "docker_storage", "power", "cmdline_extra"]
   static let swarmKeys = ["managers", "labels", "advertise", "autolock"]
   static let dockerKeys = ["registry_mirrors", "log_max_size", "log_max_files"]
+  static let registryKeys = ["enabled", "data", "port", "cache_port", "upstream"]
   static let nodeKeys = ["name", "mac", "ip", "serial", "model", "boot", "docker_storage", "power", "labels", "cmdline_extra"]
 
   mutating func error(_ node: Yams.Node?, _ message: String) {
@@ -55,6 +60,7 @@ struct ClusterReader {
     let swarm = self.swarm(top["swarm"])
     let docker = self.docker(top["docker"])
     let power = self.powerSettings(top["power"])
+    let registry = self.registry(top)
     guard let head, let defaults else { return nil }
     let clusterName = name ?? "invalid"
     let entries = nodeEntries(top["nodes"], head: head, defaults: defaults)
@@ -65,7 +71,7 @@ struct ClusterReader {
     _ = managers
     return Cluster(
       name: clusterName, head: head, ssh: ssh, defaults: defaults, swarm: swarm.settings, docker: docker, power: power,
-      nodes: nodes)
+      registry: registry, nodes: nodes)
   }
 
   mutating func clusterName(_ top: [String: Entry], _ root: Yams.Node) -> String? {

@@ -63,6 +63,10 @@ public enum StarterFile {
         advertise: eth0               # the nodes' interface for swarm traffic
         # labels: { cluster: \(options.name) }
 
+      # The head's pull-through cache of Docker Hub (port 5001) and private registry (port 5000),
+      # over TLS from a cluster CA every node trusts. See docs/registry.md.
+      # registry: true
+
       # The nodes. A range makes many at once:
       #   - name: node[02-10]
       #     ip: \(rangeStart)+          # node02 gets \(rangeStart), node03 the next, …

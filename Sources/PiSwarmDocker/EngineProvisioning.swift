@@ -24,6 +24,9 @@ public struct EngineProvisioning: Sendable {
   /// every half second while a manager's dockerd restarts, so that the manager, back locked,
   /// rejoins the swarm before the next one restarts (quorum) and the apply need not time out.
   public var unlock: (@Sendable (Node) -> Bool)?
+  /// The cluster CA's certificate, read on the head when a node's step installs it (the
+  /// registry action before may just have made it).
+  public var registryCA: @Sendable () -> String? = { nil }
 
   public init(
     cluster: Cluster, transport: SSHTransport, format: Bool,
@@ -64,9 +67,19 @@ public struct EngineProvisioning: Sendable {
 
   func applyScript(_ node: Node, _ plan: EngineSetup.Plan) -> Outcome {
     let actions = plan.actions(node)
+    var ca: String?
+    if plan.registryCA {
+      ca = registryCA()
+      if ca == nil {
+        return Outcome(
+          node: node.name, actions: actions,
+          error: "the head's cluster CA is not there to install; see the 'registry on head' action")
+      }
+    }
     progress(node.name, actions.joined(separator: ", ") + " …")
-    let result = transport.run(
-      node, RemoteScript.engineApply.command(EngineSetup.applyEnvironment(plan, node: node, format: format)))
+    let environment = EngineSetup.applyEnvironment(
+      plan, node: node, format: format, registryCA: ca, trustFolders: cluster.registryTrustFolders)
+    let result = transport.run(node, RemoteScript.engineApply.command(environment))
     let facts = KeyValueLines.parse(result.stdout, keys: ["error", "done"])
     if result.ok, facts["done"] == "yes" {
       progress(node.name, actions.joined(separator: ", ") + ": done")

@@ -199,6 +199,7 @@ extension RunExecution {
       return nil
     case .refuse(_, let reason): return reason
     case .docker(let node, let plan): return executor.applyDocker(node, plan).error
+    case .registry(let plan): return executor.applyRegistry(plan)
     case .join, .setLabels, .promote, .demote, .powerOn, .waitBoot: return "runs with the others of its kind"
     }
   }

@@ -43,6 +43,8 @@ public struct RunExecutor: Sendable {
   public let applyDocker: DockerApply
   public var memory: any SwarmMemory = InMemorySwarmMemory()
   public var progress: @Sendable (String) -> Void = { _ in }
+  /// Sets up the head's registry services as planned; returns an error, or nil.
+  public var applyRegistry: @Sendable (RegistryHead.Plan) -> String? = { _ in "the head's registry cannot be set up here" }
   /// How long the run waits for nodes to show in the swarm's list and Ready there.
   public var readyTimeout: Double = 30
   /// Switches a node on through its power driver: nil, or why it could not.
@@ -95,13 +97,14 @@ struct RunExecution {
     self.via = via
   }
 
-  enum Phase: Equatable { case refuse, powerOn, waitBoot, unlock, docker, initSwarm, join, roles, labels, stale, swarm }
+  enum Phase: Equatable { case refuse, powerOn, waitBoot, registry, unlock, docker, initSwarm, join, roles, labels, stale, swarm }
 
   static func phase(_ action: RunAction) -> Phase {
     switch action {
     case .refuse: .refuse
     case .powerOn: .powerOn
     case .waitBoot: .waitBoot
+    case .registry: .registry
     case .unlock: .unlock
     case .docker: .docker
     case .initSwarm: .initSwarm
@@ -179,6 +182,7 @@ struct RunExecution {
         return waitBoot(node)
       }
     case .unlock: for action in actions { one(action) }
+    case .registry: for action in actions { one(action) }
     case .docker: docker(actions)
     case .join: join(actions)
     case .labels:

@@ -14,6 +14,23 @@ public struct SystemdServices: ServiceControl {
     try Command("systemctl", ["restart", service], timeout: 60).check()
   }
 
+  public func isActive(_ service: String) -> Bool {
+    (try? Command("systemctl", ["is-active", "--quiet", service], timeout: 20).run().status) == 0
+  }
+
+  public func enable(_ service: String) throws(PiSwarmError) {
+    try Command("systemctl", ["daemon-reload"], timeout: 60).check()
+    try Command("systemctl", ["enable", "--quiet", service], timeout: 60).check()
+  }
+
+  public func stop(_ service: String) throws(PiSwarmError) {
+    try Command("systemctl", ["stop", service], timeout: 60).check()
+  }
+
+  public func disable(_ service: String) throws(PiSwarmError) {
+    try Command("systemctl", ["disable", "--now", "--quiet", service], timeout: 60).check()
+  }
+
   /// `/etc/exports.d/piswarm.exports` where nfs-kernel-server is installed (it has exportfs)
   /// and systemd runs it.
   public var kernelExportsFile: String? {

@@ -204,7 +204,7 @@ import Testing
     let node = Self.node(.loopfile(.gibibytes(1)))
     let apply = EngineSetup.applyEnvironment(EngineSetup.Plan(), node: node, format: false).map(\.name)
     #expect(apply == RemoteScript.engineApply.parameterNames)
-    #expect(EngineSetup.probeEnvironment.map(\.name).sorted() == RemoteScript.engineProbe.parameterNames.sorted())
+    #expect(EngineSetup.probeEnvironment(Self.cluster).map(\.name).sorted() == RemoteScript.engineProbe.parameterNames.sorted())
     #expect(Preflight.environment.map(\.name) == RemoteScript.preflight.parameterNames)
     #expect(RemoteScript.facts.parameterNames.isEmpty)
     // Embedded whole, to the file's last newline: scripts can be run one after another.

@@ -11,8 +11,10 @@ struct Plan: ParsableCommand {
       Reads every node (preflight, Docker's setup and the swarm's state) and prints the actions
       'up' would run from what it read, in the order it runs them: power on and wait boot (a
       node that cannot be reached and has a power driver; the rest is then planned once it is
-      up); unlock (a manager locked by
-      autolock); Docker's setup (install docker.io, daemon.json, storage, restart dockerd);
+      up); the head's registry ("registry on head": install docker-registry, the cluster CA, the
+      server certificate, configuration, start the cache and the private registry); unlock (a
+      manager locked by autolock); Docker's setup (install docker.io, daemon.json, storage,
+      registry CA, restart dockerd);
       init, join as manager or worker, promote, demote, labels, remove a stale entry; enable or
       disable autolock, keep or forget the unlock key, rotate join tokens (also a rotation an
       earlier run still owes). A node left alone is shown with why (step "error"); a node with
@@ -36,7 +38,9 @@ struct Plan: ParsableCommand {
     try reporting {
       let (cluster, _, transport) = try remote.session(global, printWarnings: true)
       let memory: any SwarmMemory = global.existingSwarmMemory() ?? InMemorySwarmMemory()
-      let observation = RunSession.observe(cluster, transport: transport, parallel: remote.parallel, memory: memory) {
+      let observation = RunSession.observe(
+        cluster, transport: transport, parallel: remote.parallel, memory: memory, stateDirectory: global.stateDirectory
+      ) {
         Console.err($0)
       }
       try Interrupts.finish(transport, cluster.nodes)

@@ -1,25 +1,29 @@
 import Foundation
 import PiSwarmCore
 import PiSwarmDocker
+import PiSwarmRegistry
 import PiSwarmSSH
 
 /// What `plan` and `up` share: one observation of the nodes and the swarm, and one way to show
 /// the actions `RunPlanner` made from it.
 enum RunSession {
   /// Preflight and Docker's setup probe in one round trip per node, then each node's dockerd
-  /// and the swarm's view from one of its managers.
+  /// and the swarm's view from one of its managers, and the head's registry services.
   static func observe(
-    _ cluster: Cluster, transport: SSHTransport, parallel: Int, memory: any SwarmMemory,
+    _ cluster: Cluster, transport: SSHTransport, parallel: Int, memory: any SwarmMemory, stateDirectory: String,
     progress: @escaping @Sendable (String) -> Void = { _ in }
   ) -> RunObservation {
     let (findings, probed) = transport.reportingNewKeys(cluster.nodes) {
       transport.preflight(
-        cluster.nodes, parallel: parallel, alsoRunning: (EngineSetup.probe, EngineSetup.probeEnvironment))
+        cluster.nodes, parallel: parallel, alsoRunning: (EngineSetup.probe, EngineSetup.probeEnvironment(cluster)))
     }
+    let registry = HeadRegistry(cluster: cluster, stateDirectory: stateDirectory)
     var observer = RunObserver(cluster: cluster, parallel: parallel, client: { dockerClient(transport, $0) })
     observer.memory = memory
     observer.progress = progress
-    return observer.observe(RunObserver.nodes(cluster, findings: findings, probed: probed))
+    var observation = observer.observe(RunObserver.nodes(cluster, findings: findings, probed: probed))
+    observation.registry = RegistryObservation(state: registry.observe(), paths: registry.paths)
+    return observation
   }
 
   static func dockerClient(_ transport: SSHTransport, _ node: Node) -> DockerClient {
@@ -45,7 +49,7 @@ enum RunSession {
     var rows = plan.findings.map {
       Row(node: $0.node, step: "preflight", change: "\($0.severity.rawValue): \($0.message)")
     }
-    rows += plan.actions.map { Row(node: $0.node ?? "swarm", step: $0.step, change: $0.change, action: $0.id) }
+    rows += plan.actions.map { Row(node: $0.place, step: $0.step, change: $0.change, action: $0.id) }
     if !plan.blocked {
       let busy = Set(plan.actions.compactMap(\.node))
       let rest = plan.bootsFirst ? "read again once the nodes switched on are up" : "unchanged"
@@ -58,7 +62,7 @@ enum RunSession {
   static func rows(_ report: RunExecutor.Report, cluster: Cluster) -> [Row] {
     var rows = report.results.map { result in
       Row(
-        node: result.action.node ?? "swarm", step: result.action.step, change: result.action.change, action: result.action.id,
+        node: result.action.place, step: result.action.step, change: result.action.change, action: result.action.id,
         status: result.status, error: result.error,
         notes: result.notes.isEmpty ? nil : result.notes)
     }

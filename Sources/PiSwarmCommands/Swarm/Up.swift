@@ -3,6 +3,7 @@ import Foundation
 import PiSwarmCore
 import PiSwarmDocker
 import PiSwarmPower
+import PiSwarmRegistry
 import PiSwarmSSH
 import PiSwarmStore
 import PiSwarmSystem
@@ -45,6 +46,12 @@ struct Up: ParsableCommand {
       written only when it changes; the storage of docker_storage set up (loopfile, device,
       tmpfs) and mounted at boot through /etc/fstab. dockerd restarts only when needed: workers in
       parallel, managers one at a time, each back in the swarm before the next.
+
+      With the head's registry on (registry: in cluster.yml, or a stacks: section, or head in
+      docker.registry_mirrors), the head runs a pull-through cache of Docker Hub and a private
+      registry over TLS from a cluster CA first; every node then trusts the CA
+      (/etc/docker/certs.d/HEAD:PORT/ca.crt) and names the cache in registry-mirrors, which
+      Docker uses for Docker Hub images only. See 'piswarm registry --help'.
 
       At the end, a docker context named after the cluster points at a healthy manager, so your
       own docker CLI reaches the swarm: docker --context NAME node ls (through the SSH alias
@@ -95,7 +102,9 @@ struct Up: ParsableCommand {
         var bootFailed: [String: String] = [:]
         var booted = false
         for round in 1...3 {
-          var observation = RunSession.observe(cluster, transport: transport, parallel: remote.parallel, memory: memory) {
+          var observation = RunSession.observe(
+            cluster, transport: transport, parallel: remote.parallel, memory: memory, stateDirectory: global.stateDirectory
+          ) {
             Console.err($0)
           }
           observation.bootFailed = bootFailed
@@ -110,7 +119,7 @@ struct Up: ParsableCommand {
           board.finish()
           for result in report.results {
             try journal.step(
-              node: result.action.node ?? "swarm", result.action.id, StepStatus(result.status), started: result.started,
+              node: result.action.place, result.action.id, StepStatus(result.status), started: result.started,
               error: result.error)
           }
           for (node, error) in report.notReady.sorted(by: { $0.key < $1.key }) {
@@ -176,10 +185,20 @@ struct Up: ParsableCommand {
         return (try? client.unlock(key: key)) != nil
       }
     }
+    let registry = HeadRegistry(cluster: cluster, stateDirectory: global.stateDirectory)
+    provisioning.registryCA = { Files.readWhole(registry.paths.caCertificate) }
     let docker = provisioning
     var executor = RunExecutor(
       cluster: cluster, parallel: remote.parallel, client: { RunSession.dockerClient(transport, $0) },
       applyDocker: { docker.apply($0, $1) })
+    executor.applyRegistry = { plan in
+      do {
+        try registry.apply(plan) { board.line("head: \($0)") }
+        return nil
+      } catch {
+        return "\(error)"
+      }
+    }
     executor.memory = memory
     executor.progress = { board.line($0) }
     // Nodes that are off: switched on by their drivers, then waited for phase by phase.

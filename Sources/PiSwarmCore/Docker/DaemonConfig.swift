@@ -5,8 +5,9 @@ import Foundation
 ///
 /// Owned: the engine labels `piswarm.cluster` and `piswarm.node` (identity only; the user's
 /// labels from cluster.yml are swarm node labels, applied through the API, so changing them never
-/// restarts dockerd), json-file log rotation, the registry mirrors, and the data root when the
-/// storage is mounted over `/var/lib/docker`.
+/// restarts dockerd), json-file log rotation, the registry mirrors (the head's cache first when
+/// the registry is on; Docker asks mirrors for Docker Hub images only, never for `HOST:PORT/…`
+/// names), and the data root when the storage is mounted over `/var/lib/docker`.
 public enum DaemonConfig {
   public static let path = "/etc/docker/daemon.json"
   /// Engine label keys piswarm owns; other labels are kept.
@@ -16,20 +17,23 @@ public enum DaemonConfig {
     public var cluster: String
     public var node: String
     public var docker: DockerSettings
+    /// The mirrors in order: the head's cache (when the registry is on), then docker.registry_mirrors.
+    public var mirrors: [String]
     /// Whether Docker's storage is a piswarm mount over `/var/lib/docker` (then the data root
     /// must be there).
     public var mountedStorage: Bool
 
-    public init(cluster: String, node: String, docker: DockerSettings, mountedStorage: Bool) {
+    public init(cluster: String, node: String, docker: DockerSettings, mirrors: [String]? = nil, mountedStorage: Bool) {
       self.cluster = cluster
       self.node = node
       self.docker = docker
+      self.mirrors = mirrors ?? docker.registryMirrors
       self.mountedStorage = mountedStorage
     }
 
     public init(_ cluster: Cluster, _ node: Node) {
       self.init(
-        cluster: cluster.name, node: node.name, docker: cluster.docker,
+        cluster: cluster.name, node: node.name, docker: cluster.docker, mirrors: cluster.registryMirrors,
         mountedStorage: node.dockerStorage != .root)
     }
   }
@@ -59,7 +63,7 @@ public enum DaemonConfig {
     config["log-opts"] = .object([
       "max-size": .string(settings.docker.logMaxSize), "max-file": .string(String(settings.docker.logMaxFiles)),
     ])
-    config["registry-mirrors"] = .array(settings.docker.registryMirrors.map(JSONValue.string))
+    config["registry-mirrors"] = .array(settings.mirrors.map(JSONValue.string))
     if settings.mountedStorage { config["data-root"] = .string(DockerStorageLayout.dataRoot) }
     return JSONValue.object(config).rendered()
   }

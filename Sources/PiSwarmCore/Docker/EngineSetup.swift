@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// Docker on a node: installed, configured by daemon.json, its storage where cluster.yml says.
@@ -14,9 +15,13 @@ public enum EngineSetup {
     public var storageMode: String?
     /// Whether the storage of `storageMode` is mounted at `/var/lib/docker`.
     public var storageMounted: Bool
+    /// The SHA-256 of `ca.crt` in each folder of `Cluster.registryTrustFolders`, in its order
+    /// (`none` where there is none).
+    public var registryCA: [String]
 
     public init(
-      docker: Bool, apt: Bool, daemonJSON: String?, fstab: String, storageMode: String?, storageMounted: Bool
+      docker: Bool, apt: Bool, daemonJSON: String?, fstab: String, storageMode: String?, storageMounted: Bool,
+      registryCA: [String] = []
     ) {
       self.docker = docker
       self.apt = apt
@@ -24,6 +29,7 @@ public enum EngineSetup {
       self.fstab = fstab
       self.storageMode = storageMode
       self.storageMounted = storageMounted
+      self.registryCA = registryCA
     }
   }
 
@@ -51,10 +57,15 @@ public enum EngineSetup {
     public var storage = StorageStep.keep
     /// dockerd restarts (only for a changed daemon.json; storage steps stop and start it).
     public var restart = false
+    /// The cluster CA goes into /etc/docker/certs.d for the head's registry (dockerd reads it
+    /// at each pull: no restart).
+    public var registryCA = false
 
     public init() {}
 
-    public var isEmpty: Bool { !install && daemonJSON == nil && fstab == nil && storage == .keep && !restart }
+    public var isEmpty: Bool {
+      !install && daemonJSON == nil && fstab == nil && storage == .keep && !restart && !registryCA
+    }
     /// Whether dockerd is stopped while this plan is applied.
     public var stopsDocker: Bool { restart || storage == .migrate || storage == .repair || storage == .grow }
 
@@ -71,20 +82,23 @@ public enum EngineSetup {
       }
       if fstab != nil, storage == .keep { actions.append("fstab") }
       if daemonJSON != nil { actions.append("daemon.json") }
+      if registryCA { actions.append("registry CA") }
       if restart { actions.append("restart dockerd") }
       return actions
     }
   }
 
-  public static let probeKeys = ["docker", "apt", "daemon_json", "fstab", "storage_mode", "storage_mounted"]
+  public static let probeKeys = ["docker", "apt", "daemon_json", "fstab", "storage_mode", "storage_mounted", "registry_ca"]
 
   /// Reads what `plan` needs in one round trip (Scripts/engine-probe.sh): the script and its
   /// parameters.
   public static let probe = RemoteScript.engineProbe
-  public static let probeEnvironment: [(name: String, value: String)] = [
-    ("BASE", DockerStorageLayout.base), ("STORE", DockerStorageLayout.store), ("DATA_ROOT", DockerStorageLayout.dataRoot),
-    ("DAEMON_PATH", DaemonConfig.path),
-  ]
+  public static func probeEnvironment(_ cluster: Cluster) -> [(name: String, value: String)] {
+    [
+      ("BASE", DockerStorageLayout.base), ("STORE", DockerStorageLayout.store), ("DATA_ROOT", DockerStorageLayout.dataRoot),
+      ("DAEMON_PATH", DaemonConfig.path), ("CA_DIRS", cluster.registryTrustFolders.joined(separator: " ")),
+    ]
+  }
 
   public static func parse(_ output: String) -> State {
     let facts = KeyValueLines.parse(output, keys: probeKeys)
@@ -94,13 +108,21 @@ public enum EngineSetup {
     }
     return State(
       docker: facts["docker"] == "yes", apt: facts["apt"] == "yes", daemonJSON: decoded("daemon_json"),
-      fstab: decoded("fstab") ?? "", storageMode: facts["storage_mode"], storageMounted: facts["storage_mounted"] == "yes")
+      fstab: decoded("fstab") ?? "", storageMode: facts["storage_mode"], storageMounted: facts["storage_mounted"] == "yes",
+      registryCA: (facts["registry_ca"] ?? "").split(separator: ",").map(String.init))
   }
 
   /// What to change on `node`, read as `state`. Throws what cannot be done safely: a daemon.json
   /// that is not JSON, no way to install Docker, a storage change that would lose data.
-  public static func plan(_ state: State, cluster: Cluster, node: Node) throws(PiSwarmError) -> Plan {
+  /// `registryCA` is the head's cluster CA (its certificate), nil when it is still to be made.
+  public static func plan(
+    _ state: State, cluster: Cluster, node: Node, registryCA: String? = nil
+  ) throws(PiSwarmError) -> Plan {
     var plan = Plan()
+    if cluster.registry.enabled {
+      let wanted = registryCA.map { SHA256.hex(Data($0.utf8)) }
+      plan.registryCA = wanted == nil || state.registryCA != cluster.registryTrustFolders.map { _ in wanted ?? "" }
+    }
     if !state.docker {
       guard state.apt else {
         throw PiSwarmError(
@@ -156,7 +178,10 @@ public enum EngineSetup {
   }
 
   /// The parameters of `RemoteScript.engineApply` (Scripts/engine-apply.sh) for `plan`, by name.
-  public static func applyEnvironment(_ plan: Plan, node: Node, format: Bool) -> [(name: String, value: String)] {
+  /// `registryCA` is the cluster CA's certificate, read on the head when the step runs.
+  public static func applyEnvironment(
+    _ plan: Plan, node: Node, format: Bool, registryCA: String? = nil, trustFolders: [String] = []
+  ) -> [(name: String, value: String)] {
     let step: String =
       switch plan.storage {
       case .keep: "keep"
@@ -180,6 +205,7 @@ public enum EngineSetup {
       ("DROPIN", base64(DockerStorageLayout.systemdDropInText(node.dockerStorage))),
       ("BASE", DockerStorageLayout.base), ("STORE", DockerStorageLayout.store), ("IMAGE", DockerStorageLayout.loopfile),
       ("DAEMON_PATH", DaemonConfig.path), ("DROPIN_PATH", DockerStorageLayout.systemdDropIn),
+      ("REGISTRY_CA", plan.registryCA ? base64(registryCA) : ""), ("CA_DIRS", trustFolders.joined(separator: " ")),
     ]
   }
 }

@@ -10,6 +10,10 @@ public enum RunAction: Sendable, Equatable {
   /// A node switched on: waited for, phase by phase (netboot: DHCP, TFTP, NFS root and SSH;
   /// others: SSH), power-cycled when stuck in a phase (`power.retries` times).
   case waitBoot(node: Node)
+  /// The head's registry services (the cache and the private registry, their CA, certificate,
+  /// configuration), set up as cluster.yml says; before any node's Docker setup, which
+  /// installs the CA this makes.
+  case registry(plan: RegistryHead.Plan)
   /// A manager locked by autolock, unlocked with the key the state store keeps.
   case unlock(node: String)
   /// Docker's setup on the node.
@@ -38,8 +42,14 @@ public enum RunAction: Sendable, Equatable {
       .demote(let node), .setLabels(let node, _), .removeStaleEntry(let node, _):
       node
     case .docker(let node, _), .powerOn(let node), .waitBoot(let node): node.name
-    case .setAutolock, .keepUnlockKey, .forgetUnlockKey, .rotateJoinTokens: nil
+    case .registry, .setAutolock, .keepUnlockKey, .forgetUnlockKey, .rotateJoinTokens: nil
     }
+  }
+
+  /// Where the action happens, for tables and the journal: its node, the head, or the swarm.
+  public var place: String {
+    if case .registry = self { return "head" }
+    return node ?? "swarm"
   }
 
   /// What part of the run it belongs to: `error`, `docker` or `swarm`.
@@ -48,6 +58,7 @@ public enum RunAction: Sendable, Equatable {
     case .refuse: "error"
     case .powerOn, .waitBoot: "power"
     case .docker: "docker"
+    case .registry: "registry"
     default: "swarm"
     }
   }
@@ -60,6 +71,7 @@ public enum RunAction: Sendable, Equatable {
     case .waitBoot(let node): "wait boot \(node.name)"
     case .unlock(let node): "unlock \(node)"
     case .docker(let node, _): "docker \(node.name)"
+    case .registry: "registry on head"
     case .initSwarm(let node): "init \(node)"
     case .join(let node, let role): "join \(node) as \(role.rawValue)"
     case .promote(let node): "promote \(node)"
@@ -82,6 +94,7 @@ public enum RunAction: Sendable, Equatable {
       node.boot == .netboot ? "wait until it boots: DHCP, TFTP, NFS root, SSH" : "wait until it boots: SSH"
     case .unlock: "unlock"
     case .docker(let node, let plan): plan.actions(node).joined(separator: ", ")
+    case .registry(let plan): plan.actions.joined(separator: ", ")
     case .initSwarm: "init"
     case .join(_, let role): "join as \(role.rawValue)"
     case .promote: "promote"

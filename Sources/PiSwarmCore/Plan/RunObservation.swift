@@ -14,6 +14,8 @@ public struct RunObservation: Sendable, Equatable {
   public var unlockKey: KeptKey
   /// Nodes this run powered on that did not come up, with why: not powered on again.
   public var bootFailed: [String: String]
+  /// The head's registry services as read, and where their files are; nil when not read.
+  public var registry: RegistryObservation?
 
   public enum KeptKey: Sendable, Equatable {
     case none
@@ -31,6 +33,17 @@ public struct RunObservation: Sendable, Equatable {
     self.rotationOwed = rotationOwed
     self.unlockKey = unlockKey
     self.bootFailed = bootFailed
+  }
+}
+
+/// The head's registry, as read.
+public struct RegistryObservation: Sendable, Equatable {
+  public var state: RegistryHead.State
+  public var paths: RegistryPaths
+
+  public init(state: RegistryHead.State, paths: RegistryPaths) {
+    self.state = state
+    self.paths = paths
   }
 }
 

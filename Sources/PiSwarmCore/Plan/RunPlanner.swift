@@ -1,7 +1,8 @@
 /// `up`'s decisions, purely: what was observed and `cluster.yml` in, the ordered actions out.
 /// `plan` prints exactly this list and `up` runs exactly it.
 ///
-/// The order: nodes left alone (with why); locked managers unlocked (before anything else is
+/// The order: nodes left alone (with why); the head's registry services (before any node's
+/// Docker setup, which installs the CA the registry action makes); locked managers unlocked (before anything else is
 /// done with them); Docker's setup (in parallel, except managers whose dockerd stops: one at a
 /// time, the swarm's leader last, so quorum holds); swarm init on the first manager when there
 /// is no swarm; joins (managers one at a time, workers in parallel); promote and demote (one at
@@ -74,6 +75,10 @@ private struct Planner {
   /// Nodes left alone, with why (the first reason wins).
   var refused: [String: String] = [:]
   var unlocksFirst = false
+  /// The head's registry action, or why it cannot be done.
+  var registry: RunAction?
+  /// The cluster CA nodes get: nil when it is still to be made (or was not read).
+  var registryCA: String?
 
   init(observed: RunObservation, cluster: Cluster) {
     self.observed = observed
@@ -81,7 +86,23 @@ private struct Planner {
   }
 
   func refusals() -> [RunAction] {
-    cluster.nodes.compactMap { node in refused[node.name].map { .refuse(node: node.name, reason: $0) } }
+    var head: [RunAction] = []
+    if case .refuse? = registry, let registry { head.append(registry) }
+    return head + cluster.nodes.compactMap { node in refused[node.name].map { .refuse(node: node.name, reason: $0) } }
+  }
+
+  /// The head's registry: what to change there, and the CA the nodes get.
+  mutating func headRegistry() -> [RunAction] {
+    guard let seen = observed.registry else { return [] }
+    do {
+      let plan = try RegistryHead.plan(seen.state, cluster: cluster, paths: seen.paths)
+      registryCA = plan.makeCA ? nil : seen.state.caCertificate
+      registry = plan.isEmpty ? nil : .registry(plan: plan)
+    } catch {
+      registry = .refuse(node: "head", reason: error.description)
+    }
+    if case .registry? = registry, let registry { return [registry] }
+    return []
   }
 
   mutating func refuse(_ node: Node, _ reason: String) {
@@ -89,6 +110,7 @@ private struct Planner {
   }
 
   mutating func run() {
+    let head = headRegistry()
     let engines = dockerSetup()
     // Each node's swarm state: as read, or inactive once Docker is installed.
     var local: [String: LocalSwarm] = [:]
@@ -109,7 +131,7 @@ private struct Planner {
     swarm(local, unlocking: Set(unlocks))
     // A node left alone gets no action at all, not even its Docker setup.
     actions =
-      unlocks.map { .unlock(node: $0) } + dockerActions(engines.filter { refused[$0.key] == nil }) + actions
+      head + unlocks.map { .unlock(node: $0) } + dockerActions(engines.filter { refused[$0.key] == nil }) + actions
   }
 
   /// Docker's setup per node; nodes that cannot be read or set up are refused.
@@ -126,7 +148,7 @@ private struct Planner {
         continue
       }
       do {
-        plans[node.name] = try EngineSetup.plan(state, cluster: cluster, node: node)
+        plans[node.name] = try EngineSetup.plan(state, cluster: cluster, node: node, registryCA: registryCA)
       } catch {
         refuse(node, error.description)
       }

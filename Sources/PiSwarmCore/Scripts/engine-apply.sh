@@ -15,9 +15,12 @@
 #   MODE     the storage mode as cluster.yml says it (written to BASE/storage.mode)
 #   STOP     1: dockerd stops while this runs;  ROLE: manager | worker
 #   BASE, STORE, IMAGE, DAEMON_PATH, DROPIN_PATH   where piswarm's files are on the node
+#   REGISTRY_CA  the head registry's CA certificate in base64 (empty: keep), written as ca.crt
+#                into each folder of CA_DIRS (space-separated), the /etc/docker/certs.d/HOST:PORT
 set -eu
 : "${STEP:?}" "${KIND:?}" "${ARG?}" "${FORMAT:?}" "${INSTALL:?}" "${DAEMON?}" "${FSTAB?}" "${MODE:?}" "${STOP:?}" \
-  "${ROLE:?}" "${DROPIN?}" "${BASE:?}" "${STORE:?}" "${IMAGE:?}" "${DAEMON_PATH:?}" "${DROPIN_PATH:?}"
+  "${ROLE:?}" "${DROPIN?}" "${BASE:?}" "${STORE:?}" "${IMAGE:?}" "${DAEMON_PATH:?}" "${DROPIN_PATH:?}" \
+  "${REGISTRY_CA?}" "${CA_DIRS?}"
 fail() { echo "error=$*"; exit 3; }
 is_systemd() { [ -d /run/systemd/system ]; }
 docker_running() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
@@ -180,6 +183,10 @@ fi
 if [ "$KIND" = root ]; then rm -f "$BASE/storage.mode"; else
   mkdir -p "$BASE"; write "$BASE/storage.mode" "$(printf '%s\n' "$MODE" | base64 -w0)"; fi
 if [ -n "$DAEMON" ]; then mkdir -p "${DAEMON_PATH%/*}"; write "$DAEMON_PATH" "$DAEMON"; fi
+if [ -n "$REGISTRY_CA" ]; then
+  echo "step=registry CA"
+  for dir in $CA_DIRS; do mkdir -p "$dir"; write "$dir/ca.crt" "$REGISTRY_CA"; done
+fi
 
 if [ $stopped = 1 ]; then
   echo "step=start"

@@ -2,8 +2,9 @@
 # Reads, in one round trip, what EngineSetup.plan needs to know of a node's Docker. Prints
 # KEY=VALUE lines; files come back in base64.
 # Environment: BASE (piswarm's folder on the node), STORE (where piswarm's storage is mounted),
-# DATA_ROOT (/var/lib/docker), DAEMON_PATH (daemon.json).
-: "${BASE:?}" "${STORE:?}" "${DATA_ROOT:?}" "${DAEMON_PATH:?}"
+# DATA_ROOT (/var/lib/docker), DAEMON_PATH (daemon.json), CA_DIRS (the folders of
+# /etc/docker/certs.d that hold the head registry's CA, space-separated; may be empty).
+: "${BASE:?}" "${STORE:?}" "${DATA_ROOT:?}" "${DAEMON_PATH:?}" "${CA_DIRS?}"
 if command -v dockerd >/dev/null 2>&1; then echo docker=yes; else echo docker=no; fi
 if command -v apt-get >/dev/null 2>&1; then echo apt=yes; fi
 if [ -f "$DAEMON_PATH" ]; then echo "daemon_json=$(base64 -w0 "$DAEMON_PATH")"; fi
@@ -16,4 +17,12 @@ tmpfs:*) [ "$(stat -f -c %T "$DATA_ROOT" 2>/dev/null)" != tmpfs ] || echo storag
   && [ "$(stat -c %d "$STORE")" = "$(stat -c %d "$DATA_ROOT" 2>/dev/null)" ] \
   && echo storage_mounted=yes ;;
 esac
+if [ -n "$CA_DIRS" ]; then
+  hashes=
+  for dir in $CA_DIRS; do
+    if [ -f "$dir/ca.crt" ]; then hash=$(sha256sum < "$dir/ca.crt"); hash=${hash%% *}; else hash=none; fi
+    hashes="${hashes:+$hashes,}$hash"
+  done
+  echo "registry_ca=$hashes"
+fi
 true
