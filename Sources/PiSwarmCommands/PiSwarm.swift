@@ -24,6 +24,7 @@ public struct PiSwarm: ParsableCommand {
       Exec.self, Facts.self, ImageCommand.self, RootCommand.self,
       LabCommand.self,
       NetbootCommand.self, Discover.self,
+      SecretCommand.self,
     ]
   )
 

@@ -1,0 +1,47 @@
+import PiSwarmCore
+import PiSwarmSystem
+
+/// `turingpi`: a node in a slot of a Turing Pi 2, switched through the BMC's HTTPS API
+/// (firmware 2.x): log in for a bearer token, then `opt=set&type=power&nodeN=1|0` or
+/// `opt=get&type=power`. The BMC's key is pinned on first use (`STATE/power/pins/`).
+public struct TuringPiDriver: PowerDriver {
+  public let name = TuringPiSettings.driver
+  public var tools: PowerTools
+
+  public init(tools: PowerTools = PowerTools()) {
+    self.tools = tools
+  }
+
+  public func run(
+    _ verb: PowerVerb, node: Node, config: PowerConfig, context: PowerContext
+  ) async throws(PiSwarmError)
+    -> PowerState
+  {
+    let settings = try TuringPiSettings.parse(config.settings, node: node.name)
+    let password = try context.secrets.secret(settings.passwordSecret)
+    let https = PinnedHTTPS(tools: tools, stateDirectory: context.stateDirectory)
+    var secrets = [password]
+    do {
+      let token = try TuringPiAPI.token(
+        from: try https.send(TuringPiAPI.authenticate(settings, password: password), to: settings.bmc), settings)
+      secrets.append(token)
+      func set(on: Bool) throws(PiSwarmError) -> PowerState {
+        try TuringPiAPI.checkSet(try https.send(TuringPiAPI.setPower(settings, on: on, token: token), to: settings.bmc), settings)
+        return on ? .on : .off
+      }
+      switch verb {
+      case .on: return try set(on: true)
+      case .off: return try set(on: false)
+      case .status:
+        return try TuringPiAPI.state(
+          from: try https.send(TuringPiAPI.getPower(settings, token: token), to: settings.bmc), settings)
+      case .cycle:
+        _ = try set(on: false)
+        await pause(seconds: settings.cycleDelay)
+        return try set(on: true)
+      }
+    } catch {
+      throw error.redacting(secrets)
+    }
+  }
+}
