@@ -65,6 +65,8 @@ def main():
         if not command:
             return
         command = command.strip()
+        if not command:
+            continue  # snmpd ends a set with an empty line: no answer is due
         if command == "PING":
             out.write("PONG\n")
         elif command in ("get", "getnext"):
