@@ -67,4 +67,51 @@ import Testing
     var info = stat()
     #expect(stat(dir.file("state/secrets"), &info) == 0 && info.st_mode & 0o777 == 0o600)
   }
+
+  /// Drives `piswarm secret set` on a pseudo-terminal (python3's pty): the value typed at both
+  /// prompts is stored and never echoed.
+  static let typist = """
+    import os, pty, sys
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(sys.argv[1], sys.argv[1:])
+    out = b""
+    def read_until(marker):
+        global out
+        while marker not in out:
+            try:
+                chunk = os.read(fd, 1024)
+            except OSError:
+                return
+            if not chunk:
+                return
+            out += chunk
+    value = os.environ["TYPED"].encode() + b"\\n"
+    read_until(b"(not shown): ")
+    os.write(fd, value)
+    read_until(b"again: ")
+    os.write(fd, value)
+    read_until(b"\\x00never")
+    _, status = os.waitpid(pid, 0)
+    sys.stdout.write(out.decode(errors="replace"))
+    sys.exit(os.waitstatus_to_exitcode(status))
+    """
+
+  @Test(.enabled(if: Command.resolve("python3") != nil))
+  func aTerminalIsAskedTwiceWithoutEcho() throws {
+    let dir = TemporaryDirectory()
+    let value = "typed-\(UUID().uuidString)"
+    var environment = ProcessInfo.processInfo.environment
+    environment["PISWARM_FILE"] = nil
+    environment["PISWARM_STATE_DIR"] = dir.file("state")
+    environment["TYPED"] = value
+    let output = try Command(
+      "python3", ["-c", Self.typist, CLI.binary, "secret", "set", "typed"], environment: environment, timeout: 60
+    ).run()
+    #expect(output.status == 0, "\(output.stdoutText) \(output.stderrText)")
+    #expect(output.stdoutText.contains("value for secret typed (not shown): "))
+    #expect(output.stdoutText.contains("stored secret typed"))
+    #expect(!output.stdoutText.contains(value))
+    #expect(try SecretStore(stateDirectory: dir.file("state")).secret("typed").value == value)
+  }
 }

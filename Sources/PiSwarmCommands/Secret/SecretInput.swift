@@ -55,11 +55,12 @@ enum SecretInput {
     var quiet = saved
     quiet.c_lflag &= ~tcflag_t(ECHO)
     quiet.c_lflag |= tcflag_t(ECHONL)
-    Console.errRaw(text)
+    // Echo goes off before the prompt shows: nothing typed after it can appear.
     guard tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0 else {
       throw PiSwarmError(.system, "cannot turn the terminal's echo off: \(String(cString: strerror(errno)))")
     }
     defer { _ = tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved) }
+    Console.errRaw(text)
     var line: [UInt8] = []
     var byte: UInt8 = 0
     while line.count <= limit {
