@@ -49,3 +49,20 @@ func pause(seconds: Double) async {
   guard seconds > 0 else { return }
   try? await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
 }
+
+/// The verbs of a driver that switches (`set`) and reads (`read`): `cycle` is off, a pause of
+/// `cycleDelay` seconds, on. Returns the state the last step reported.
+func perform(
+  _ verb: PowerVerb, cycleDelay: Double, set: (_ on: Bool) async throws(PiSwarmError) -> PowerState,
+  read: () async throws(PiSwarmError) -> PowerState
+) async throws(PiSwarmError) -> PowerState {
+  switch verb {
+  case .on: return try await set(true)
+  case .off: return try await set(false)
+  case .status: return try await read()
+  case .cycle:
+    _ = try await set(false)
+    await pause(seconds: cycleDelay)
+    return try await set(true)
+  }
+}

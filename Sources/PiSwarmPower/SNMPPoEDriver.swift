@@ -34,16 +34,12 @@ public struct SNMPPoEDriver: PowerDriver {
         environment["SNMPCONFPATH"] = folder
         environment["SNMP_PERSISTENT_DIR"] = folder + "/persistent"
         environment["MIBS"] = ""
-        switch verb {
-        case .on, .off:
-          return try request(tools.snmpset, SNMPPoE.setArguments(settings, on: verb == .on), settings, environment)
-        case .status:
-          return try request(tools.snmpget, SNMPPoE.getArguments(settings), settings, environment)
-        case .cycle:
-          _ = try request(tools.snmpset, SNMPPoE.setArguments(settings, on: false), settings, environment)
-          await pause(seconds: settings.cycleDelay)
-          return try request(tools.snmpset, SNMPPoE.setArguments(settings, on: true), settings, environment)
-        }
+        return try await perform(
+          verb, cycleDelay: settings.cycleDelay,
+          set: { on throws(PiSwarmError) in
+            try request(tools.snmpset, SNMPPoE.setArguments(settings, on: on), settings, environment)
+          },
+          read: { () throws(PiSwarmError) in try request(tools.snmpget, SNMPPoE.getArguments(settings), settings, environment) })
       }
     } catch {
       throw error.redacting(secrets)

@@ -25,21 +25,16 @@ public struct TuringPiDriver: PowerDriver {
       let token = try TuringPiAPI.token(
         from: try https.send(TuringPiAPI.authenticate(settings, password: password), to: settings.bmc), settings)
       secrets.append(token)
-      func set(on: Bool) throws(PiSwarmError) -> PowerState {
-        try TuringPiAPI.checkSet(try https.send(TuringPiAPI.setPower(settings, on: on, token: token), to: settings.bmc), settings)
-        return on ? .on : .off
-      }
-      switch verb {
-      case .on: return try set(on: true)
-      case .off: return try set(on: false)
-      case .status:
-        return try TuringPiAPI.state(
-          from: try https.send(TuringPiAPI.getPower(settings, token: token), to: settings.bmc), settings)
-      case .cycle:
-        _ = try set(on: false)
-        await pause(seconds: settings.cycleDelay)
-        return try set(on: true)
-      }
+      return try await perform(
+        verb, cycleDelay: settings.cycleDelay,
+        set: { on throws(PiSwarmError) in
+          try TuringPiAPI.checkSet(
+            try https.send(TuringPiAPI.setPower(settings, on: on, token: token), to: settings.bmc), settings)
+          return on ? .on : .off
+        },
+        read: { () throws(PiSwarmError) in
+          try TuringPiAPI.state(from: try https.send(TuringPiAPI.getPower(settings, token: token), to: settings.bmc), settings)
+        })
     } catch {
       throw error.redacting(secrets)
     }

@@ -46,26 +46,20 @@ public struct WebhookDriver: PowerDriver {
       return response
     }
     do {
-      switch verb {
-      case .on:
-        _ = try send(settings.on, "on")
+      if verb == .cycle, let cycle = settings.cycle {
+        _ = try send(cycle, "cycle")
         return .on
-      case .off:
-        _ = try send(settings.off, "off")
-        return .off
-      case .cycle:
-        if let cycle = settings.cycle {
-          _ = try send(cycle, "cycle")
-        } else {
-          _ = try send(settings.off, "off")
-          await pause(seconds: settings.cycleDelay)
-          _ = try send(settings.on, "on")
-        }
-        return .on
-      case .status:
-        guard let status = settings.status else { return .unknown }
-        return WebhookRequests.state(fromStatus: try send(status, "status").body, settings)
       }
+      return try await perform(
+        verb, cycleDelay: settings.cycleDelay,
+        set: { on throws(PiSwarmError) in
+          _ = try send(on ? settings.on : settings.off, on ? "on" : "off")
+          return on ? .on : .off
+        },
+        read: { () throws(PiSwarmError) in
+          guard let status = settings.status else { return .unknown }
+          return WebhookRequests.state(fromStatus: try send(status, "status").body, settings)
+        })
     } catch {
       throw error.redacting([token, password].compactMap { $0 })
     }

@@ -92,6 +92,21 @@ public struct PowerSettingsReader: Sendable {
     return endpoint
   }
 
+  /// One of `choices` (compared in uppercase), else `fallback`.
+  public func choice(
+    _ key: String, among choices: [String], default fallback: String, hint: String
+  ) throws(PiSwarmError)
+    -> String
+  {
+    let value = (optional(key) ?? fallback).uppercased()
+    guard choices.contains(value) else {
+      throw PiSwarmError(
+        .invalidInput, "node \(node): power \(key) \"\(value)\" is not one of \(choices.joined(separator: ", "))",
+        advice: "write \(hint) \(key), e.g. \(key): \(fallback)")
+    }
+    return value
+  }
+
   /// A yes/no key (`allow_http: true`).
   public func flag(_ key: String) throws(PiSwarmError) -> Bool {
     guard let text = optional(key)?.lowercased() else { return false }

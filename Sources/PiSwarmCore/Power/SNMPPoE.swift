@@ -46,20 +46,10 @@ public struct SNMPPoESettings: Sendable, Equatable {
         .invalidInput, "node \(node): power version \"\(versionText)\" is not an SNMP version piswarm speaks",
         advice: "write version: 2c (a community) or version: 3 (a user)")
     }
-    let authProtocol = (reader.optional("auth_protocol") ?? "SHA").uppercased()
-    guard authProtocols.contains(authProtocol) else {
-      throw PiSwarmError(
-        .invalidInput,
-        "node \(node): power auth_protocol \"\(authProtocol)\" is not one of \(authProtocols.joined(separator: ", "))",
-        advice: "write the protocol the switch's SNMPv3 user has, e.g. auth_protocol: SHA")
-    }
-    let privProtocol = (reader.optional("priv_protocol") ?? "AES").uppercased()
-    guard privProtocols.contains(privProtocol) else {
-      throw PiSwarmError(
-        .invalidInput,
-        "node \(node): power priv_protocol \"\(privProtocol)\" is not one of \(privProtocols.joined(separator: ", "))",
-        advice: "write the protocol the switch's SNMPv3 user has, e.g. priv_protocol: AES")
-    }
+    let authProtocol = try reader.choice(
+      "auth_protocol", among: authProtocols, default: "SHA", hint: "the switch's SNMPv3 user's")
+    let privProtocol = try reader.choice(
+      "priv_protocol", among: privProtocols, default: "AES", hint: "the switch's SNMPv3 user's")
     var settings = SNMPPoESettings(
       agent: agent, port: port, group: group, version: version, communitySecret: nil, user: nil,
       authProtocol: authProtocol, privProtocol: privProtocol, authSecret: nil, privSecret: nil,
