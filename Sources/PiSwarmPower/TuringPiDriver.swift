@@ -19,6 +19,11 @@ public struct TuringPiDriver: PowerDriver {
   {
     let settings = try TuringPiSettings.parse(config.settings, node: node.name)
     let password = try context.secrets.secret(settings.passwordSecret)
+    guard password.value.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
+      throw PiSwarmError(
+        .invalidInput, "secret \(password.name) holds a line break or control character, which no BMC password has",
+        advice: "store it again with `piswarm secret set \(password.name)`")
+    }
     let https = PinnedHTTPS(tools: tools, stateDirectory: context.stateDirectory)
     var secrets = [password]
     do {

@@ -157,11 +157,21 @@ final class HTTPSPowerIntegrationTests {
     #expect(try await bench.run(driver, .off, basic).get() == .off)
     #expect(try await bench.run(driver, .status, basic).get() == .off)
 
-    // Plain http is refused unless allowed.
+    // Plain http is refused unless allowed; allowed, it goes without a pin.
+    bench.stop(basicServer.pid)
+    let plainServer = try startServer("webhook", certificate: "basic", ["--token", token, "--plain"])
     var plain = settings
-    plain["on_uri"] = "http://127.0.0.1:\(server.port)/machines/{node}/on"
+    for (key, value) in plain where key.hasSuffix("_uri") {
+      plain[key] = value.replacingOccurrences(
+        of: "https://127.0.0.1:\(server.port)/", with: "http://127.0.0.1:\(plainServer.port)/")
+    }
     _ = await bench.run(driver, .on, plain)
     #expect(bench.errors.last?.contains("is not an https:// URI") == true)
+    #expect(bench.dir.read("webhook.state") == "node01 off\n")
+    plain["allow_http"] = "true"
+    #expect(try await bench.run(driver, .on, plain).get() == .on)
+    #expect(try await bench.run(driver, .status, plain).get() == .on)
+    #expect(!FileManager.default.fileExists(atPath: "\(bench.state)/power/pins/127.0.0.1_\(plainServer.port).pin"))
 
     #expect(bench.leaks().isEmpty, "\(bench.leaks())")
   }

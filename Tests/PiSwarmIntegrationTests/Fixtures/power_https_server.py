@@ -2,7 +2,7 @@
 """Small HTTPS servers speaking the APIs of the turingpi and webhook power drivers, for their tests.
 
   power_https_server.py bmc|webhook --cert PEM --key PEM --state FILE --port-file FILE [--port N]
-      [--user U --password P] [--token T]
+      [--user U --password P] [--token T] [--plain]
 
 bmc: the Turing Pi 2 BMC firmware 2.x API (bmcd): POST /api/bmc/authenticate with JSON
 {"username", "password"} answers {"id": TOKEN, ...} (403 on wrong credentials); GET
@@ -15,7 +15,7 @@ answering "power: on" or "power: off"; requests need "Authorization: Bearer TOKE
 --token is given, else HTTP basic auth with --user/--password. The state file holds one
 "NAME on|off" line per machine.
 
-Every request line is appended to STATE.log. The chosen port is written to the port file
+--plain serves plain HTTP (for allow_http). Every request line is appended to STATE.log. The chosen port is written to the port file
 once the server listens.
 """
 import argparse
@@ -149,12 +149,14 @@ def main():
     parser.add_argument("--user", default="root")
     parser.add_argument("--password", default="")
     parser.add_argument("--token", default="")
+    parser.add_argument("--plain", action="store_true", help="plain HTTP: no TLS")
     options = parser.parse_args()
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", options.port), make_handler(options))
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(options.cert, options.key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
+    if not options.plain:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(options.cert, options.key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     with open(options.port_file + ".tmp", "w", encoding="ascii") as handle:
         handle.write(f"{server.server_address[1]}\n")
     os.replace(options.port_file + ".tmp", options.port_file)
