@@ -13,6 +13,10 @@ public struct PowerSettingsReader: Sendable {
     self.settings = settings
   }
 
+  /// `node NAME: ` before a message, or nothing for settings read without a node (the cluster
+  /// file's checks, which locate their messages at the key).
+  public var prefix: String { node.isEmpty ? "" : "node \(node): " }
+
   /// The key's value with surrounding white space trimmed; nil when missing or empty.
   public func optional(_ key: String) -> String? {
     guard let value = settings[key]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
@@ -22,7 +26,7 @@ public struct PowerSettingsReader: Sendable {
   public func required(_ key: String, example: String) throws(PiSwarmError) -> String {
     guard let value = optional(key) else {
       throw PiSwarmError(
-        .invalidInput, "node \(node): power driver \(driver) needs the key \(key)",
+        .invalidInput, "\(prefix)power driver \(driver) needs the key \(key)",
         advice: "set it under the node's power (or defaults.power) in cluster.yml, e.g. \(key): \(example)")
     }
     return value
@@ -40,7 +44,7 @@ public struct PowerSettingsReader: Sendable {
     }
     guard let value = Int(text), range.contains(value) else {
       throw PiSwarmError(
-        .invalidInput, "node \(node): power \(key) \"\(text)\" is not a number from \(range.lowerBound) to \(range.upperBound)",
+        .invalidInput, "\(prefix)power \(key) \"\(text)\" is not a number from \(range.lowerBound) to \(range.upperBound)",
         advice: "write e.g. \(key): \(example)")
     }
     return value
@@ -51,7 +55,7 @@ public struct PowerSettingsReader: Sendable {
     guard let text = optional(key) else { return fallback }
     guard let value = Double(text), value.isFinite, value >= 0, value <= maximum else {
       throw PiSwarmError(
-        .invalidInput, "node \(node): power \(key) \"\(text)\" is not a number of seconds from 0 to \(Int(maximum))",
+        .invalidInput, "\(prefix)power \(key) \"\(text)\" is not a number of seconds from 0 to \(Int(maximum))",
         advice: "write e.g. \(key): \(Int(fallback))")
     }
     return value
@@ -63,7 +67,7 @@ public struct PowerSettingsReader: Sendable {
     guard let name = optional(key) else { return nil }
     guard Secret.isValidName(name) else {
       throw PiSwarmError(
-        .invalidInput, "node \(node): power \(key) \"\(name)\" is not a secret name",
+        .invalidInput, "\(prefix)power \(key) \"\(name)\" is not a secret name",
         advice:
           "name the secret (lowercase letters, digits, '.', '_', '-'), store its value with `piswarm secret set NAME` and write \(key): NAME; never the value itself"
       )
@@ -74,7 +78,7 @@ public struct PowerSettingsReader: Sendable {
   public func requiredSecretName(_ key: String, example: String) throws(PiSwarmError) -> String {
     guard let name = try secretName(key) else {
       throw PiSwarmError(
-        .invalidInput, "node \(node): power driver \(driver) needs the key \(key)",
+        .invalidInput, "\(prefix)power driver \(driver) needs the key \(key)",
         advice: "store the credential with `piswarm secret set \(example)` and write \(key): \(example)")
     }
     return name
@@ -86,7 +90,7 @@ public struct PowerSettingsReader: Sendable {
     let text = try required(key, example: example)
     guard let endpoint = PowerEndpoint(text, defaultPort: defaultPort) else {
       throw PiSwarmError(
-        .invalidInput, "node \(node): power \(key) \"\(text)\" is not a host name or IPv4 address (with an optional :PORT)",
+        .invalidInput, "\(prefix)power \(key) \"\(text)\" is not a host name or IPv4 address (with an optional :PORT)",
         advice: "write e.g. \(key): \(example)")
     }
     return endpoint
@@ -101,7 +105,7 @@ public struct PowerSettingsReader: Sendable {
     let value = (optional(key) ?? fallback).uppercased()
     guard choices.contains(value) else {
       throw PiSwarmError(
-        .invalidInput, "node \(node): power \(key) \"\(value)\" is not one of \(choices.joined(separator: ", "))",
+        .invalidInput, "\(prefix)power \(key) \"\(value)\" is not one of \(choices.joined(separator: ", "))",
         advice: "write \(hint) \(key), e.g. \(key): \(fallback)")
     }
     return value
@@ -115,7 +119,7 @@ public struct PowerSettingsReader: Sendable {
     case "false", "no", "off", "0": return false
     default:
       throw PiSwarmError(
-        .invalidInput, "node \(node): power \(key) \"\(text)\" is not true or false", advice: "write \(key): true")
+        .invalidInput, "\(prefix)power \(key) \"\(text)\" is not true or false", advice: "write \(key): true")
     }
   }
 

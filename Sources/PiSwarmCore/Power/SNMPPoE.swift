@@ -43,7 +43,7 @@ public struct SNMPPoESettings: Sendable, Equatable {
     let versionText = reader.optional("version") ?? "2c"
     guard let version = Version(rawValue: versionText.lowercased().replacingOccurrences(of: "v", with: "")) else {
       throw PiSwarmError(
-        .invalidInput, "node \(node): power version \"\(versionText)\" is not an SNMP version piswarm speaks",
+        .invalidInput, "\(reader.prefix)power version \"\(versionText)\" is not an SNMP version piswarm speaks",
         advice: "write version: 2c (a community) or version: 3 (a user)")
     }
     let authProtocol = try reader.choice(
@@ -62,7 +62,7 @@ public struct SNMPPoESettings: Sendable, Equatable {
       guard user.unicodeScalars.allSatisfy({ $0.isASCIIAlphanumeric || "._-".unicodeScalars.contains($0) }), user.count <= 32
       else {
         throw PiSwarmError(
-          .invalidInput, "node \(node): power user \"\(user)\" is not an SNMPv3 user name piswarm accepts",
+          .invalidInput, "\(reader.prefix)power user \"\(user)\" is not an SNMPv3 user name piswarm accepts",
           advice: "use up to 32 letters, digits, '.', '_' or '-'")
       }
       settings.user = user
@@ -70,7 +70,7 @@ public struct SNMPPoESettings: Sendable, Equatable {
       settings.privSecret = try reader.secretName("priv_secret")
       if settings.privSecret != nil && settings.authSecret == nil {
         throw PiSwarmError(
-          .invalidInput, "node \(node): power priv_secret is set without auth_secret",
+          .invalidInput, "\(reader.prefix)power priv_secret is set without auth_secret",
           advice: "SNMPv3 privacy needs authentication: add auth_secret: NAME")
       }
     }

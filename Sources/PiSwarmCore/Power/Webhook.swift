@@ -42,7 +42,7 @@ public struct WebhookSettings: Sendable {
       guard let uri else { return nil }
       guard let scheme = WebhookRequests.scheme(of: uri), scheme == "https" || (scheme == "http" && allowHTTP) else {
         throw PiSwarmError(
-          .invalidInput, "node \(node): power \(name)_uri \"\(TerminalText.escaped(uri))\" is not an https:// URI",
+          .invalidInput, "\(reader.prefix)power \(name)_uri \"\(TerminalText.escaped(uri))\" is not an https:// URI",
           advice: WebhookRequests.scheme(of: uri) == "http"
             ? "use https (the server's key is pinned on first use); plain http sends credentials in clear: only with allow_http: true"
             : "write e.g. \(name)_uri: https://pdu.lan/outlets/{node}/\(name)")
@@ -51,14 +51,14 @@ public struct WebhookSettings: Sendable {
       guard methods.contains(method) else {
         throw PiSwarmError(
           .invalidInput,
-          "node \(node): power \(name)_method \"\(TerminalText.escaped(method))\" is not an HTTP method piswarm sends",
+          "\(reader.prefix)power \(name)_method \"\(TerminalText.escaped(method))\" is not an HTTP method piswarm sends",
           advice: "write one of \(methods.sorted().joined(separator: ", "))")
       }
       return Action(uri: uri, method: method)
     }
     guard let on = try action("on", defaultMethod: "POST", required: true),
       let off = try action("off", defaultMethod: "POST", required: true)
-    else { throw PiSwarmError(.invalidInput, "node \(node): power driver webhook needs on_uri and off_uri") }
+    else { throw PiSwarmError(.invalidInput, "\(reader.prefix)power driver webhook needs on_uri and off_uri") }
     let status = try action("status", defaultMethod: "GET", required: false)
     let onPattern = reader.optional("on_pattern")
     let offPattern = reader.optional("off_pattern")
@@ -66,13 +66,13 @@ public struct WebhookSettings: Sendable {
       guard let pattern else { continue }
       do { _ = try Regex(pattern) } catch {
         throw PiSwarmError(
-          .invalidInput, "node \(node): power \(key) \"\(TerminalText.escaped(pattern))\" is not a regular expression",
+          .invalidInput, "\(reader.prefix)power \(key) \"\(TerminalText.escaped(pattern))\" is not a regular expression",
           advice: "write e.g. \(key): \"power: on\"", cause: "\(error)")
       }
     }
     if status != nil && onPattern == nil {
       throw PiSwarmError(
-        .invalidInput, "node \(node): power status_uri is set without on_pattern",
+        .invalidInput, "\(reader.prefix)power status_uri is set without on_pattern",
         advice: "add on_pattern: a regular expression that matches the status answer when the node is on, e.g. \"power: on\"")
     }
     let tokenSecret = try reader.secretName("token_secret")
@@ -80,17 +80,18 @@ public struct WebhookSettings: Sendable {
     let passwordSecret = try reader.secretName("password_secret")
     if tokenSecret != nil && (user != nil || passwordSecret != nil) {
       throw PiSwarmError(
-        .invalidInput, "node \(node): power has token_secret and user/password_secret",
+        .invalidInput, "\(reader.prefix)power has token_secret and user/password_secret",
         advice: "use one: token_secret (Authorization: Bearer) or user with password_secret (basic auth)")
     }
     if (user == nil) != (passwordSecret == nil) {
       throw PiSwarmError(
-        .invalidInput, "node \(node): power has \(user == nil ? "password_secret without user" : "user without password_secret")",
+        .invalidInput,
+        "\(reader.prefix)power has \(user == nil ? "password_secret without user" : "user without password_secret")",
         advice: "basic auth needs both user and password_secret")
     }
     if let user, user.contains(":") || !user.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) {
       throw PiSwarmError(
-        .invalidInput, "node \(node): power user \"\(TerminalText.escaped(user))\" cannot be sent in basic auth",
+        .invalidInput, "\(reader.prefix)power user \"\(TerminalText.escaped(user))\" cannot be sent in basic auth",
         advice: "a basic-auth user name holds no ':' and no control characters")
     }
     return WebhookSettings(
