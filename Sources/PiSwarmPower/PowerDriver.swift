@@ -13,7 +13,7 @@ public protocol PowerDriver: Sendable {
   /// The driver's name in cluster.yml (`command`, `snmp-poe`, …).
   var name: String { get }
 
-  func run(_ verb: PowerVerb, node: Node, config: PowerConfig, context: PowerContext) async throws(PiSwarmError) -> PowerState
+  func run(_ verb: PowerVerb, node: Node, config: PowerConfig, context: PowerContext) throws(PiSwarmError) -> PowerState
 }
 
 /// What a driver may use besides the node's settings.
@@ -26,11 +26,11 @@ public struct PowerContext: Sendable {
   public var cluster: Cluster
   /// Runs `command` through the system shell on `node` over piswarm's SSH (strict, pinned):
   /// exit status and output (stdout then stderr). For `via:`.
-  public var runOnNode: @Sendable (_ node: Node, _ command: String) async -> (status: Int32?, output: String)
+  public var runOnNode: @Sendable (_ node: Node, _ command: String) -> (status: Int32?, output: String)
 
   public init(
     stateDirectory: String, secrets: SecretStore, cluster: Cluster,
-    runOnNode: @escaping @Sendable (_ node: Node, _ command: String) async -> (status: Int32?, output: String)
+    runOnNode: @escaping @Sendable (_ node: Node, _ command: String) -> (status: Int32?, output: String)
   ) {
     self.stateDirectory = stateDirectory
     self.secrets = secrets

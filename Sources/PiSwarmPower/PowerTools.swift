@@ -21,7 +21,7 @@ public struct PowerTools: Sendable {
 /// credential to one tool run (0600), removed with everything in it when `body` returns or
 /// throws.
 enum PrivateScratch {
-  static func with<T>(_ body: (String) async throws(PiSwarmError) -> T) async throws(PiSwarmError) -> T {
+  static func with<T>(_ body: (String) throws(PiSwarmError) -> T) throws(PiSwarmError) -> T {
     let base = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
     var template = Array("\(base)/piswarm-power-XXXXXX".utf8CString)
     guard let made = mkdtemp(&template) else {
@@ -31,7 +31,7 @@ enum PrivateScratch {
     }
     let path = String(cString: made)
     defer { try? FileManager.default.removeItem(atPath: path) }
-    return try await body(path)
+    return try body(path)
   }
 }
 
@@ -43,26 +43,27 @@ extension SecretStore {
   }
 }
 
-/// Waits `seconds` (between off and on of a cycle). Cancellation does not cut it short into a
-/// node left off: the wait is short and the `on` after it still runs.
-func pause(seconds: Double) async {
+/// Waits `seconds` (between off and on of a cycle), on the calling thread (a FanOut worker's).
+func pause(seconds: Double) {
   guard seconds > 0 else { return }
-  try? await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
+  var time = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - seconds.rounded(.down)) * 1_000_000_000))
+  var left = timespec()
+  while nanosleep(&time, &left) != 0 && errno == EINTR { time = left }
 }
 
 /// The verbs of a driver that switches (`set`) and reads (`read`): `cycle` is off, a pause of
 /// `cycleDelay` seconds, on. Returns the state the last step reported.
 func perform(
-  _ verb: PowerVerb, cycleDelay: Double, set: (_ on: Bool) async throws(PiSwarmError) -> PowerState,
-  read: () async throws(PiSwarmError) -> PowerState
-) async throws(PiSwarmError) -> PowerState {
+  _ verb: PowerVerb, cycleDelay: Double, set: (_ on: Bool) throws(PiSwarmError) -> PowerState,
+  read: () throws(PiSwarmError) -> PowerState
+) throws(PiSwarmError) -> PowerState {
   switch verb {
-  case .on: return try await set(true)
-  case .off: return try await set(false)
-  case .status: return try await read()
+  case .on: return try set(true)
+  case .off: return try set(false)
+  case .status: return try read()
   case .cycle:
-    _ = try await set(false)
-    await pause(seconds: cycleDelay)
-    return try await set(true)
+    _ = try set(false)
+    pause(seconds: cycleDelay)
+    return try set(true)
   }
 }

@@ -16,7 +16,7 @@ public struct SNMPPoEDriver: PowerDriver {
 
   public func run(
     _ verb: PowerVerb, node: Node, config: PowerConfig, context: PowerContext
-  ) async throws(PiSwarmError)
+  ) throws(PiSwarmError)
     -> PowerState
   {
     let settings = try SNMPPoESettings.parse(config.settings, node: node.name)
@@ -27,14 +27,14 @@ public struct SNMPPoEDriver: PowerDriver {
     let secrets = [credentials.community, credentials.auth, credentials.priv].compactMap { $0 }
     let configuration = try SNMPPoE.clientConfiguration(settings, credentials: credentials)
     do {
-      return try await PrivateScratch.with { folder throws(PiSwarmError) in
+      return try PrivateScratch.with { folder throws(PiSwarmError) in
         try AtomicFile.write(configuration, to: folder + "/snmp.conf", mode: 0o600)
         try Files.makePrivateDirectory(folder + "/persistent")
         var environment = ProcessInfo.processInfo.environment
         environment["SNMPCONFPATH"] = folder
         environment["SNMP_PERSISTENT_DIR"] = folder + "/persistent"
         environment["MIBS"] = ""
-        return try await perform(
+        return try perform(
           verb, cycleDelay: settings.cycleDelay,
           set: { on throws(PiSwarmError) in
             try request(tools.snmpset, SNMPPoE.setArguments(settings, on: on), settings, environment)

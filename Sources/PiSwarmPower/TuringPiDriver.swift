@@ -14,7 +14,7 @@ public struct TuringPiDriver: PowerDriver {
 
   public func run(
     _ verb: PowerVerb, node: Node, config: PowerConfig, context: PowerContext
-  ) async throws(PiSwarmError)
+  ) throws(PiSwarmError)
     -> PowerState
   {
     let settings = try TuringPiSettings.parse(config.settings, node: node.name)
@@ -30,7 +30,7 @@ public struct TuringPiDriver: PowerDriver {
       let token = try TuringPiAPI.token(
         from: try https.send(TuringPiAPI.authenticate(settings, password: password), to: settings.bmc), settings)
       secrets.append(token)
-      return try await perform(
+      return try perform(
         verb, cycleDelay: settings.cycleDelay,
         set: { on throws(PiSwarmError) in
           try TuringPiAPI.checkSet(

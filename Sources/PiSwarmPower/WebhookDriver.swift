@@ -16,7 +16,7 @@ public struct WebhookDriver: PowerDriver {
 
   public func run(
     _ verb: PowerVerb, node: Node, config: PowerConfig, context: PowerContext
-  ) async throws(PiSwarmError)
+  ) throws(PiSwarmError)
     -> PowerState
   {
     let settings = try WebhookSettings.parse(config.settings, node: node.name)
@@ -50,7 +50,7 @@ public struct WebhookDriver: PowerDriver {
         _ = try send(cycle, "cycle")
         return .on
       }
-      return try await perform(
+      return try perform(
         verb, cycleDelay: settings.cycleDelay,
         set: { on throws(PiSwarmError) in
           _ = try send(on ? settings.on : settings.off, on ? "on" : "off")

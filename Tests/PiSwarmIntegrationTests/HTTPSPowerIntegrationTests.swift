@@ -55,7 +55,7 @@ final class HTTPSPowerIntegrationTests {
     (bench.dir.read("\(mode).state.log") ?? "").split(separator: "\n").map(String.init)
   }
 
-  @Test func turingPiSlotsSwitchPinnedAndRefuseAChangedKey() async throws {
+  @Test func turingPiSlotsSwitchPinnedAndRefuseAChangedKey() throws {
     guard PowerBench.require(PowerBench.httpsPrograms) else { return }
     try makeCertificate("first")
     try makeCertificate("second")
@@ -67,21 +67,21 @@ final class HTTPSPowerIntegrationTests {
     let settings = ["host": "127.0.0.1:\(server.port)", "slot": "2", "password_secret": "turingpi-bmc", "cycle_delay": "0"]
     let slots = { self.bench.dir.read("bmc.state") ?? "" }
 
-    #expect(try await bench.run(driver, .status, settings).get() == .off)
+    #expect(try bench.run(driver, .status, settings).get() == .off)
     let pinFile = "\(bench.state)/power/pins/127.0.0.1_\(server.port).pin"
     let pinned = try? String(contentsOfFile: pinFile, encoding: .utf8)
     let expected = try Command("openssl", ["x509", "-pubkey", "-noout", "-in", bench.dir.file("first.crt")], timeout: 20).check()
     #expect(pinned.flatMap(CertificatePin.parse) == CertificatePin.pin(publicKeyPEM: expected.stdoutText))
 
-    #expect(try await bench.run(driver, .on, settings).get() == .on)
+    #expect(try bench.run(driver, .on, settings).get() == .on)
     #expect(slots() == "node1 0\nnode2 1\nnode3 0\nnode4 0\n")
-    #expect(try await bench.run(driver, .status, settings).get() == .on)
+    #expect(try bench.run(driver, .status, settings).get() == .on)
     var slot4 = settings
     slot4["slot"] = "4"
-    #expect(try await bench.run(driver, .on, slot4).get() == .on)
-    #expect(try await bench.run(driver, .off, settings).get() == .off)
+    #expect(try bench.run(driver, .on, slot4).get() == .on)
+    #expect(try bench.run(driver, .off, settings).get() == .off)
     #expect(slots() == "node1 0\nnode2 0\nnode3 0\nnode4 1\n")
-    #expect(try await bench.run(driver, .cycle, slot4).get() == .on)
+    #expect(try bench.run(driver, .cycle, slot4).get() == .on)
     #expect(
       requests("bmc").filter { $0.contains("node4=") }.suffix(2) == [
         "GET /api/bmc?opt=set&type=power&node4=0", "GET /api/bmc?opt=set&type=power&node4=1",
@@ -89,21 +89,21 @@ final class HTTPSPowerIntegrationTests {
 
     var wrong = settings
     wrong["password_secret"] = "wrong-password"
-    _ = await bench.run(driver, .on, wrong)
+    _ = bench.run(driver, .on, wrong)
     #expect(bench.errors.last?.contains("refused user root with password_secret wrong-password") == true)
 
     // Another key on the same address: refused, with the pin file to delete, before any login.
     bench.stop(server.pid)
     let impostor = try startServer("bmc", certificate: "second", port: server.port, ["--user", "root", "--password", password])
     let before = requests("bmc").count
-    _ = await bench.run(driver, .on, settings)
+    _ = bench.run(driver, .on, settings)
     #expect(bench.errors.last?.contains("presented a different public key than the one pinned in \(pinFile)") == true)
     #expect(bench.errors.last?.contains("delete \(pinFile) and run the command again") == true)
     #expect(requests("bmc").count == before)
     #expect(slots() == "node1 0\nnode2 0\nnode3 0\nnode4 1\n")
     // Re-pinned as the advice says.
     try FileManager.default.removeItem(atPath: pinFile)
-    #expect(try await bench.run(driver, .on, settings).get() == .on)
+    #expect(try bench.run(driver, .on, settings).get() == .on)
     bench.stop(impostor.pid)
 
     #expect(bench.leaks().isEmpty, "\(bench.leaks())")
@@ -111,7 +111,7 @@ final class HTTPSPowerIntegrationTests {
     #expect(argv.contains("curl --config -"))
   }
 
-  @Test func webhookSwitchesReadsStatusAndKeepsCredentialsOut() async throws {
+  @Test func webhookSwitchesReadsStatusAndKeepsCredentialsOut() throws {
     guard PowerBench.require(PowerBench.httpsPrograms) else { return }
     try makeCertificate("hook")
     let token = "tok-\(bench.id)-secret"
@@ -125,19 +125,19 @@ final class HTTPSPowerIntegrationTests {
       "off_pattern": "power: off", "token_secret": "pdu-token", "cycle_delay": "0",
     ]
 
-    #expect(try await bench.run(driver, .status, settings).get() == .off)
-    #expect(try await bench.run(driver, .on, settings).get() == .on)
+    #expect(try bench.run(driver, .status, settings).get() == .off)
+    #expect(try bench.run(driver, .on, settings).get() == .on)
     #expect(bench.dir.read("webhook.state") == "node01 on\n")
-    #expect(try await bench.run(driver, .status, settings).get() == .on)
-    #expect(try await bench.run(driver, .off, settings).get() == .off)
-    #expect(try await bench.run(driver, .status, settings).get() == .off)
-    #expect(try await bench.run(driver, .cycle, settings).get() == .on)
+    #expect(try bench.run(driver, .status, settings).get() == .on)
+    #expect(try bench.run(driver, .off, settings).get() == .off)
+    #expect(try bench.run(driver, .status, settings).get() == .off)
+    #expect(try bench.run(driver, .cycle, settings).get() == .on)
     #expect(requests("webhook").suffix(2) == ["POST /machines/node01/off", "POST /machines/node01/on"])
     #expect(bench.dir.read("webhook.state") == "node01 on\n")
 
     var wrong = settings
     wrong["token_secret"] = "pdu-wrong"
-    _ = await bench.run(driver, .off, wrong)
+    _ = bench.run(driver, .off, wrong)
     #expect(bench.errors.last?.contains("was refused (HTTP 401) with token_secret pdu-wrong") == true)
     #expect(bench.dir.read("webhook.state") == "node01 on\n")
 
@@ -154,8 +154,8 @@ final class HTTPSPowerIntegrationTests {
     for (key, value) in basic where key.hasSuffix("_uri") {
       basic[key] = value.replacingOccurrences(of: ":\(server.port)/", with: ":\(basicServer.port)/")
     }
-    #expect(try await bench.run(driver, .off, basic).get() == .off)
-    #expect(try await bench.run(driver, .status, basic).get() == .off)
+    #expect(try bench.run(driver, .off, basic).get() == .off)
+    #expect(try bench.run(driver, .status, basic).get() == .off)
 
     // Plain http is refused unless allowed; allowed, it goes without a pin.
     bench.stop(basicServer.pid)
@@ -165,12 +165,12 @@ final class HTTPSPowerIntegrationTests {
       plain[key] = value.replacingOccurrences(
         of: "https://127.0.0.1:\(server.port)/", with: "http://127.0.0.1:\(plainServer.port)/")
     }
-    _ = await bench.run(driver, .on, plain)
+    _ = bench.run(driver, .on, plain)
     #expect(bench.errors.last?.contains("is not an https:// URI") == true)
     #expect(bench.dir.read("webhook.state") == "node01 off\n")
     plain["allow_http"] = "true"
-    #expect(try await bench.run(driver, .on, plain).get() == .on)
-    #expect(try await bench.run(driver, .status, plain).get() == .on)
+    #expect(try bench.run(driver, .on, plain).get() == .on)
+    #expect(try bench.run(driver, .status, plain).get() == .on)
     #expect(!FileManager.default.fileExists(atPath: "\(bench.state)/power/pins/127.0.0.1_\(plainServer.port).pin"))
 
     #expect(bench.leaks().isEmpty, "\(bench.leaks())")

@@ -93,11 +93,10 @@ final class PowerBench {
   var node: Node { Self.cluster.nodes[0] }
 
   /// Runs a driver; returns the state or the error's full text.
-  func run(_ driver: some PowerDriver, _ verb: PowerVerb, _ settings: [String: String]) async -> Result<PowerState, PiSwarmError>
-  {
+  func run(_ driver: some PowerDriver, _ verb: PowerVerb, _ settings: [String: String]) -> Result<PowerState, PiSwarmError> {
     do throws(PiSwarmError) {
       return .success(
-        try await driver.run(verb, node: node, config: PowerConfig(driver: driver.name, settings: settings), context: context))
+        try driver.run(verb, node: node, config: PowerConfig(driver: driver.name, settings: settings), context: context))
     } catch {
       errors.append("\(error)")
       return .failure(error)
