@@ -11,7 +11,7 @@ DEBS := openssh-client openssh-server dnsmasq-base docker.io busybox-static ipta
         libsqlite3-dev util-linux procps psmisc e2fsprogs kmod pssh hyperfine \
         mtools dosfstools fdisk btrfs-progs xfsprogs rsync xz-utils gzip zstd coreutils bc \
         nfs-ganesha nfs-ganesha-vfs rpcbind libnfs-utils qemu-system-arm cpio binutils shellcheck \
-        docker-registry openssl curl
+        docker-registry openssl curl snmp snmpd python3
 
 .PHONY: all deps build test unit-test lint demo bench clean format
 
@@ -27,7 +27,7 @@ build: deps
 # at build time), the rendered ones (their golden files), and the project's own.
 lint:
 	$(SWIFT) format lint --strict -r Sources Tests Package.swift Plugins
-	shellcheck -s sh Sources/PiSwarmCore/Scripts/*.sh Tests/*/Golden/*.sh
+	shellcheck -s sh Sources/PiSwarmCore/Scripts/*.sh Tests/*/Golden/*.sh Tests/*/Fixtures/*.sh
 	shellcheck scripts/*.sh bench/*.sh .ci/run
 
 format:

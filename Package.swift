@@ -171,7 +171,10 @@ let package = Package(
     // Needs root, namespaces, sshd and dockerd: the real components. Run by `make test` and CI.
     .testTarget(
       name: "PiSwarmIntegrationTests",
-      dependencies: ["PiSwarmSystem", "PiSwarmCore", "PiSwarmStore", "PiSwarmTestSupport", "piswarm", "pi-bootrom"],
+      dependencies: [
+        "PiSwarmSystem", "PiSwarmCore", "PiSwarmStore", "PiSwarmPower", "PiSwarmTestSupport", "piswarm", "pi-bootrom",
+      ],
+      exclude: ["Fixtures"],
       swiftSettings: strict
     ),
     .testTarget(

@@ -25,6 +25,7 @@ public struct PiSwarm: ParsableCommand {
       LabCommand.self,
       NetbootCommand.self, Discover.self,
       RegistryCommand.self,
+      SecretCommand.self,
     ]
   )
 
