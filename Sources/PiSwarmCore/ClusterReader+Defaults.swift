@@ -24,7 +24,9 @@ extension ClusterReader {
     if let power = fields["power"], let (partial, keys) = self.power(power.value, "defaults.power") {
       defaults.power = PowerConfig(driver: partial.driver ?? "none", settings: partial.settings)
       defaultPowerKeys = keys
-      checkPower(defaults.power, keys: keys, at: power.key, what: "defaults.power")
+      // Nodes may complete it (a hub's location here, each node's port): required keys are
+      // checked on each node's settings.
+      checkPower(defaults.power, keys: keys, at: power.key, what: "defaults.power", partial: true)
     }
     return defaults
   }

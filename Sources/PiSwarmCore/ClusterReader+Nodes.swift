@@ -113,6 +113,9 @@ extension ClusterReader {
       // Keys the node inherits are reported where the defaults set them.
       let inherited = partial.driver == nil || partial.driver == defaults.power.driver ? defaultPowerKeys : [:]
       checkPower(power, keys: inherited.merging(keys) { $1 }, at: entry.key, what: "\(what) power")
+    } else if power.driver != PowerConfig.none.driver {
+      // The defaults alone must be complete for a node that adds nothing.
+      checkPower(power, keys: defaultPowerKeys, at: item, what: "\(what) power")
     }
     let labels = self.labels(fields["labels"]?.value, "\(what) labels")
     let extra = fields["cmdline_extra"].flatMap { cmdlineExtra($0.value, "\(what) cmdline_extra") } ?? defaults.cmdlineExtra

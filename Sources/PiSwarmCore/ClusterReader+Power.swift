@@ -43,8 +43,10 @@ extension ClusterReader {
   }
 
   /// Every problem of the driver's keys, each at its key (else at `node`), once per place.
-  mutating func checkPower(_ power: PowerConfig, keys: [String: Yams.Node], at node: Yams.Node, what: String) {
-    for problem in PowerDriverKeys.problems(power) {
+  mutating func checkPower(
+    _ power: PowerConfig, keys: [String: Yams.Node], at node: Yams.Node, what: String, partial: Bool = false
+  ) {
+    for problem in PowerDriverKeys.problems(power, partial: partial) {
       let place = problem.key.flatMap { keys[$0] } ?? node
       guard once("power \(problem.message)", at: place) else { continue }
       error(place, "\(what): \(problem.message)")

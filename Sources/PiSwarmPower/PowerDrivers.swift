@@ -5,6 +5,7 @@ import PiSwarmCore
 public enum PowerDrivers {
   public static let all: [any PowerDriver] = [
     ShellPowerDriver.command, ShellPowerDriver.clusterHAT, ShellPowerDriver.uhubctl, LabPowerDriver(),
+    SNMPPoEDriver(), TuringPiDriver(), WebhookDriver(),
   ]
 
   /// The driver named `name`; nil for `none` and names no driver has.

@@ -21,7 +21,7 @@ import Testing
       text: defaultsPower("{ driver: uhubctl, location: \"1-1.3\", port: 2, community: public }"),
       location: "14:57", message: "write community_secret: uhubctl-community instead"),
     ValidationTests.Case(
-      text: defaultsPower("{ driver: uhubctl, port: 2 }"), location: "14:3",
+      text: defaultsPower("{ driver: uhubctl, port: 2 }"), location: "19:5",
       message: "the uhubctl driver needs \"location\""),
     ValidationTests.Case(
       text: defaultsPower("{ driver: command, on: \"a\", off: \"b\", token_secret: \"Bad Name\" }"),
@@ -81,6 +81,18 @@ import Testing
     let cluster = try #require(decoded.cluster, "\(decoded.diagnostics)")
     #expect(cluster.node(named: "node01")?.power.settings["port"] == "3")
     #expect(cluster.node(named: "node01")?.power.settings["token_secret"] == "relay")
+  }
+
+  @Test func requiredKeysMayComeFromTheNodesWhenTheDefaultsGiveTheRest() throws {
+    // A hub's location in the defaults, each node's port on the node: docs/power.md's example.
+    let text = Self.defaultsPower("{ driver: uhubctl, location: \"1-1.3\" }")
+      .replacingOccurrences(of: "    model: pi4", with: "    model: pi4\n    power: { port: 2 }")
+      .replacingOccurrences(of: "ip: 10.42.0.2\n", with: "ip: 10.42.0.2\n    power: { port: 3 }\n")
+      .replacingOccurrences(of: "ip: 10.42.0.3\n", with: "ip: 10.42.0.3\n    power: { port: 4 }\n")
+      .replacingOccurrences(of: "    labels: { rack: b }", with: "    labels: { rack: b }\n    power: { port: 5 }")
+    let decoded = decode(text)
+    let cluster = try #require(decoded.cluster, "\(decoded.diagnostics)")
+    #expect(cluster.node(named: "node01")?.power.settings == ["location": "1-1.3", "port": "2"])
   }
 
   // MARK: - Templates

@@ -230,7 +230,7 @@ extension String {
     Case(
       text: replacing(
         "  docker_storage: loopfile:8G", with: "  docker_storage: loopfile:8G\n  power: { driver: command, on: \"x {port}\" }"),
-      location: "14:3", message: "the command driver needs \"off\""),
+      location: "19:5", message: "node node01 power: the command driver needs \"off\""),
     // Labels.
     Case(
       text: replacing("labels: { rack: b }", with: "labels: { \"bad key!\": b }"), location: "32:15",

@@ -66,7 +66,41 @@ public enum PowerDriverKeys {
         return problems
       }),
     Row("lab", required: ["lab"], example: "{ driver: lab, lab: NAME }"),
+    Row(
+      SNMPPoESettings.driver, required: ["host", "port"],
+      optional: SNMPPoESettings.keys.subtracting(["host", "port"]).sorted(),
+      example: "{ driver: snmp-poe, host: 192.168.1.2, port: 5, community_secret: poe-community }",
+      check: { parsing($0, placeholders: ["host": "192.0.2.1", "port": "1"], SNMPPoESettings.parse) }),
+    Row(
+      TuringPiSettings.driver, required: ["host", "slot", "password_secret"],
+      optional: TuringPiSettings.keys.subtracting(["host", "slot", "password_secret"]).sorted(),
+      example: "{ driver: turingpi, host: turingpi.local, slot: 1, password_secret: turingpi-bmc }",
+      check: { parsing($0, placeholders: ["host": "192.0.2.1", "slot": "1", "password_secret": "x"], TuringPiSettings.parse) }),
+    Row(
+      WebhookSettings.driver, required: ["on_uri", "off_uri"],
+      optional: WebhookSettings.keys.subtracting(["on_uri", "off_uri"]).sorted(),
+      example: "{ driver: webhook, on_uri: \"https://pdu.lan/{node}/on\", off_uri: \"https://pdu.lan/{node}/off\" }",
+      check: {
+        parsing($0, placeholders: ["on_uri": "https://192.0.2.1/", "off_uri": "https://192.0.2.1/"], WebhookSettings.parse)
+      }),
   ]
+
+  /// The first problem a network driver's own parsing finds in the values. Required keys are
+  /// the table's to report (and may come from the node while these are the defaults): a missing
+  /// one is parsed as its placeholder.
+  static func parsing<T>(
+    _ settings: [String: String], placeholders: [String: String],
+    _ parse: ([String: String], String) throws(PiSwarmError) -> T
+  ) -> [Problem] {
+    do {
+      _ = try parse(settings.merging(placeholders) { given, _ in given }, "")
+      return []
+    } catch {
+      // The reader says "… power:" before it.
+      let message = error.message.hasPrefix("power ") ? String(error.message.dropFirst(6)) : error.message
+      return [Problem(nil, error.advice.map { "\(message); \($0)" } ?? message)]
+    }
+  }
 
   public static var drivers: [String] { rows.map(\.driver) }
 
@@ -84,7 +118,9 @@ public enum PowerDriverKeys {
 
   /// Every problem with `config`'s keys and values: unknown keys (with the closest known one),
   /// credentials in clear, missing required keys, bad secret names, the driver's own checks.
-  public static func problems(_ config: PowerConfig) -> [Problem] {
+  /// `partial` settings (`defaults.power`, which nodes complete with their own keys) are not
+  /// held to the required keys, and the driver's own checks run once they are all there.
+  public static func problems(_ config: PowerConfig, partial: Bool = false) -> [Problem] {
     guard let row = row(config.driver) else {
       return [Problem(nil, "unknown power driver \"\(config.driver)\"\(Suggestion.hint(for: config.driver, in: drivers))")]
     }
@@ -113,7 +149,9 @@ public enum PowerDriverKeys {
           ))
       }
     }
-    for key in row.required where config.settings[key]?.isEmpty ?? true {
+    let missing = row.required.filter { config.settings[$0]?.isEmpty ?? true }
+    if partial, !missing.isEmpty { return problems }
+    for key in missing {
       problems.append(Problem(nil, "the \(config.driver) driver needs \"\(key)\", e.g. power: \(row.example)"))
     }
     if problems.isEmpty { problems += row.check(config.settings) }
