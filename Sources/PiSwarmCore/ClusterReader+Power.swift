@@ -49,7 +49,11 @@ extension ClusterReader {
     for problem in PowerDriverKeys.problems(power, partial: partial) {
       let place = problem.key.flatMap { keys[$0] } ?? node
       guard once("power \(problem.message)", at: place) else { continue }
-      error(place, "\(what): \(problem.message)")
+      if problem.isWarning {
+        warning(place, "\(what): \(problem.message)")
+      } else {
+        error(place, "\(what): \(problem.message)")
+      }
     }
   }
 

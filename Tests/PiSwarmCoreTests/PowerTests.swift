@@ -52,6 +52,10 @@ import Testing
         "    labels: { rack: b }", with: "    labels: { rack: b }\n    power: { driver: uhubctl, location: \"1-1\", port: 1 }"),
       location: "33:5", message: "share uhubctl location 1-1", severity: .warning),
     ValidationTests.Case(
+      text: defaultsPower("{ driver: webhook, on_uri: \"http://pdu/on\", off_uri: \"http://pdu/off\", allow_http: true }"),
+      location: "14:3", message: "plain http (allow_http: true): anyone on the network can fake the answers",
+      severity: .warning),
+    ValidationTests.Case(
       text: replacing("nodes:", with: "power:\n  retries: 9\nnodes:"), location: "18:12",
       message: "power.retries \"9\" must be 0 to 5"),
     ValidationTests.Case(

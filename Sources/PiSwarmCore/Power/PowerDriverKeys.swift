@@ -33,10 +33,13 @@ public enum PowerDriverKeys {
   public struct Problem: Sendable, Equatable {
     public var key: String?
     public var message: String
+    /// A warning is printed and the file still reads (plain http where the user allowed it).
+    public var isWarning: Bool
 
-    public init(_ key: String?, _ message: String) {
+    public init(_ key: String?, _ message: String, isWarning: Bool = false) {
       self.key = key
       self.message = message
+      self.isWarning = isWarning
     }
   }
 
@@ -80,8 +83,11 @@ public enum PowerDriverKeys {
       WebhookSettings.driver, required: ["on_uri", "off_uri"],
       optional: WebhookSettings.keys.subtracting(["on_uri", "off_uri"]).sorted(),
       example: "{ driver: webhook, on_uri: \"https://pdu.lan/{node}/on\", off_uri: \"https://pdu.lan/{node}/off\" }",
-      check: {
-        parsing($0, placeholders: ["on_uri": "https://192.0.2.1/", "off_uri": "https://192.0.2.1/"], WebhookSettings.parse)
+      check: { settings in
+        let placeholders = ["on_uri": "https://192.0.2.1/", "off_uri": "https://192.0.2.1/"]
+        let problems = parsing(settings, placeholders: placeholders, WebhookSettings.parse)
+        guard problems.isEmpty, let parsed = try? WebhookSettings.parse(settings, node: "") else { return problems }
+        return parsed.warnings.map { Problem(nil, $0, isWarning: true) }
       }),
   ]
 
