@@ -9,10 +9,12 @@ public struct Cluster: Hashable, Sendable {
   public var swarm: SwarmSettings
   public var docker: DockerSettings
   public var nodes: [Node]
+  /// The user's stacks (`stacks:`), in the file's order: deployed by `up` as its last step.
+  public var stacks: [StackSpec]
 
   public init(
     name: String, head: Head, ssh: SSHSettings, defaults: NodeDefaults, swarm: SwarmSettings,
-    docker: DockerSettings = DockerSettings(), nodes: [Node]
+    docker: DockerSettings = DockerSettings(), nodes: [Node], stacks: [StackSpec] = []
   ) {
     self.name = name
     self.head = head
@@ -21,6 +23,7 @@ public struct Cluster: Hashable, Sendable {
     self.swarm = swarm
     self.docker = docker
     self.nodes = nodes
+    self.stacks = stacks
   }
 
   public var managers: [Node] { nodes.filter { $0.role == .manager } }

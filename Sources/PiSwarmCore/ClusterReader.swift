@@ -9,7 +9,7 @@ struct ClusterReader {
   /// for many nodes is reported once.
   var reported = Set<String>()
 
-  static let topKeys = ["version", "name", "head", "ssh", "defaults", "swarm", "docker", "nodes"]
+  static let topKeys = ["version", "name", "head", "ssh", "defaults", "swarm", "docker", "nodes", "stacks"]
   static let headKeys = ["interface", "address", "lan", "dhcp_range", "tftp_root", "nfs_root", "dnsmasq_conf"]
   static let sshKeys = ["user", "key"]
   static let defaultsKeys = ["boot", "image", "docker_storage", "power", "cmdline_extra"]
@@ -52,6 +52,7 @@ struct ClusterReader {
     let defaults = self.defaults(top["defaults"])
     let swarm = self.swarm(top["swarm"])
     let docker = self.docker(top["docker"])
+    let stacks = self.stacks(top["stacks"])
     guard let head, let defaults else { return nil }
     let clusterName = name ?? "invalid"
     let entries = nodeEntries(top["nodes"], head: head, defaults: defaults)
@@ -60,7 +61,8 @@ struct ClusterReader {
     check(entries: entries, nodes: nodes, head: head)
     _ = managers
     return Cluster(
-      name: clusterName, head: head, ssh: ssh, defaults: defaults, swarm: swarm.settings, docker: docker, nodes: nodes)
+      name: clusterName, head: head, ssh: ssh, defaults: defaults, swarm: swarm.settings, docker: docker, nodes: nodes,
+      stacks: stacks)
   }
 
   mutating func clusterName(_ top: [String: Entry], _ root: Yams.Node) -> String? {

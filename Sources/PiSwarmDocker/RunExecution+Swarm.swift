@@ -199,7 +199,7 @@ extension RunExecution {
       return nil
     case .refuse(_, let reason): return reason
     case .docker(let node, let plan): return executor.applyDocker(node, plan).error
-    case .join, .setLabels, .promote, .demote: return "runs with the others of its kind"
+    case .join, .setLabels, .promote, .demote, .deployStack, .refuseStack: return "runs with the others of its kind"
     }
   }
 

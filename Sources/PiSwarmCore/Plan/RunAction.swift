@@ -23,8 +23,14 @@ public enum RunAction: Sendable, Equatable {
   /// Autolock is off: the kept key is forgotten once every manager was seen unlocked.
   case forgetUnlockKey
   case rotateJoinTokens
+  /// A stack of `stacks:` deployed (its configuration is not the one its services carry), the
+  /// run's last step: `new` when none of its services exists yet.
+  case deployStack(name: String, new: Bool)
+  /// A stack of `stacks:` that cannot be deployed (its compose files are broken, the docker CLI
+  /// is missing, the swarm cannot be read), with why.
+  case refuseStack(name: String, reason: String)
   // Further kinds come with later features, each with its identity and words below: power on
-  // and off, wait for boot, netboot roots, stacks.
+  // and off, wait for boot, netboot roots.
 
   /// The node the action is about; nil for the swarm as a whole.
   public var node: String? {
@@ -33,16 +39,25 @@ public enum RunAction: Sendable, Equatable {
       .demote(let node), .setLabels(let node, _), .removeStaleEntry(let node, _):
       node
     case .docker(let node, _): node.name
-    case .setAutolock, .keepUnlockKey, .forgetUnlockKey, .rotateJoinTokens: nil
+    case .setAutolock, .keepUnlockKey, .forgetUnlockKey, .rotateJoinTokens, .deployStack, .refuseStack: nil
     }
   }
 
-  /// What part of the run it belongs to: `error`, `docker` or `swarm`.
+  /// What part of the run it belongs to: `error`, `docker`, `swarm` or `stack`.
   public var step: String {
     switch self {
-    case .refuse: "error"
+    case .refuse, .refuseStack: "error"
     case .docker: "docker"
+    case .deployStack: "stack"
     default: "swarm"
+    }
+  }
+
+  /// Whether it is a refusal: something cluster.yml asks for that is left undone, with why.
+  public var isRefusal: Bool {
+    switch self {
+    case .refuse, .refuseStack: true
+    default: false
     }
   }
 
@@ -62,6 +77,8 @@ public enum RunAction: Sendable, Equatable {
     case .keepUnlockKey: "keep unlock key"
     case .forgetUnlockKey: "forget unlock key"
     case .rotateJoinTokens: "rotate join tokens"
+    case .deployStack(let name, _): "deploy stack \(name)"
+    case .refuseStack(let name, _): "refuse stack \(name)"
     }
   }
 
@@ -82,6 +99,8 @@ public enum RunAction: Sendable, Equatable {
     case .keepUnlockKey: "keep the swarm's current unlock key"
     case .forgetUnlockKey: "forget the unlock key"
     case .rotateJoinTokens: "rotate join tokens"
+    case .deployStack(let name, let new): new ? "deploy stack \(name)" : "update stack \(name) (its configuration changed)"
+    case .refuseStack(let name, let reason): "stack \(name): \(reason)"
     }
   }
 }

@@ -12,6 +12,8 @@ public struct RunObservation: Sendable, Equatable {
   public var rotationOwed: Bool
   /// Whether the state store keeps an unlock key (autolock), or why it could not be read.
   public var unlockKey: KeptKey
+  /// The stacks of `stacks:`, by name: their configuration and what is deployed of them.
+  public var stacks: [String: StackObservation] = [:]
 
   public enum KeptKey: Sendable, Equatable {
     case none
@@ -28,6 +30,23 @@ public struct RunObservation: Sendable, Equatable {
     self.swarmError = swarmError
     self.rotationOwed = rotationOwed
     self.unlockKey = unlockKey
+  }
+}
+
+/// A stack of `stacks:`: its configuration as the docker CLI merged it, and the hash labels of
+/// the services deployed under its name.
+public struct StackObservation: Sendable, Equatable {
+  public var config: StackConfig?
+  /// Why its configuration could not be read (a broken compose file, no docker CLI).
+  public var error: String?
+  /// Its services in the swarm (names without the stack's prefix) with their hash labels; nil
+  /// when the swarm could not be asked.
+  public var deployed: [String: String?]?
+
+  public init(config: StackConfig? = nil, error: String? = nil, deployed: [String: String?]? = nil) {
+    self.config = config
+    self.error = error
+    self.deployed = deployed
   }
 }
 
