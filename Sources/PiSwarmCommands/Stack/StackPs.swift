@@ -8,8 +8,10 @@ struct StackPs: ParsableCommand {
     commandName: "ps",
     abstract: "Show the tasks of a stack: where each runs, its state and its error.",
     discussion: """
-      Tasks that should run, then (with --all) the ones that ended. Exit 1 when a task that
-      should run does not.
+      The tasks that should run; for a replica (or a global service's node) that has none right
+      now because its last task failed (swarm waits before it replaces one), that task, with its
+      error. With
+      --all, every task, the ones that ended too. Exit 1 when a replica is not running.
 
       Examples:
         piswarm stack ps web
@@ -42,14 +44,26 @@ struct StackPs: ParsableCommand {
       try session.closeMasters()
       let rows = Self.rows(tasks, services: services, nodes: nodes, all: all)
       Console.out(json ? try Console.json(rows) : StackTables.tasks(rows))
-      if rows.contains(where: { $0.desired == "running" && $0.state != "running" }) { throw Exit.failure }
+      if rows.contains(where: { $0.desired != "running" || $0.state != "running" }) && !all { throw Exit.failure }
     }
   }
 
   static func rows(_ tasks: [SwarmTask], services: [SwarmService], nodes: [SwarmNode], all: Bool) -> [StackTables.Task] {
     let serviceNames = Dictionary(uniqueKeysWithValues: services.map { ($0.ID, $0.Spec.Name) })
     let hostNames = Dictionary(uniqueKeysWithValues: nodes.map { ($0.ID, $0.Description?.Hostname ?? String($0.ID.prefix(12))) })
-    let shown = tasks.filter { all || $0.DesiredState == .running }
+    // Per replica (slot, or node of a global service): the tasks that should run, else its last.
+    let slots = Dictionary(grouping: tasks) { "\($0.ServiceID ?? "") \($0.Slot.map(String.init) ?? $0.NodeID ?? $0.ID)" }
+    let shown =
+      all
+      ? tasks
+      : slots.values.flatMap { group in
+        let wanted = group.filter { $0.DesiredState == .running }
+        guard wanted.isEmpty else { return wanted }
+        // A replica whose last task failed (its replacement not made yet); not one scaled down
+        // or on a drained node (those were shut down).
+        let last = group.max { ($0.CreatedAt ?? "") < ($1.CreatedAt ?? "") }
+        return last.map { [.failed, .rejected].contains($0.Status.State) ? [$0] : [] } ?? []
+      }
     var rows: [StackTables.Task] = []
     for task in shown {
       let service = task.ServiceID.flatMap { serviceNames[$0] } ?? "?"

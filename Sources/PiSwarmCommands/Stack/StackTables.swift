@@ -18,6 +18,11 @@ enum StackTables {
     var desired: Int
     /// Whether cluster.yml's stacks: has it.
     var inClusterFile: Bool
+
+    enum CodingKeys: String, CodingKey {
+      case name, services, running, desired
+      case inClusterFile = "in_cluster_file"
+    }
   }
 
   static func list(_ stacks: [Stack]) -> String {

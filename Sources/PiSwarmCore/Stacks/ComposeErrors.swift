@@ -17,14 +17,14 @@ public enum ComposeErrors {
     }
   }
 
-  /// `FILE:LINE:COLUMN: error: MESSAGE` when the error can be placed, else nil.
+  /// `FILE:LINE:COLUMN: MESSAGE` when the error can be placed, else nil.
   public static func locate(_ message: String, in files: [File]) -> String? {
     let message = message.trimmingCharacters(in: .whitespacesAndNewlines)
     for file in files {
       do {
         _ = try Yams.compose(yaml: file.text)
       } catch {
-        return YAMLErrors.diagnostic(for: error, in: file.text).formatted(file: file.path)
+        return located(YAMLErrors.diagnostic(for: error, in: file.text), file.path)
       }
     }
     guard let space = message.firstIndex(of: " ") else { return nil }
@@ -42,8 +42,11 @@ public enum ComposeErrors {
       if depth >= (best?.depth ?? 2) { best = (file, mark, depth) }
     }
     guard let best else { return nil }
-    return Diagnostic(.error, at: SourceLocation(line: best.mark.line, column: best.mark.column), message)
-      .formatted(file: best.file.path)
+    return located(Diagnostic(.error, at: SourceLocation(line: best.mark.line, column: best.mark.column), message), best.file.path)
+  }
+
+  static func located(_ diagnostic: Diagnostic, _ path: String) -> String {
+    "\(path):\(diagnostic.location.line):\(diagnostic.location.column): \(diagnostic.message)"
   }
 
   /// The mark of the deepest part of `path` found (a mapping's key, a list's item), and how

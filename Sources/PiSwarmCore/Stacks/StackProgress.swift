@@ -60,6 +60,14 @@ public enum StackProgress {
 
   /// `waited`: seconds since the deploy began.
   public static func state(_ service: Service, tasks: [Task], waited: Double) -> State {
+    // Swarm stops counting a global service's node whose task failed until it makes the next
+    // one: such a slot still wants a task.
+    var last: [String: Task] = [:]
+    for task in tasks { last[task.slot] = task }
+    let ended: Set<SwarmTaskState> = [.shutdown, .complete, .remove, .orphaned]
+    let wanting = last.values.filter { !ended.contains($0.state) }.count
+    var service = service
+    service.desired = max(service.desired, wanting)
     let counts = "\(service.running)/\(service.desired) running"
     switch service.update {
     case "paused", "rollback_started", "rollback_paused", "rollback_completed":
@@ -69,13 +77,14 @@ public enum StackProgress {
     let failures = tasks.filter { $0.state == .failed || $0.state == .rejected }
     let bySlot = Dictionary(grouping: failures, by: \.slot)
     if let (_, failed) = bySlot.sorted(by: { $0.key < $1.key }).first(where: { $0.value.count >= failuresPerSlot }),
-      service.running < service.desired || service.desired == 0
+      service.running < service.desired
     {
       let error = failed.last?.error ?? "no error given"
       return .failed("\(counts); a task \(failed.last?.state.rawValue ?? "failed") \(failed.count) times: \(error)")
     }
     if service.global, service.desired == 0, tasks.isEmpty, waited < globalGrace { return .converging(counts) }
-    if service.running == service.desired && service.update != "updating" { return .converged }
+    // More running than wanted: tasks of a drained node or of a smaller scale still stopping.
+    if service.running >= service.desired && service.update != "updating" { return .converged }
     // What keeps it: the newest word a task has (no suitable node, pulling, …).
     if let waiting = tasks.last(where: { $0.state != .running && $0.error != nil })?.error {
       return .converging("\(counts): \(waiting)")
