@@ -20,7 +20,8 @@ public struct PiSwarm: ParsableCommand {
       """,
     version: "0.1.0",
     subcommands: [
-      Init.self, Validate.self, NodeCommand.self, Plan.self, Up.self, Status.self, PreflightCommand.self, SwarmCommand.self, StackCommand.self,
+      Init.self, Validate.self, NodeCommand.self, Plan.self, Up.self, Status.self, PreflightCommand.self, SwarmCommand.self,
+      StackCommand.self,
       Exec.self, Facts.self, ImageCommand.self, RootCommand.self,
       LabCommand.self,
       NetbootCommand.self, Discover.self,

@@ -36,7 +36,9 @@ extension ClusterReader {
           guard let file = text(item, "a compose file of stack \(name)") else { continue }
           if let problem = Self.composeFileProblem(file) { error(item, "stack \(name): \(problem)") } else { files.append(file) }
         }
-        if list.isEmpty { error(value, "stack \(name) names no compose file; give one or more, e.g. \(name): [\(name)/compose.yml]") }
+        if list.isEmpty {
+          error(value, "stack \(name) names no compose file; give one or more, e.g. \(name): [\(name)/compose.yml]")
+        }
       } else if let file = text(value, "stack \(name)") {
         if let problem = Self.composeFileProblem(file) { error(value, "stack \(name): \(problem)") } else { files.append(file) }
       } else if isNull(value) {

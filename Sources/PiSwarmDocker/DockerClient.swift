@@ -141,6 +141,16 @@ public struct DockerClient: Sendable {
     return try decode(try call("GET", "/tasks?filters=" + Self.filters(["service": services])))
   }
 
+  /// `GET /networks`, only those with `label` (`KEY=VALUE` or `KEY`): their names.
+  public func networkNames(label: String) throws(PiSwarmError) -> [String] {
+    struct Network: Decodable {
+      // swift-format-ignore: AlwaysUseLowerCamelCase
+      var Name: String
+    }
+    let networks: [Network] = try decode(try call("GET", "/networks?filters=" + Self.filters(["label": [label]])))
+    return networks.map(\.Name)
+  }
+
   /// A `filters` query value: the JSON object, percent-encoded.
   static func filters(_ filters: [String: [String]]) -> String {
     let json = JSONValue.object(filters.mapValues { .array($0.map(JSONValue.string)) }).rendered()

@@ -76,7 +76,9 @@ struct DockerCLI: Sendable {
   /// and line where one can be found.
   func config(_ files: [String]) throws(PiSwarmError) -> StackConfig {
     for file in files where !Files.exists(file) {
-      throw PiSwarmError(.invalidInput, "the compose file \(file) does not exist", advice: "check the path (in cluster.yml relative to its folder)")
+      throw PiSwarmError(
+        .invalidInput, "the compose file \(file) does not exist", advice: "check the path (in cluster.yml relative to its folder)"
+      )
     }
     let output = try command(["stack", "config"] + files.flatMap { ["-c", $0] }, timeout: 60).run()
     guard output.status == 0 else {

@@ -58,7 +58,9 @@ struct PortainerFiles {
   static func placeServer(_ session: StackSession, on: String?, progress: (String) -> Void) throws(PiSwarmError) {
     let cluster = session.cluster
     if let on, cluster.node(named: on)?.role != .manager {
-      throw PiSwarmError(.invalidInput, "--on \(on) is not a manager of cluster.yml", advice: "name one of: \(cluster.managers.map(\.name).joined(separator: ", "))")
+      throw PiSwarmError(
+        .invalidInput, "--on \(on) is not a manager of cluster.yml",
+        advice: "name one of: \(cluster.managers.map(\.name).joined(separator: ", "))")
     }
     let members = try session.client.nodes()
     func entry(_ node: Node) -> SwarmNode? {

@@ -10,7 +10,7 @@ struct StackRemove: ParsableCommand {
     commandName: "rm",
     abstract: "Remove a stack: its services, networks, secrets and configs.",
     discussion: """
-      'docker --context CLUSTER stack rm', then waits until the stack's services are gone. A
+      'docker --context CLUSTER stack rm', then waits until the stack's services and networks are gone. A
       stack that cluster.yml's stacks: still names comes back with the next 'piswarm up'.
       Volumes stay (docker never removes them with a stack).
 
@@ -47,9 +47,17 @@ struct StackRemove: ParsableCommand {
         if cli.hasDetach { arguments.append("--detach=false") }
         try cli.command(arguments + [name], timeout: waitTimeout + 30).check()
         let deadline = Deadline(in: waitTimeout)
-        while !(try session.client.services(label: label)).isEmpty {
+        // Gone when its services and its networks are: the daemon removes networks after the
+        // CLI returns, and a deploy of the same name meanwhile finds a network about to vanish.
+        func left() throws(PiSwarmError) -> Bool {
+          if try !session.client.services(label: label).isEmpty { return true }
+          return try !session.client.networkNames(label: label).isEmpty
+        }
+        while try left() {
           guard !deadline.hasPassed else {
-            throw PiSwarmError(.system, "the services of stack \(name) are still there after \(Int(waitTimeout)) s")
+            throw PiSwarmError(
+              .system, "the services or networks of stack \(name) are still there after \(Int(waitTimeout)) s",
+              advice: "'piswarm stack ps \(name) --all' shows what is left")
           }
           usleep(250_000)
         }

@@ -115,7 +115,9 @@ struct Up: ParsableCommand {
           if plan.blocked { return .blocked }
           let board = ProgressBoard(nodes: cluster.nodes.map(\.name))
           var executor = executor(cluster, transport: transport, memory: memory, board: board)
-          if case .success(let cli) = cli { executor.deployStack = stackDeploy(cluster, cli: cli, transport: transport, board: board) }
+          if case .success(let cli) = cli {
+            executor.deployStack = stackDeploy(cluster, cli: cli, transport: transport, board: board)
+          }
           let report = executor.execute(plan)
           board.finish()
           for result in report.results {

@@ -42,7 +42,8 @@ public enum ComposeErrors {
       if depth >= (best?.depth ?? 2) { best = (file, mark, depth) }
     }
     guard let best else { return nil }
-    return located(Diagnostic(.error, at: SourceLocation(line: best.mark.line, column: best.mark.column), message), best.file.path)
+    return located(
+      Diagnostic(.error, at: SourceLocation(line: best.mark.line, column: best.mark.column), message), best.file.path)
   }
 
   static func located(_ diagnostic: Diagnostic, _ path: String) -> String {
