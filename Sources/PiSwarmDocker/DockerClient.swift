@@ -153,8 +153,9 @@ public struct DockerClient: Sendable {
 
   /// A `filters` query value: the JSON object, percent-encoded.
   static func filters(_ filters: [String: [String]]) -> String {
-    let json = JSONValue.object(filters.mapValues { .array($0.map(JSONValue.string)) }).rendered()
-      .trimmingCharacters(in: .whitespacesAndNewlines)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    let json = (try? encoder.encode(filters)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     var allowed = CharacterSet.alphanumerics
     allowed.insert(charactersIn: "-._~")
     return json.addingPercentEncoding(withAllowedCharacters: allowed) ?? json

@@ -55,9 +55,7 @@ struct StackDeployer {
   }
 
   /// Deploys `files` (already validated into `config`) as `stack` unless its services carry
-  /// this configuration already, then waits (unless detached). `extra` files are written
-  /// beside the overlay for the CLI to read (the built-in stacks' own compose file), by name,
-  /// with their mode.
+  /// this configuration already (or `force`), then waits (unless detached).
   func deploy(
     _ stack: String, files: [String], config: StackConfig, force: Bool = false
   ) throws(PiSwarmError) -> Report {
@@ -77,7 +75,13 @@ struct StackDeployer {
     var arguments = ["--context", context, "stack", "deploy", "--prune", "--with-registry-auth", "--resolve-image", resolveImage]
     if cli.hasDetach { arguments.append("--detach=true") }
     arguments += (files + [overlay]).flatMap { ["-c", $0] } + [stack]
-    let output = try cli.command(arguments, timeout: 600).run()
+    var output = try cli.command(arguments, timeout: 600).run()
+    // A stack removed just before: the daemon removes its networks after the CLI returned, and
+    // this deploy found one about to vanish. Once more, when it is gone.
+    if output.status != 0, output.stderrText.contains("network \(stack)_"), output.stderrText.contains("not found") {
+      usleep(2_000_000)
+      output = try cli.command(arguments, timeout: 600).run()
+    }
     guard output.status == 0 else {
       throw PiSwarmError(
         .system, "docker stack deploy \(stack) failed with status \(output.status)",
