@@ -25,25 +25,7 @@ sed -i 's/^  - name: node0\([2-5]\)$/  - name: node0\1\n    labels: { tier: web 
 "$bin" --file "$file" up >/dev/null 2>&1
 key=$(dirname "$file")/id_ed25519
 mapfile -t ips < <(sed -n 's/^    ip: //p' "$file")
-compose=$state/demo.yml
-cat > "$compose" <<'YML'
-version: "3.8"
-services:
-  web:
-    image: piswarm/base:latest
-    command: sleep 100000
-    stop_signal: SIGKILL
-    deploy:
-      replicas: 4
-      placement:
-        constraints: [node.labels.tier == web]
-  agent:
-    image: piswarm/base:latest
-    command: sleep 100000
-    stop_signal: SIGKILL
-    deploy:
-      mode: global
-YML
+compose=$(pwd)/bench/stack-compose.yml
 opts=(-F /dev/null -i "$key" -o UserKnownHostsFile="$state/known_hosts" -o StrictHostKeyChecking=yes -o BatchMode=yes
   -o ControlMaster=auto -o ControlPath="$state/root@%h" -o ControlPersist=300 -o LogLevel=ERROR -l root)
 # shellcheck disable=SC2029 # the remote command is meant to be expanded here, on the head

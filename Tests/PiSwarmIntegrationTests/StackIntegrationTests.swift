@@ -10,25 +10,11 @@ import Testing
 @Suite(.serialized, .enabled(if: Prerequisites.shouldRun)) struct StackIntegrationTests {
   typealias Lab = LabIntegrationTests.Lab
 
-  static let compose = """
-    version: "3.8"
-    services:
-      web:
-        image: piswarm/base:latest
-        command: sleep 100000
-        stop_signal: SIGKILL
-        deploy:
-          replicas: 4
-          placement:
-            constraints: [node.labels.tier == web]
-      agent:
-        image: piswarm/base:latest
-        command: sleep 100000
-        stop_signal: SIGKILL
-        deploy:
-          mode: global
-
-    """
+  /// web ×4 on the nodes labelled tier=web, agent on every node: the stack bench/stack.sh deploys.
+  static var compose: String {
+    let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../bench/stack-compose.yml")
+    return (try? String(contentsOf: file.standardizedFileURL, encoding: .utf8)) ?? ""
+  }
 
   func json(_ output: Command.Output) -> Any? { try? JSONSerialization.jsonObject(with: output.stdout) }
 
@@ -54,6 +40,7 @@ import Testing
     let up = try lab.piswarm(["--file", file, "up"])
     try #require(up.status == 0, "\(up.stderrText)")
     let compose = folder + "/demo.yml"
+    try #require(Self.compose.contains("replicas: 4"), "bench/stack-compose.yml is missing")
     try Self.compose.write(toFile: compose, atomically: true, encoding: .utf8)
     let ip = "10.231.\(SwarmIntegrationTests().index(of: lab)).11"
 
