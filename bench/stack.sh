@@ -40,7 +40,7 @@ running() {  # every service of the stack runs all its tasks
 reset() {  # the stack gone: services, networks, containers
   on docker stack rm demo >/dev/null 2>&1 || true
   while [ -n "$(on docker service ls -q --filter label=com.docker.stack.namespace=demo)$(on docker network ls -q --filter label=com.docker.stack.namespace=demo)" ]; do sleep 0.2; done
-  "$bin" --file "$file" exec all -- sh -c 'while docker ps -q --filter label=com.docker.stack.namespace=demo | grep -q .; do sleep 0.2; done' >/dev/null
+  "$bin" --file "$file" exec all -- sh -c 'while docker ps -q --filter label=com.docker.stack.namespace=demo | grep -q .; do sleep 0.2; done' >/dev/null 2>&1
 }
 {
   echo "[first]"; echo "node01 ansible_host=${ips[0]}"
