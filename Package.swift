@@ -179,7 +179,9 @@ let package = Package(
     ),
     .testTarget(
       name: "PiSwarmCommandsTests",
-      dependencies: ["PiSwarmCommands", "PiSwarmStore", "PiSwarmSystem", "PiSwarmTestSupport", "piswarm"],
+      dependencies: [
+        "PiSwarmCommands", "PiSwarmStore", "PiSwarmSystem", "PiSwarmDocker", "PiSwarmCore", "PiSwarmTestSupport", "piswarm",
+      ],
       swiftSettings: strict
     ),
   ]

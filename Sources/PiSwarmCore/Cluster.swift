@@ -13,11 +13,13 @@ public struct Cluster: Hashable, Sendable {
   /// The head's registry: a pull-through cache and a private registry.
   public var registry: RegistrySettings
   public var nodes: [Node]
+  /// The user's stacks (`stacks:`), in the file's order: deployed by `up` as its last step.
+  public var stacks: [StackSpec]
 
   public init(
     name: String, head: Head, ssh: SSHSettings, defaults: NodeDefaults, swarm: SwarmSettings,
     docker: DockerSettings = DockerSettings(), power: PowerSettings = PowerSettings(),
-    registry: RegistrySettings = RegistrySettings(), nodes: [Node]
+    registry: RegistrySettings = RegistrySettings(), nodes: [Node], stacks: [StackSpec] = []
   ) {
     self.name = name
     self.head = head
@@ -28,6 +30,7 @@ public struct Cluster: Hashable, Sendable {
     self.power = power
     self.registry = registry
     self.nodes = nodes
+    self.stacks = stacks
   }
 
   public var managers: [Node] { nodes.filter { $0.role == .manager } }

@@ -61,6 +61,7 @@ struct ClusterReader {
     let docker = self.docker(top["docker"])
     let power = self.powerSettings(top["power"])
     let registry = self.registry(top)
+    let stacks = self.stacks(top["stacks"])
     guard let head, let defaults else { return nil }
     let clusterName = name ?? "invalid"
     let entries = nodeEntries(top["nodes"], head: head, defaults: defaults)
@@ -71,7 +72,7 @@ struct ClusterReader {
     _ = managers
     return Cluster(
       name: clusterName, head: head, ssh: ssh, defaults: defaults, swarm: swarm.settings, docker: docker, power: power,
-      registry: registry, nodes: nodes)
+      registry: registry, nodes: nodes, stacks: stacks)
   }
 
   mutating func clusterName(_ top: [String: Entry], _ root: Yams.Node) -> String? {

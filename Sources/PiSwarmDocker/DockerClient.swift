@@ -127,6 +127,40 @@ public struct DockerClient: Sendable {
     try runningTasks().filter { $0.NodeID == nodeID && $0.Status.State == .running }
   }
 
+  /// `GET /services?status=true`, only those with `label` (`KEY=VALUE` or `KEY`) when given:
+  /// each with its running and desired task counts.
+  public func services(label: String? = nil) throws(PiSwarmError) -> [SwarmService] {
+    var path = "/services?status=true"
+    if let label { path += "&filters=" + Self.filters(["label": [label]]) }
+    return try decode(try call("GET", path))
+  }
+
+  /// `GET /tasks` of the given services (all their tasks, old ones too).
+  public func tasks(services: [String]) throws(PiSwarmError) -> [SwarmTask] {
+    guard !services.isEmpty else { return [] }
+    return try decode(try call("GET", "/tasks?filters=" + Self.filters(["service": services])))
+  }
+
+  /// `GET /networks`, only those with `label` (`KEY=VALUE` or `KEY`): their names.
+  public func networkNames(label: String) throws(PiSwarmError) -> [String] {
+    struct Network: Decodable {
+      // swift-format-ignore: AlwaysUseLowerCamelCase
+      var Name: String
+    }
+    let networks: [Network] = try decode(try call("GET", "/networks?filters=" + Self.filters(["label": [label]])))
+    return networks.map(\.Name)
+  }
+
+  /// A `filters` query value: the JSON object, percent-encoded.
+  static func filters(_ filters: [String: [String]]) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    let json = (try? encoder.encode(filters)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    var allowed = CharacterSet.alphanumerics
+    allowed.insert(charactersIn: "-._~")
+    return json.addingPercentEncoding(withAllowedCharacters: allowed) ?? json
+  }
+
   public func removeNode(_ id: String, force: Bool = false) throws(PiSwarmError) {
     _ = try call("DELETE", "/nodes/\(id)\(force ? "?force=true" : "")")
   }

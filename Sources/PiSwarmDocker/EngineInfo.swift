@@ -15,6 +15,8 @@ public struct EngineInfo: Codable, Sendable, Equatable {
   public var DockerRootDir: String?
   public var Architecture: String?
   public var Swarm: SwarmInfo
+  /// The daemon's clock (RFC 3339), to compare with task times the swarm set.
+  public var SystemTime: String?
 
   /// overlay2's "Backing Filesystem" (extfs, nfs, …).
   public var backingFilesystem: String? { DriverStatus?.first { $0.first == "Backing Filesystem" }?.last }

@@ -200,7 +200,8 @@ extension RunExecution {
     case .refuse(_, let reason): return reason
     case .docker(let node, let plan): return executor.applyDocker(node, plan).error
     case .registry(let plan): return executor.applyRegistry(plan)
-    case .join, .setLabels, .promote, .demote, .powerOn, .waitBoot: return "runs with the others of its kind"
+    case .join, .setLabels, .promote, .demote, .powerOn, .waitBoot, .deployStack, .refuseStack:
+      return "runs with the others of its kind"
     }
   }
 

@@ -52,6 +52,9 @@ public struct RunExecutor: Sendable {
   /// Waits until a node switched on has booted (power-cycling it when stuck): an error (the
   /// phase it stuck in), and notes.
   public var waitBoot: @Sendable (Node) -> (error: String?, notes: [String]) = { _ in ("this run has no power control", []) }
+  /// Deploys a stack of `stacks:` by name (through the docker CLI, which this module does not
+  /// run) and waits for it; the error, and notes. Nil: stacks cannot be deployed by this run.
+  public var deployStack: (@Sendable (String) -> (error: String?, notes: [String]))?
 
   public init(
     cluster: Cluster, parallel: Int, client: @escaping @Sendable (Node) -> DockerClient, applyDocker: @escaping DockerApply
@@ -63,7 +66,8 @@ public struct RunExecutor: Sendable {
   }
 
   public func execute(_ plan: RunPlan) -> Report {
-    let actions = plan.actions
+    // Stacks go last, once the nodes are Ready: their tasks need the nodes.
+    let actions = plan.actions.filter { RunExecution.phase($0) != .stacks }
     var run = RunExecution(executor: self, via: plan.via)
     var index = 0
     while index < actions.count {
@@ -74,7 +78,10 @@ public struct RunExecutor: Sendable {
       index = end
     }
     // After power actions only, the swarm is read again by the next round.
-    return Report(results: run.results, notReady: plan.bootsFirst ? [:] : run.waitUntilReady())
+    if plan.bootsFirst { return Report(results: run.results, notReady: [:]) }
+    let notReady = run.waitUntilReady()
+    for action in plan.actions where RunExecution.phase(action) == .stacks { run.stack(action) }
+    return Report(results: run.results, notReady: notReady)
   }
 }
 
@@ -97,7 +104,9 @@ struct RunExecution {
     self.via = via
   }
 
-  enum Phase: Equatable { case refuse, powerOn, waitBoot, registry, unlock, docker, initSwarm, join, roles, labels, stale, swarm }
+  enum Phase: Equatable {
+    case refuse, powerOn, waitBoot, registry, unlock, docker, initSwarm, join, roles, labels, stale, swarm, stacks
+  }
 
   static func phase(_ action: RunAction) -> Phase {
     switch action {
@@ -105,6 +114,7 @@ struct RunExecution {
     case .powerOn: .powerOn
     case .waitBoot: .waitBoot
     case .registry: .registry
+    case .deployStack, .refuseStack: .stacks
     case .unlock: .unlock
     case .docker: .docker
     case .initSwarm: .initSwarm
@@ -122,7 +132,7 @@ struct RunExecution {
   func blocker(_ action: RunAction) -> String? {
     if Cancellation.isCancelled { return "interrupted before it started" }
     if let name = action.node, let earlier = failed[name] { return "not started: \(earlier) did not succeed" }
-    if action.step == "swarm", let swarmBlocked { return "not started: \(swarmBlocked)" }
+    if action.step == "swarm" || action.step == "stack", let swarmBlocked { return "not started: \(swarmBlocked)" }
     if case .forgetUnlockKey = action, let manager = cluster.managers.first(where: { failed[$0.name] != nil }) {
       return "not started: \(manager.name) was not seen unlocked and may still need the old key"
     }
@@ -131,7 +141,7 @@ struct RunExecution {
 
   mutating func record(_ action: RunAction, _ started: Date, error: String?, notes: [String] = []) {
     let status: RunExecutor.Result.Status
-    if case .refuse = action {
+    if action.isRefusal {
       status = .refused
     } else {
       status = error == nil ? .done : .failed
@@ -223,6 +233,32 @@ struct RunExecution {
         record(action, started, error: error)
       }
     case .initSwarm, .stale, .swarm: for action in actions { one(action) }
+    case .stacks: for action in actions { stack(action) }
+    }
+  }
+
+  /// A stack of `stacks:`: deployed, or its refusal recorded. A stack is deployed only when no
+  /// node's earlier action failed (its tasks would have nowhere sure to go, and what failed
+  /// comes first).
+  mutating func stack(_ action: RunAction) {
+    switch action {
+    case .refuseStack(_, let reason):
+      record(action, Date(), error: reason)
+    case .deployStack(let name, _):
+      if let blocker = blocker(action) {
+        skip(action, blocker)
+      } else if let node = failed.keys.sorted().first {
+        skip(action, "not started: \(failed[node] ?? node) did not succeed")
+      } else if let deploy = executor.deployStack {
+        let started = Date()
+        executor.progress("deploying stack \(name)")
+        let (error, notes) = deploy(name)
+        record(action, started, error: error, notes: notes)
+      } else {
+        skip(action, "this run cannot deploy stacks")
+      }
+    default:
+      break
     }
   }
 

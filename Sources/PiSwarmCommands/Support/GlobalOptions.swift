@@ -28,6 +28,9 @@ public struct GlobalOptions: ParsableArguments {
     return ClusterFile.defaultPath
   }
 
+  /// The cluster file's folder: the paths in its stacks: are relative to it.
+  var clusterFolder: String { URL(fileURLWithPath: Files.absolute(clusterFile)).deletingLastPathComponent().path }
+
   /// The state directory: --state-dir, else PISWARM_STATE_DIR, else /var/lib/piswarm.
   public var stateDirectory: String {
     if let stateDir, !stateDir.isEmpty { return stateDir }

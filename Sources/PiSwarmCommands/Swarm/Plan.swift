@@ -14,11 +14,12 @@ struct Plan: ParsableCommand {
       up); the head's registry ("registry on head": install docker-registry, the cluster CA, the
       server certificate, configuration, start the cache and the private registry); unlock (a
       manager locked by autolock); Docker's setup (install docker.io, daemon.json, storage,
-      registry CA, restart dockerd);
-      init, join as manager or worker, promote, demote, labels, remove a stale entry; enable or
-      disable autolock, keep or forget the unlock key, rotate join tokens (also a rotation an
-      earlier run still owes). A node left alone is shown with why (step "error"); a node with
-      nothing to do as unchanged. 'up' runs exactly this list (for the same state of the nodes)
+      registry CA, restart dockerd); init, join as manager or worker, promote, demote, labels,
+      remove a stale entry; enable or disable autolock, keep or forget the unlock key, rotate
+      join tokens (also a rotation an earlier run still owes); last, deploy each stack of
+      stacks: whose services do not carry its configuration's hash (see 'piswarm stack
+      deploy'), or why it cannot be (step "error"). A node left alone is shown with why (step
+      "error"); a node with nothing to do as unchanged. 'up' runs exactly this list (for the same state of the nodes)
       and journals each action by the identity shown in the JSON's "action" field.
       Exit 1 when a node is left alone or preflight finds an error.
 
@@ -38,8 +39,10 @@ struct Plan: ParsableCommand {
     try reporting {
       let (cluster, _, transport) = try remote.session(global, printWarnings: true)
       let memory: any SwarmMemory = global.existingSwarmMemory() ?? InMemorySwarmMemory()
+      let stacks = cluster.stacks.isEmpty ? nil : (global.clusterFolder, RunSession.stackCLI(cluster, install: false))
       let observation = RunSession.observe(
-        cluster, transport: transport, parallel: remote.parallel, memory: memory, stateDirectory: global.stateDirectory
+        cluster, transport: transport, parallel: remote.parallel, memory: memory, stateDirectory: global.stateDirectory,
+        stacks: stacks
       ) {
         Console.err($0)
       }
@@ -55,7 +58,7 @@ struct Plan: ParsableCommand {
       } else if plan.unlocksFirst {
         Console.err("every manager of the swarm is locked: once they are unlocked, up reads the swarm again and does the rest")
       }
-      let refused = plan.actions.filter { if case .refuse = $0 { true } else { false } }
+      let refused = plan.actions.filter(\.isRefusal)
       if plan.blocked || !refused.isEmpty { throw Exit.failure }
     }
   }

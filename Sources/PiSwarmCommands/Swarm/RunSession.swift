@@ -9,8 +9,11 @@ import PiSwarmSSH
 enum RunSession {
   /// Preflight and Docker's setup probe in one round trip per node, then each node's dockerd
   /// and the swarm's view from one of its managers, and the head's registry services.
+  /// With `stacks:`, `stacks` gives the cluster file's folder and the docker CLI (or why there
+  /// is none) to read them with.
   static func observe(
     _ cluster: Cluster, transport: SSHTransport, parallel: Int, memory: any SwarmMemory, stateDirectory: String,
+    stacks: (folder: String, cli: Result<DockerCLI, PiSwarmError>)? = nil,
     progress: @escaping @Sendable (String) -> Void = { _ in }
   ) -> RunObservation {
     let (findings, probed) = transport.reportingNewKeys(cluster.nodes) {
@@ -23,7 +26,15 @@ enum RunSession {
     observer.progress = progress
     var observation = observer.observe(RunObserver.nodes(cluster, findings: findings, probed: probed))
     observation.registry = RegistryObservation(state: registry.observe(), paths: registry.paths)
+    if let stacks {
+      StackObserver.observe(&observation, cluster: cluster, clusterFolder: stacks.folder, cli: stacks.cli, transport: transport)
+    }
     return observation
+  }
+
+  /// The docker CLI for `stacks:` (installed when `install` and there is none), or why not.
+  static func stackCLI(_ cluster: Cluster, install: Bool) -> Result<DockerCLI, PiSwarmError> {
+    Result { () throws(PiSwarmError) -> DockerCLI in try DockerCLI.locate(install: install) { Console.err($0) } }
   }
 
   static func dockerClient(_ transport: SSHTransport, _ node: Node) -> DockerClient {

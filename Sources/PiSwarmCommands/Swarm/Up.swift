@@ -57,6 +57,11 @@ struct Up: ParsableCommand {
       own docker CLI reaches the swarm: docker --context NAME node ls (through the SSH alias
       piswarm-NAME in /etc/ssh/ssh_config.d, with piswarm's key and pinned host keys).
 
+      Last, the stacks of stacks: (name → compose files, relative to cluster.yml) are deployed
+      through the docker context, each only when its services do not carry its configuration's
+      hash already, and up waits until they converged (see 'piswarm stack deploy'). The docker
+      CLI is installed on this machine when there is none.
+
       A device: partition is formatted only with --format, and only when it holds no ext4
       filesystem. Storage changes only from root to another mode (or a loopfile or tmpfs to a
       larger size): anything else would lose the node's images and swarm identity.
@@ -76,6 +81,19 @@ struct Up: ParsableCommand {
 
   @Flag(help: "Format device: partitions that hold no ext4 filesystem (this erases them).")
   var format = false
+
+  @Option(help: "stacks: query the registry for image digests: always, changed or never (docker's --resolve-image).")
+  var resolveImage = "always"
+
+  @Option(help: "stacks: seconds to wait for a stack's services to converge.")
+  var stackTimeout = 300.0
+
+  func validate() throws {
+    guard ["always", "changed", "never"].contains(resolveImage) else {
+      throw ValidationError("--resolve-image must be always, changed or never")
+    }
+    guard stackTimeout > 0 else { throw ValidationError("--stack-timeout must be positive") }
+  }
 
   /// How a run ended, for the output after the lock is released.
   enum Ending {
@@ -97,13 +115,16 @@ struct Up: ParsableCommand {
       let ending = try global.mutating(commandLine) { journal throws(PiSwarmError) -> Ending in
         let memory = StoredSwarmMemory(store: journal.store)
         var rows: [RunSession.Row] = []
+        let cli = cluster.stacks.isEmpty ? nil : RunSession.stackCLI(cluster, install: true)
+        let stacks = cli.map { (global.clusterFolder, $0) }
         // Nodes that are off are powered on first, and every manager locked can be read only
         // once unlocked: each time, the next round plans the rest from a new observation.
         var bootFailed: [String: String] = [:]
         var booted = false
         for round in 1...3 {
           var observation = RunSession.observe(
-            cluster, transport: transport, parallel: remote.parallel, memory: memory, stateDirectory: global.stateDirectory
+            cluster, transport: transport, parallel: remote.parallel, memory: memory, stateDirectory: global.stateDirectory,
+            stacks: stacks
           ) {
             Console.err($0)
           }
@@ -115,7 +136,11 @@ struct Up: ParsableCommand {
           if round == 1 || booted, !plan.findings.isEmpty { Console.err(PreflightTable.render(plan.findings)) }
           if plan.blocked { return .blocked }
           let board = ProgressBoard(nodes: cluster.nodes.map(\.name))
-          let report = executor(cluster, transport: transport, memory: memory, board: board).execute(plan)
+          var executor = executor(cluster, transport: transport, memory: memory, board: board)
+          if case .success(let cli) = cli {
+            executor.deployStack = stackDeploy(cluster, cli: cli, transport: transport, board: board)
+          }
+          let report = executor.execute(plan)
           board.finish()
           for result in report.results {
             try journal.step(
@@ -163,12 +188,43 @@ struct Up: ParsableCommand {
       Console.err(
         failed.isEmpty
           ? (rows.isEmpty
-            ? "no changes: Docker and the swarm are as cluster.yml says"
-            : "\(rows.count) action(s) on \(nodes.count) node(s) done; Docker and the swarm are as cluster.yml says")
+            ? "no changes: Docker, the swarm and the stacks are as cluster.yml says"
+            : "\(rows.count) action(s) on \(nodes.count) node(s) done; Docker, the swarm and the stacks are as cluster.yml says")
           : "\(failed.count) of \(rows.count) action(s) did not succeed:\n"
             + failed.map { "  \($0.node): \($0.error ?? "") (\($0.action ?? $0.change): \(($0.status ?? .failed).rawValue))" }
             .joined(separator: "\n"))
       if !failed.isEmpty { throw Exit.failure }
+    }
+  }
+
+  /// Deploys a stack of `stacks:` by name through a manager that answers, and waits for it.
+  func stackDeploy(
+    _ cluster: Cluster, cli: DockerCLI, transport: SSHTransport, board: ProgressBoard
+  ) -> @Sendable (String) -> (error: String?, notes: [String]) {
+    let folder = global.clusterFolder
+    let stateDirectory = global.stateDirectory
+    let resolveImage = resolveImage
+    let timeout = stackTimeout
+    return { name in
+      guard let spec = cluster.stacks.first(where: { $0.name == name }) else { return ("not in cluster.yml", []) }
+      do {
+        let (manager, client) = try StackSession.manager(cluster, transport: transport)
+        try DockerContextFiles.write(cluster: cluster, manager: manager, transport: transport)
+        let files = spec.resolvedFiles(relativeTo: folder)
+        let config = try cli.config(files)
+        var deployer = StackDeployer(cli: cli, context: cluster.name, client: client, stateDirectory: stateDirectory)
+        deployer.resolveImage = resolveImage
+        deployer.timeout = timeout
+        deployer.progress = { service, text in board.note("stack \(name): \(service): \(text)") }
+        let report = try deployer.deploy(name, files: files, config: config)
+        let failed = report.services.filter { $0.state == "failed" }
+        guard failed.isEmpty else {
+          return ("service(s) failed: " + failed.map { "\($0.service) (\($0.error ?? ""))" }.joined(separator: "; "), [])
+        }
+        return (nil, ["\(report.services.count) service(s) converged"])
+      } catch {
+        return ("\(error)", [])
+      }
     }
   }
 

@@ -32,8 +32,14 @@ public enum RunAction: Sendable, Equatable {
   /// Autolock is off: the kept key is forgotten once every manager was seen unlocked.
   case forgetUnlockKey
   case rotateJoinTokens
+  /// A stack of `stacks:` deployed (its configuration is not the one its services carry), the
+  /// run's last step: `new` when none of its services exists yet.
+  case deployStack(name: String, new: Bool)
+  /// A stack of `stacks:` that cannot be deployed (its compose files are broken, the docker CLI
+  /// is missing, the swarm cannot be read), with why.
+  case refuseStack(name: String, reason: String)
   // Further kinds come with later features, each with its identity and words below: netboot
-  // roots, stacks.
+  // roots.
 
   /// The node the action is about; nil for the swarm as a whole.
   public var node: String? {
@@ -42,7 +48,7 @@ public enum RunAction: Sendable, Equatable {
       .demote(let node), .setLabels(let node, _), .removeStaleEntry(let node, _):
       node
     case .docker(let node, _), .powerOn(let node), .waitBoot(let node): node.name
-    case .registry, .setAutolock, .keepUnlockKey, .forgetUnlockKey, .rotateJoinTokens: nil
+    case .registry, .setAutolock, .keepUnlockKey, .forgetUnlockKey, .rotateJoinTokens, .deployStack, .refuseStack: nil
     }
   }
 
@@ -52,14 +58,23 @@ public enum RunAction: Sendable, Equatable {
     return node ?? "swarm"
   }
 
-  /// What part of the run it belongs to: `error`, `docker` or `swarm`.
+  /// What part of the run it belongs to: `error`, `power`, `registry`, `docker`, `swarm` or `stack`.
   public var step: String {
     switch self {
-    case .refuse: "error"
+    case .refuse, .refuseStack: "error"
     case .powerOn, .waitBoot: "power"
     case .docker: "docker"
     case .registry: "registry"
+    case .deployStack: "stack"
     default: "swarm"
+    }
+  }
+
+  /// Whether it is a refusal: something cluster.yml asks for that is left undone, with why.
+  public var isRefusal: Bool {
+    switch self {
+    case .refuse, .refuseStack: true
+    default: false
     }
   }
 
@@ -82,6 +97,8 @@ public enum RunAction: Sendable, Equatable {
     case .keepUnlockKey: "keep unlock key"
     case .forgetUnlockKey: "forget unlock key"
     case .rotateJoinTokens: "rotate join tokens"
+    case .deployStack(let name, _): "deploy stack \(name)"
+    case .refuseStack(let name, _): "refuse stack \(name)"
     }
   }
 
@@ -106,6 +123,8 @@ public enum RunAction: Sendable, Equatable {
     case .keepUnlockKey: "keep the swarm's current unlock key"
     case .forgetUnlockKey: "forget the unlock key"
     case .rotateJoinTokens: "rotate join tokens"
+    case .deployStack(let name, let new): new ? "deploy stack \(name)" : "update stack \(name) (its configuration changed)"
+    case .refuseStack(let name, let reason): "stack \(name): \(reason)"
     }
   }
 }

@@ -16,6 +16,8 @@ public struct RunObservation: Sendable, Equatable {
   public var bootFailed: [String: String]
   /// The head's registry services as read, and where their files are; nil when not read.
   public var registry: RegistryObservation?
+  /// The stacks of `stacks:`, by name: their configuration and what is deployed of them.
+  public var stacks: [String: StackObservation] = [:]
 
   public enum KeptKey: Sendable, Equatable {
     case none
@@ -44,6 +46,23 @@ public struct RegistryObservation: Sendable, Equatable {
   public init(state: RegistryHead.State, paths: RegistryPaths) {
     self.state = state
     self.paths = paths
+  }
+}
+
+/// A stack of `stacks:`: its configuration as the docker CLI merged it, and the hash labels of
+/// the services deployed under its name.
+public struct StackObservation: Sendable, Equatable {
+  public var config: StackConfig?
+  /// Why its configuration could not be read (a broken compose file, no docker CLI).
+  public var error: String?
+  /// Its services in the swarm (names without the stack's prefix) with their hash labels; nil
+  /// when the swarm could not be asked.
+  public var deployed: [String: String?]?
+
+  public init(config: StackConfig? = nil, error: String? = nil, deployed: [String: String?]? = nil) {
+    self.config = config
+    self.error = error
+    self.deployed = deployed
   }
 }
 

@@ -34,7 +34,7 @@ public enum RunPlanner {
     }
     var planner = Planner(observed: observed, cluster: cluster)
     planner.run()
-    plan.actions = planner.refusals() + planner.actions
+    plan.actions = planner.refusals() + planner.actions + stacks(observed, cluster: cluster)
     plan.unlocksFirst = planner.unlocksFirst
     plan.via = observed.swarm?.via
     return plan
@@ -59,6 +59,21 @@ public enum RunPlanner {
       return (node, id)
     }
     return nil
+  }
+
+  /// The stacks of `stacks:` to deploy, in the file's order, after everything else: a stack
+  /// whose services all carry its configuration's hash is left alone.
+  static func stacks(_ observed: RunObservation, cluster: Cluster) -> [RunAction] {
+    cluster.stacks.compactMap { stack in
+      guard let seen = observed.stacks[stack.name] else {
+        return .refuseStack(name: stack.name, reason: "its compose files were not read")
+      }
+      if let error = seen.error { return .refuseStack(name: stack.name, reason: error) }
+      guard let config = seen.config else { return .refuseStack(name: stack.name, reason: "its compose files were not read") }
+      let deployed = seen.deployed ?? [:]
+      if config.isDeployed(deployed) { return nil }
+      return .deployStack(name: stack.name, new: deployed.isEmpty)
+    }
   }
 
   /// The labels piswarm puts on a node: swarm.labels, then the node's own.
