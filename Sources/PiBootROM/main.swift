@@ -24,22 +24,20 @@ func emit(_ report: Report, status: Int32) -> Never {
   exit(status)
 }
 
+/// Runs `ip` (iproute2) through piswarm's own process primitive (posix_spawn and waitpid), not
+/// Foundation's Process, whose wait never returned under a parent that blocks SIGCHLD.
 @discardableResult
 func ipCommand(_ arguments: [String]) throws -> String {
-  let process = Process()
-  let pipe = Pipe()
-  process.standardOutput = pipe
-  let candidates = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]
-  guard let path = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+  guard
+    let path = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].first(where: {
+      FileManager.default.isExecutableFile(atPath: $0)
+    })
+  else {
     throw BootROMError("ip (iproute2) is not installed")
   }
-  process.executableURL = URL(fileURLWithPath: path)
-  process.arguments = arguments
-  try process.run()
-  let output = pipe.fileHandleForReading.readDataToEndOfFile()
-  process.waitUntilExit()
-  guard process.terminationStatus == 0 else { throw BootROMError("ip \(arguments.joined(separator: " ")) failed") }
-  return String(decoding: output, as: UTF8.self)
+  let output = try Command(path, arguments, timeout: 20).run()
+  guard output.status == 0 else { throw BootROMError("ip \(arguments.joined(separator: " ")) failed: \(output.stderrText)") }
+  return output.stdoutText
 }
 
 let arguments: Arguments
