@@ -39,18 +39,7 @@ public final class AtomicBatch {
     let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, finalMode)
     guard fd >= 0 else { throw Self.failure("cannot create \(temporary)") }
     defer { close(fd) }
-    let written = data.withUnsafeBytes { buffer -> Bool in
-      var offset = 0
-      while offset < buffer.count {
-        let n = Glibc.write(fd, buffer.baseAddress?.advanced(by: offset), buffer.count - offset)
-        if n < 0 {
-          if errno == EINTR { continue }
-          return false
-        }
-        offset += n
-      }
-      return true
-    }
+    let written = AtomicFile.writeAll(data, to: fd)
     guard written, fchmod(fd, finalMode) == 0 else {
       let error = Self.failure("cannot write \(temporary)")
       unlink(temporary)
