@@ -9,7 +9,7 @@ BIN := .build/debug/piswarm
 # Debian packages piswarm, its lab and its tests use.
 DEBS := openssh-client openssh-server dnsmasq-base docker.io busybox-static iptables iproute2 tini \
         libsqlite3-dev util-linux procps psmisc e2fsprogs kmod pssh hyperfine \
-        mtools dosfstools fdisk btrfs-progs xfsprogs rsync xz-utils gzip zstd coreutils bc \
+        mtools dosfstools fdisk tftpd-hpa btrfs-progs xfsprogs rsync xz-utils gzip zstd coreutils bc \
         nfs-ganesha nfs-ganesha-vfs rpcbind libnfs-utils qemu-system-arm cpio binutils shellcheck \
         docker-registry openssl curl snmp snmpd python3
 

@@ -22,13 +22,23 @@ struct Arguments {
   var revision: UInt32?
   var timeout = 2.0
   var collect = 1.5
+  /// The EEPROM's TFTP_FILE_TIMEOUT: a file not complete by then fails the boot.
+  var fileTimeout = 30.0
+  /// Power on at this Unix time (a storm's boards start together).
+  var startAt: Double?
+  var hash = true
   var files: [String] = []
 
   static let usage = """
     usage: pi-bootrom [--interface IF] [--mac MAC] [--model pi3|pi4|pi5] [--serial HEX8] [--revision HEX]
-                      [--timeout SECONDS] [--collect SECONDS] [FILE...]
-    Without files, reads the model's boot sequence (pi4: SERIAL/start4.elf, config.txt, start4.elf,
-    fixup4.dat, cmdline.txt, kernel8.img; with SERIAL/ when that folder exists).
+                      [--timeout SECONDS] [--collect SECONDS] [--file-timeout SECONDS]
+                      [--start-at UNIXTIME] [--no-hash] [FILE...]
+    Without files, reads the model's boot sequence as its ROM and firmware do (pi4: a size check
+    of SERIAL/start4.elf, then config.txt, start4.elf, fixup4.dat, the dtb, cmdline.txt,
+    kernel8.img, initramfs8 from SERIAL/ when that folder exists; pi5: SERIAL/config.txt,
+    pieeprom.sig, bcm2712-rpi-5-b.dtb, cmdline.txt, kernel_2712.img, initramfs_2712; pi3:
+    bootcode.bin first, 512-byte blocks). --timeout: silence before a packet is sent again;
+    --file-timeout: a file's deadline (TFTP_FILE_TIMEOUT, 30 s).
     """
 
   init(_ words: [String]) throws {
@@ -61,6 +71,12 @@ struct Arguments {
         revision = parsed
       case "--timeout": timeout = Double(try value(word)) ?? timeout
       case "--collect": collect = Double(try value(word)) ?? collect
+      case "--file-timeout": fileTimeout = Double(try value(word)) ?? fileTimeout
+      case "--start-at":
+        let text = try value(word)
+        guard let at = Double(text) else { throw BootROMError("--start-at \"\(text)\" is not a Unix time") }
+        startAt = at
+      case "--no-hash": hash = false
       case "-h", "--help":
         print(Self.usage)
         exit(0)

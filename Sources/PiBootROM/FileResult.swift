@@ -12,4 +12,9 @@ struct FileResult: Codable {
   var bytes: Int?
   var sha256: String?
   var content: String?
+  /// `probe`, `check` (size only), `optional` or `required`.
+  var kind: String?
+  /// Seconds the read took, and seconds from power-on to its end.
+  var seconds: Double?
+  var at: Double?
 }

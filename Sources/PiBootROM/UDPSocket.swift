@@ -9,6 +9,8 @@ import PiSwarmSystem
 /// A UDP socket, bound to an interface, with polled receives.
 final class UDPSocket {
   let fd: Int32
+  /// The last datagram received (`receive` returns its length); one buffer for the socket's life.
+  private(set) var buffer = [UInt8](repeating: 0, count: 65536)
 
   init(interface: String, address: IPv4Address?, port: UInt16, broadcast: Bool) throws {
     fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
@@ -55,7 +57,12 @@ final class UDPSocket {
 
   /// The next datagram and its sender, or nil at the deadline.
   func receive(until deadline: Deadline) -> (bytes: [UInt8], from: IPv4Address, port: UInt16)? {
-    var buffer = [UInt8](repeating: 0, count: 65536)
+    guard let (count, from, port) = receiveInPlace(until: deadline) else { return nil }
+    return (Array(buffer[0..<count]), from, port)
+  }
+
+  /// The next datagram's length (its bytes in `buffer`) and sender, or nil at the deadline.
+  func receiveInPlace(until deadline: Deadline) -> (count: Int, from: IPv4Address, port: UInt16)? {
     while true {
       guard !deadline.hasPassed else { return nil }
       var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
@@ -68,7 +75,7 @@ final class UDPSocket {
         pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, &buffer, buffer.count, 0, $0, &length) }
       }
       guard count >= 0 else { continue }
-      return (Array(buffer[0..<count]), IPv4Address(UInt32(bigEndian: peer.sin_addr.s_addr)), UInt16(bigEndian: peer.sin_port))
+      return (count, IPv4Address(UInt32(bigEndian: peer.sin_addr.s_addr)), UInt16(bigEndian: peer.sin_port))
     }
   }
 }

@@ -24,22 +24,20 @@ func emit(_ report: Report, status: Int32) -> Never {
   exit(status)
 }
 
+/// Runs `ip` (iproute2) through piswarm's own process primitive (posix_spawn and waitpid), not
+/// Foundation's Process, whose wait never returned under a parent that blocks SIGCHLD.
 @discardableResult
 func ipCommand(_ arguments: [String]) throws -> String {
-  let process = Process()
-  let pipe = Pipe()
-  process.standardOutput = pipe
-  let candidates = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]
-  guard let path = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+  guard
+    let path = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].first(where: {
+      FileManager.default.isExecutableFile(atPath: $0)
+    })
+  else {
     throw BootROMError("ip (iproute2) is not installed")
   }
-  process.executableURL = URL(fileURLWithPath: path)
-  process.arguments = arguments
-  try process.run()
-  let output = pipe.fileHandleForReading.readDataToEndOfFile()
-  process.waitUntilExit()
-  guard process.terminationStatus == 0 else { throw BootROMError("ip \(arguments.joined(separator: " ")) failed") }
-  return String(decoding: output, as: UTF8.self)
+  let output = try Command(path, arguments, timeout: 20).run()
+  guard output.status == 0 else { throw BootROMError("ip \(arguments.joined(separator: " ")) failed: \(output.stderrText)") }
+  return output.stdoutText
 }
 
 let arguments: Arguments
@@ -54,6 +52,15 @@ guard let mac = arguments.mac ?? interfaceMAC(arguments.interface) else {
 let serial = arguments.serial ?? get32([0] + mac.bytes.suffix(3), 0)
 let serialText = PiClientID(marker: "RPi4", revision: 0, macLow: [], serial: serial).serialText
 var report = Report(mac: mac.description, model: arguments.model, serial: serialText)
+
+// Power on: now, or at --start-at (every board of a storm at the same moment).
+if let startAt = arguments.startAt {
+  let wait = startAt - Date().timeIntervalSince1970
+  if wait > 0 { usleep(UInt32(min(wait, 3600) * 1_000_000)) }
+}
+let poweredOn = Date().timeIntervalSince1970
+func sincePowerOn() -> Double { ((Date().timeIntervalSince1970 - poweredOn) * 1000).rounded() / 1000 }
+report.poweredOn = poweredOn
 
 // DISCOVER, as the ROM sends it.
 let xid = UInt32.random(in: 1...UInt32.max)
@@ -85,6 +92,9 @@ where offers.isEmpty
   while let (packet, from, _) = dhcp.receive(until: deadline) {
     guard let message = DHCPMessage(packet), message.op == 2, message.xid == xid, message.type == 2 else { continue }
     offers.append((message, from))
+    // Enough once the Pi menu and an address are both on offer (one offer or two).
+    let menu = offers.contains { PXEMenu.items($0.0.option(43) ?? []).contains { $0.hasPrefix("Raspberry Pi Boot") } }
+    if menu && offers.contains(where: { $0.0.yiaddr.value != 0 }) { break }
   }
 }
 for (offer, from) in offers {
@@ -146,40 +156,71 @@ do { try ipCommand(["addr", "replace", "\(acked.yiaddr)/\(prefix)", "dev", argum
   emit(report, status: 1)
 }
 report.address = acked.yiaddr.description
+report.dhcpSeconds = sincePowerOn()
 
 // TFTP.
-func fetch(_ name: String) -> (FileResult, Bool) {
-  switch TFTP.read(name, server: bootServer, interface: arguments.interface, local: acked.yiaddr, timeout: arguments.timeout) {
-  case .ok(let bytes):
-    let text = name.hasSuffix("cmdline.txt") || name.hasSuffix("config.txt") ? String(decoding: bytes, as: UTF8.self) : nil
-    return (FileResult(name: name, status: "ok", bytes: bytes.count, sha256: SHA256.hex(bytes), content: text), true)
+let sequence = BootSequence.of(model: arguments.model)
+func fetch(_ name: String, kind: BootSequence.Kind = .required, sizeOnly: Bool = false) -> (FileResult, Bool) {
+  let began = Date()
+  let request = TFTP.Request(
+    name: name, server: bootServer, interface: arguments.interface, local: acked.yiaddr, packetTimeout: arguments.timeout,
+    deadline: Deadline(in: arguments.fileTimeout), blockSize: sequence.blockSize, sizeOnly: sizeOnly, hash: arguments.hash,
+    keepText: name.hasSuffix("cmdline.txt") || name.hasSuffix("config.txt"))
+  var result: FileResult
+  var found = false
+  switch TFTP.read(request) {
+  case .ok(let bytes, let sha256, let text):
+    result = FileResult(name: name, status: sizeOnly ? "exists" : "ok", bytes: bytes, sha256: sha256, content: text)
+    found = true
   case .notFound(let message):
-    return (FileResult(name: name, status: "not found", content: message.isEmpty ? nil : message), false)
+    result = FileResult(name: name, status: "not found", content: message.isEmpty ? nil : message)
   case .failed(let message):
-    return (FileResult(name: name, status: "error: \(message)"), false)
+    result = FileResult(name: name, status: "error: \(message)")
   }
+  result.kind = kind.rawValue
+  result.seconds = (Date().timeIntervalSince(began) * 1000).rounded() / 1000
+  result.at = sincePowerOn()
+  return (result, found)
 }
 if !arguments.files.isEmpty {
   for name in arguments.files { report.files.append(fetch(name).0) }
 } else {
-  let probe: String
-  let sequence: [String]
-  switch arguments.model {
-  case "pi3":
-    report.files.append(fetch("bootcode.bin").0)
-    probe = "start.elf"
-    sequence = ["start.elf", "fixup.dat", "config.txt", "cmdline.txt", "kernel8.img"]
-  case "pi5":
-    probe = "config.txt"
-    sequence = ["config.txt", "cmdline.txt", "kernel_2712.img"]
-  default:
-    probe = "start4.elf"
-    sequence = ["config.txt", "start4.elf", "fixup4.dat", "cmdline.txt", "kernel8.img"]
+  // The ROM's order; a required file that does not arrive ends the boot, as on a real board.
+  var folder = ""
+  var booted = true
+  for step in sequence.steps where booted {
+    switch step.kind {
+    case .probe:
+      let (probed, found) = fetch(serialText + "/" + step.name, kind: .probe, sizeOnly: true)
+      report.files.append(probed)
+      folder = found ? serialText + "/" : ""
+    case .probeRead:
+      let (probed, found) = fetch(serialText + "/" + step.name, kind: .probe)
+      report.files.append(probed)
+      folder = found ? serialText + "/" : ""
+      if !found {
+        let (read, ok) = fetch(step.name)
+        report.files.append(read)
+        booted = ok
+      }
+    case .check:
+      report.files.append(fetch(folder + step.name, kind: .check, sizeOnly: true).0)
+    case .optional, .required:
+      if sequence.checksFirst {
+        let (checked, exists) = fetch(folder + step.name, kind: .check, sizeOnly: true)
+        report.files.append(checked)
+        if !exists {
+          booted = booted && step.kind == .optional
+          continue
+        }
+      }
+      let (read, ok) = fetch(folder + step.name, kind: step.kind)
+      report.files.append(read)
+      if !ok && (step.kind == .required || !read.status.hasPrefix("not found")) { booted = false }
+    }
   }
-  let (probed, found) = fetch(serialText + "/" + probe)
-  report.files.append(probed)
-  let folder = found ? serialText + "/" : ""
   report.prefix = folder
-  for name in sequence { report.files.append(fetch(folder + name).0) }
+  report.booted = booted
+  if booted { report.bootSeconds = sincePowerOn() }
 }
 emit(report, status: 0)

@@ -41,6 +41,10 @@ public enum BootTreeApplier {
     let newFolders = tree.folders.map(\.name).uniqued()
     try writeManifest(Manifest(root: tree.root, folders: (oldFolders + newFolders).uniqued()), to: path)
 
+    // cmdline.txt and config.txt of every folder: staged, then made durable and renamed into
+    // place together (two syncs instead of two fsyncs a file: 1,000 nodes have 4,000 files).
+    let batch = AtomicBatch()
+    var files: [String] = []
     var planned = Set<String>()
     for entry in tree.entries {
       planned.insert(entry.path)
@@ -56,16 +60,24 @@ public enum BootTreeApplier {
       case .file(let file, let content):
         let existed = exists(file)
         if isSymlink(file) { try removeAny(file) }
-        if try AtomicFile.write(content, to: file, mode: 0o644) {
+        if try batch.stage(content, to: file, mode: 0o644) {
           changes.append(FileChange(file, existed ? .updated : .created))
         }
-        chmod(file, 0o644)
+        files.append(file)
       case .link(let link, let target):
-        if (try? FileManager.default.destinationOfSymbolicLink(atPath: link)) == target { continue }
-        try replaceWithSymlink(link, target: target)
+        switch linkTarget(link) {
+        case target?: continue
+        case nil where !existsOrDangles(link):
+          // Nothing there yet (a new folder's links): one symlink(2), no temporary and rename.
+          if symlink(target, link) != 0 { try replaceWithSymlink(link, target: target) }
+        default:
+          try replaceWithSymlink(link, target: target)
+        }
         changes.append(FileChange(link, .linked))
       }
     }
+    try batch.commit()
+    for file in files { chmod(file, 0o644) }
     // Entries inside planned folders that the plan does not have.
     for folder in newFolders {
       let full = tree.root + "/" + folder
@@ -133,6 +145,20 @@ public enum BootTreeApplier {
   }
 
   static func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+
+  /// Whether anything is at `path`, a dangling link included.
+  static func existsOrDangles(_ path: String) -> Bool {
+    var info = stat()
+    return lstat(path, &info) == 0
+  }
+
+  /// Where the symbolic link at `path` points, or nil when it is not one.
+  static func linkTarget(_ path: String) -> String? {
+    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+    let count = readlink(path, &buffer, buffer.count - 1)
+    guard count >= 0 else { return nil }
+    return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+  }
 
   static func isDirectory(_ path: String) -> Bool {
     var info = stat()

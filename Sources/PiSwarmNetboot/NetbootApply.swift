@@ -76,15 +76,24 @@ public enum NetbootApply {
         warnings.append("\(node.name): no image (defaults.image) and no --firmware: its folder gets no firmware")
         return nil
       }
-      if let known = listings[directory] { return known }
-      let names = try? FileManager.default.contentsOfDirectory(atPath: source)
-      let firmware = names.map { BootTree.Firmware(directory: directory, names: $0) }
-      if names == nil {
-        warnings.append("no firmware at \(source): node folders get only cmdline.txt and config.txt; import the image first")
-      } else if options.firmwareDirectory != nil, let problem = BootTreeApplier.unreadableByOthers(directory) {
-        warnings.append("dnsmasq serves files as an unprivileged user, and \(problem): nodes will not get their firmware")
+      let firmware: BootTree.Firmware?
+      if let known = listings[directory] {
+        firmware = known
+      } else {
+        let names = try? FileManager.default.contentsOfDirectory(atPath: source)
+        firmware = names.map { BootTree.Firmware(directory: directory, names: $0) }
+        if names == nil {
+          warnings.append("no firmware at \(source): node folders get only cmdline.txt and config.txt; import the image first")
+        } else if options.firmwareDirectory != nil, let problem = BootTreeApplier.unreadableByOthers(directory) {
+          warnings.append("dnsmasq serves files as an unprivileged user, and \(problem): nodes will not get their firmware")
+        }
+        listings[directory] = firmware
       }
-      listings[directory] = firmware
+      if let firmware, case let missing = BootFiles.missingFirmware(for: node.model, in: firmware.names), !missing.isEmpty {
+        warnings.append(
+          "\(node.name) (\(node.model?.rawValue ?? "")): \(source) has no \(missing.joined(separator: ", ")): it will not boot from it; use an image made for this board (Raspberry Pi OS arm64 carries every model's files)"
+        )
+      }
       return firmware
     }
     if let image = cluster.defaults.image, !BootTreeApplier.isOwnFolderName(image) {

@@ -24,18 +24,7 @@ public enum AtomicFile {
     defer {
       if !ok { unlink(temporary) }
     }
-    let written = data.withUnsafeBytes { buffer -> Bool in
-      var offset = 0
-      while offset < buffer.count {
-        let n = Glibc.write(fd, buffer.baseAddress?.advanced(by: offset), buffer.count - offset)
-        if n < 0 {
-          if errno == EINTR { continue }
-          return false
-        }
-        offset += n
-      }
-      return true
-    }
+    let written = writeAll(data, to: fd)
     guard written, fchmod(fd, finalMode) == 0, fsync(fd) == 0 else {
       close(fd)
       throw failure("cannot write \(temporary)")
@@ -54,6 +43,22 @@ public enum AtomicFile {
   @discardableResult
   public static func write(_ text: String, to path: String, mode: mode_t = 0o644) throws(PiSwarmError) -> Bool {
     try write(Data(text.utf8), to: path, mode: mode)
+  }
+
+  /// Writes all of `data` to `fd` (short writes and EINTR retried); false on an error.
+  static func writeAll(_ data: Data, to fd: Int32) -> Bool {
+    data.withUnsafeBytes { buffer -> Bool in
+      var offset = 0
+      while offset < buffer.count {
+        let n = Glibc.write(fd, buffer.baseAddress?.advanced(by: offset), buffer.count - offset)
+        if n < 0 {
+          if errno == EINTR { continue }
+          return false
+        }
+        offset += n
+      }
+      return true
+    }
   }
 
   static func failure(_ message: String) -> PiSwarmError {

@@ -3,6 +3,10 @@ import Testing
 
 @testable import PiSwarmCore
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 @Suite struct BootEventTests {
   static let now = Date(timeIntervalSince1970: 1_795_000_000)  // 2026-11-18
 
@@ -115,6 +119,32 @@ import Testing
     #expect(found[0].serial == "1a2b3c4d" && found[0].isPi && found[0].ip == "10.42.0.77")
     #expect(!found[1].isPi)
     #expect(found[2].isPi)
+  }
+
+  @Test func aPi5IsFoundByTheSerialFolderItsConfigWasAskedFrom() throws {
+    let t = Self.now
+    let events = [
+      BootEvent(time: t, kind: .arp, mac: "2c:cf:67:00:00:05", ip: "10.42.0.80"),
+      BootEvent(time: t + 1, kind: .tftpMissing, ip: "10.42.0.80", path: "/srv/tftp/5a5b5c5d/config.txt"),
+    ]
+    let found = Discovery.sightings(events, cluster: try cluster())
+    #expect(found.map(\.mac) == ["2c:cf:67:00:00:05"])
+    #expect(found.first?.serial == "5a5b5c5d" && found.first?.model == "pi5" && found.first?.isPi == true)
+  }
+
+  @Test(arguments: [
+    ("/t/x/bootcode.bin", BootPhase?.some(.firmware)), ("/t/x/start4.elf", .firmware), ("/t/x/start.elf", .firmware),
+    ("/t/x/bcm2712-rpi-5-b.dtb", .firmware), ("/t/x/bcm2711-rpi-4-b.dtb", nil), ("/t/x/kernel_2712.img", .kernel),
+    ("/t/x/kernel8.img", .kernel), ("/t/x/cmdline.txt", nil), ("/t/x/config.txt", nil), ("/t/x/initramfs_2712", nil),
+  ])
+  func phaseOfAFile(_ path: String, _ phase: BootPhase?) {
+    #expect(BootPhase.of(file: path) == phase)
+    // The hook's shell filter lets through exactly what marks a phase (and nothing it drops does).
+    let name = String(path.split(separator: "/").last ?? "")
+    let passes = BootPhase.hookPatterns.contains { pattern in
+      fnmatch(pattern, name, 0) == 0
+    }
+    #expect(passes == (phase != nil), "\(name)")
   }
 
   @Test func discoverPicksNamesAndAddresses() throws {

@@ -94,6 +94,32 @@ import Testing
     golden(try HookScript.render(piswarm: "/usr/local/bin/piswarm", stateDirectory: "/var/lib/pi swarm"), "dnsmasq-hook.sh")
   }
 
+  /// The hook's filter, run by sh with echo standing in for piswarm: leases and ARP always reach
+  /// piswarm, transfers only when they mark a boot phase.
+  @Test(arguments: [
+    (["add", "b8:27:eb:00:00:01", "10.42.0.1"], true), (["arp-add", "b8:27:eb:00:00:01", "10.42.0.1"], true),
+    (["tftp", "2300000", "10.42.0.1", "/srv/tftp/b8-27-eb-00-00-01/start4.elf"], true),
+    (["tftp", "9000000", "10.42.0.1", "/srv/tftp/5a5b5c5d/kernel_2712.img"], true),
+    (["tftp", "60000", "10.42.0.1", "/srv/tftp/5a5b5c5d/bcm2712-rpi-5-b.dtb"], true),
+    (["tftp", "190", "10.42.0.1", "/srv/tftp/5a5b5c5d/cmdline.txt"], false),
+    (["tftp", "11000000", "10.42.0.1", "/srv/tftp/5a5b5c5d/initramfs_2712"], false),
+  ])
+  func hookScriptStartsPiswarmOnlyForWhatMarksAPhase(_ words: [String], _ reaches: Bool) throws {
+    let dir = TemporaryDirectory("piswarm-hook")
+    let hook = dir.write("hook", try HookScript.render(piswarm: "/bin/echo", stateDirectory: "/var/lib/piswarm"))
+    let process = Process()
+    let pipe = Pipe()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = [hook] + words
+    process.standardOutput = pipe
+    try process.run()
+    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0)
+    let expected = "--state-dir /var/lib/piswarm netboot hook -- " + words.joined(separator: " ") + "\n"
+    #expect(output == (reaches ? expected : ""))
+  }
+
   @Test func bootFilesMatchGolden() throws {
     let cluster = try Self.cluster(lan: "proxy")
     var text = ""
@@ -155,5 +181,19 @@ import Testing
     let tree = try BootTree.plan(cluster) { _ in nil }
     #expect(tree.skipped.map(\.node) == ["node03"])
     #expect(tree.entries.allSatisfy { if case .link = $0 { false } else { true } })
+  }
+
+  @Test(arguments: [
+    (BoardModel?.some(.pi5), ["bcm2712-rpi-5-b.dtb", "kernel_2712.img", "initramfs_2712"], [String]()),
+    (.pi5, ["bcm2712-rpi-5-b.dtb", "kernel8.img"], []),
+    (.pi5, ["start4.elf", "fixup4.dat", "bcm2711-rpi-4-b.dtb", "kernel8.img"], ["bcm2712*.dtb"]),
+    (.cm5, ["start4.elf"], ["bcm2712*.dtb", "kernel_2712.img"]),
+    (.pi4, ["start4.elf", "fixup4.dat", "bcm2711-rpi-4-b.dtb", "kernel8.img"], []),
+    (.pi4, ["bcm2712-rpi-5-b.dtb", "kernel_2712.img"], ["start4.elf", "fixup4.dat", "bcm2711*.dtb", "kernel8.img"]),
+    (.pi3bplus, ["bootcode.bin", "start.elf", "fixup.dat"], ["kernel8.img"]),
+    (nil, [], []), (.other, [], []),
+  ])
+  func firmwareABoardNeeds(_ model: BoardModel?, _ names: [String], _ missing: [String]) {
+    #expect(BootFiles.missingFirmware(for: model, in: names) == missing)
   }
 }

@@ -56,11 +56,23 @@ final class NetbootLab {
     try ip(["-n", head, "link", "set", "br0", "up"])
     // A fake image's firmware, world-readable like the real image store's must be.
     try FileManager.default.createDirectory(atPath: firmware + "/overlays", withIntermediateDirectories: true)
-    for name in ["start4.elf", "fixup4.dat", "start.elf", "fixup.dat", "bootcode.bin", "kernel8.img", "bcm2711-rpi-4-b.dtb"] {
-      dir.write("firmware/\(name)", String(repeating: "firmware \(name)\n", count: name.hasPrefix("kernel") ? 300 : 3))
+    for name in Self.firmwareNames {
+      dir.write("firmware/\(name)", String(repeating: "firmware \(name)\n", count: Self.isLarge(name) ? 300 : 3))
       chmod(dir.file("firmware/\(name)"), 0o644)
     }
   }
+
+  /// Every model's boot files, as Raspberry Pi OS's boot folder has them (Pi 3, 4 and 5).
+  static let firmwareNames = [
+    "start4.elf", "fixup4.dat", "start.elf", "fixup.dat", "bootcode.bin", "kernel8.img", "bcm2711-rpi-4-b.dtb",
+    "bcm2710-rpi-3-b-plus.dtb", "bcm2712-rpi-5-b.dtb", "kernel_2712.img", "initramfs_2712", "overlays/overlay_map.dtb",
+  ]
+
+  /// Kernels and initramfs are larger than a block, so their transfers take many.
+  static func isLarge(_ name: String) -> Bool { name.hasPrefix("kernel") || name.hasPrefix("initramfs") }
+
+  /// The byte count of a firmware file this lab made.
+  static func size(_ name: String) -> Int { (Self.isLarge(name) ? 300 : 3) * "firmware \(name)\n".utf8.count }
 
   func makeNamespace(_ name: String) throws {
     try ip(["netns", "add", name])
@@ -152,6 +164,7 @@ final class NetbootLab {
     var prefix: String?
     var files: [File]
     var error: String?
+    var booted: Bool?
 
     func file(_ suffix: String) -> File? { files.last { $0.name == suffix || $0.name.hasSuffix("/" + suffix) } }
   }

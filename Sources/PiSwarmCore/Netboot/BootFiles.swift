@@ -38,6 +38,32 @@ public enum BootFiles {
   }
 }
 
+extension BootFiles {
+  /// What a board of `model` reads that `names` (an image's boot folder) lacks, as shell-style
+  /// patterns: a Pi 5 reads no `start*.elf` but its own device tree and kernel
+  /// (`kernel_2712.img`, or `kernel8.img`), a Pi 4 `start4.elf`, a Pi 3 `bootcode.bin` and
+  /// `start.elf`. Empty for boards piswarm knows nothing about.
+  public static func missingFirmware(for model: BoardModel?, in names: [String]) -> [String] {
+    let have = Set(names)
+    func any(_ prefix: String, _ suffix: String) -> Bool { have.contains { $0.hasPrefix(prefix) && $0.hasSuffix(suffix) } }
+    var missing: [String] = []
+    switch model {
+    case .pi5, .pi500, .cm5:
+      if !any("bcm2712", ".dtb") { missing.append("bcm2712*.dtb") }
+      if !have.contains("kernel_2712.img") && !have.contains("kernel8.img") { missing.append("kernel_2712.img") }
+    case .pi4, .pi400, .cm4:
+      missing += ["start4.elf", "fixup4.dat"].filter { !have.contains($0) }
+      if !any("bcm2711", ".dtb") { missing.append("bcm2711*.dtb") }
+      if !have.contains("kernel8.img") { missing.append("kernel8.img") }
+    case .pi3b, .pi3bplus, .zero2w:
+      missing += ["bootcode.bin", "start.elf", "fixup.dat", "kernel8.img"].filter { !have.contains($0) }
+    case .other, nil:
+      break
+    }
+    return missing
+  }
+}
+
 extension String {
   func trimmingSuffix(_ suffix: Character) -> String {
     var text = self

@@ -38,9 +38,10 @@ public enum Discovery {
       if let path = event.path, path.hasPrefix(root), event.kind == .tftpSent || event.kind == .tftpMissing {
         asked = true
         let parts = path.dropFirst(root.count).split(separator: "/")
-        if parts.count == 2, parts[1].hasPrefix("start4"), isSerial(parts[0]) {
+        // A Pi 4 checks SERIAL/start4.elf first, a Pi 5 reads SERIAL/config.txt first.
+        if parts.count == 2, parts[1].hasPrefix("start4") || parts[1] == "config.txt", isSerial(parts[0]) {
           sighting.serial = String(parts[0]).lowercased()
-          sighting.model = sighting.model ?? "pi4"
+          sighting.model = sighting.model ?? (parts[1] == "config.txt" ? "pi5" : "pi4")
           sighting.isPi = true
         }
       }

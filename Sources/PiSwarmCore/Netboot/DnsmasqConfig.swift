@@ -47,6 +47,8 @@ public enum DnsmasqConfig {
     try out.option("enable-tftp")
     try out.option("tftp-root", head.tftpRoot)
     try out.option("tftp-unique-root", "mac")
+    out.comment("A rack powers on at once: every board reads its files at the same time (the default is 50).")
+    try out.option("tftp-max", String(tftpMax(cluster)))
     switch head.lan {
     case .none:
       out.blank()
@@ -68,6 +70,7 @@ public enum DnsmasqConfig {
         try out.option("dhcp-range", "\(subnet.network),static,\(subnet.netmask)")
       }
       try out.option("dhcp-authoritative")
+      try out.option("dhcp-lease-max", String(leaseMax(cluster)))
       for node in cluster.nodes {
         guard let mac = node.mac else { continue }
         try out.option("dhcp-host", "\(mac),\(node.ip),\(node.name)")
@@ -79,6 +82,19 @@ public enum DnsmasqConfig {
       for line in options.extra { try out.option(line) }
     }
     return out.text
+  }
+
+  /// Concurrent TFTP transfers: two per netboot node (the firmware checks a file's size in a
+  /// request of its own, ended by "Early terminate", right before it reads the file) and room for
+  /// a few strangers; never below dnsmasq's default of 50.
+  public static func tftpMax(_ cluster: Cluster) -> Int {
+    max(50, 2 * NFSExports.netbootNodes(cluster).count + 10)
+  }
+
+  /// Leases: every node, the whole pool, and room; never below dnsmasq's default of 1,000.
+  public static func leaseMax(_ cluster: Cluster) -> Int {
+    let pool = cluster.head.dhcpRange.map { Int($0.upperBound.value) - Int($0.lowerBound.value) + 1 } ?? 0
+    return max(1000, cluster.nodes.count + pool + 10)
   }
 
   struct Lines {

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Benchmark: `piswarm netboot apply --files-only --no-roots` for 1,000 nodes (each by MAC and by
+# serial: 2,000 TFTP folders, each with its own cmdline.txt and config.txt and links to the
+# firmware). First run (empty TFTP root and state) and the no-op run after it, with hyperfine;
+# peak memory (max RSS) of a first run. Targets: first run under 2 s, no-op under 0.3 s, under
+# 100 MB. NODES (default 1000); PISWARM_BIN overrides the binary (default: a release build).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+nodes=${NODES:-1000}
+if [ -n "${PISWARM_BIN:-}" ]; then
+  bin=$PISWARM_BIN
+else
+  scratch=.build-bench
+  swift build -c release --scratch-path "$scratch" --product piswarm >/dev/null
+  bin="$(pwd)/$scratch/release/piswarm"
+fi
+work=$(mktemp -d /var/tmp/piswarm-bench-files.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+chmod 755 "$work"
+mkdir -p "$work/firmware/overlays"
+for name in bootcode.bin start.elf fixup.dat start4.elf fixup4.dat kernel8.img kernel_2712.img \
+  bcm2710-rpi-3-b-plus.dtb bcm2711-rpi-4-b.dtb bcm2712-rpi-5-b.dtb overlays/overlay_map.dtb; do
+  echo "$name" >"$work/firmware/$name"
+done
+chmod -R a+rX "$work/firmware"
+python3 bench/gen-cluster.py "$nodes" |
+  sed "s|^  lan: dhcp|  lan: dhcp\n  tftp_root: $work/tftp\n  dnsmasq_conf: $work/dnsmasq.conf|" >"$work/cluster.yml"
+export PISWARM_FILE=$work/cluster.yml PISWARM_STATE_DIR=$work/state
+apply=("$bin" netboot apply --files-only --no-roots --firmware "$work/firmware")
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, kernel $(uname -r); load $(cut -d' ' -f1-3 /proc/loadavg)"
+df -T "$work" | awk 'NR == 2 {print "filesystem: " $2}'
+"${apply[@]}" >/dev/null 2>&1
+echo "first run: $(find "$work/tftp" -mindepth 2 | wc -l) entries in $(find "$work/tftp" -mindepth 1 -maxdepth 1 | wc -l) folders"
+hyperfine --runs "${RUNS:-5}" -N --prepare "rm -rf $work/tftp $work/state $work/dnsmasq.conf" \
+  --export-markdown "$work/first.md" "${apply[*]}" >/dev/null 2>&1
+hyperfine --warmup 1 --runs 10 -N --export-markdown "$work/noop.md" "${apply[*]}" >/dev/null 2>&1
+echo "first run:"
+tail -1 "$work/first.md"
+echo "no-op run:"
+tail -1 "$work/noop.md"
+rm -rf "$work/tftp" "$work/state" "$work/dnsmasq.conf"
+/usr/bin/time -f "peak memory of a first run (max RSS): %M KiB, %e s" "${apply[@]}" >/dev/null 2>"$work/time.log" || true
+tail -1 "$work/time.log"
+/usr/bin/time -f "peak memory of a no-op run (max RSS): %M KiB, %e s" "${apply[@]}" >/dev/null 2>"$work/time.log" || true
+tail -1 "$work/time.log"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
