@@ -65,17 +65,18 @@ public struct NodeIdentity: Hashable, Sendable {
     return DockerStorageLayout.fstab(existing: own, storage: dockerStorage)
   }
 
-  /// DHCP on eth0 through systemd-networkd. KeepConfiguration keeps the address the kernel got
-  /// at boot: dropping it would cut the node off from its own root.
+  /// systemd-networkd leaves the boot interface alone: its address was configured by the
+  /// initramfs and carries the root, and a DHCP client of networkd's own (or one that drops the
+  /// address at shutdown) would cut the node off from it.
   public var network: String {
     """
-    # Written by piswarm for \(node).
+    # Written by piswarm for \(node): the root is on NFS over this interface, configured by the
+    # kernel's initramfs; networkd must not configure it again.
     [Match]
-    Name=eth0
+    Name=\(NetbootOS.bootInterfaces.joined(separator: " "))
 
-    [Network]
-    DHCP=ipv4
-    KeepConfiguration=yes
+    [Link]
+    Unmanaged=yes
 
     """
   }
