@@ -31,12 +31,7 @@ import Testing
       "etc/fstab": "proc /proc proc defaults 0 0\nPARTUUID=5049535a-01 /boot/firmware vfat defaults 0 2\n",
       "etc/hostname": "raspberrypi\n",
     ]
-    for (file, content) in files {
-      let path = root + "/" + file
-      try FileManager.default.createDirectory(
-        atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-      try content.write(toFile: path, atomically: false, encoding: .utf8)
-    }
+    try FileTree.write(files, under: root)
     // Merged /usr, relative as Debian makes it; units enabled by absolute links.
     try FileManager.default.createSymbolicLink(atPath: root + "/lib", withDestinationPath: "usr/lib")
     try FileManager.default.createSymbolicLink(atPath: root + "/sbin", withDestinationPath: "usr/sbin")
