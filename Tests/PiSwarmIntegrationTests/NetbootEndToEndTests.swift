@@ -23,10 +23,7 @@ import Testing
   static let ip = "\(NetbootLab.subnet).21"
 
   @Test func aDisklessVMBootsFromPiswarmsExportAndAnswersSSHWithItsPinnedKey() throws {
-    guard Self.missing.isEmpty else {
-      Issue.record("end-to-end prerequisites missing: \(Self.missing.joined(separator: ", ")); run 'make deps' as root")
-      return
-    }
+    guard EndToEnd.require(Self.missing) else { return }
     // The VM's kernel, initramfs and root tree (built once, then cached).
     let built = try Command(
       "bash", [Self.repository.appendingPathComponent("scripts/qemu-fixture.sh").path, Self.fixture], timeout: 900
@@ -81,4 +78,13 @@ enum EndToEnd {
   }
 
   static var shouldRun: Bool { missing.isEmpty || Prerequisites.isCI }
+
+  /// Records what is missing as the test's failure; true when nothing is.
+  static func require(_ missing: [String]) -> Bool {
+    guard missing.isEmpty else {
+      Issue.record("end-to-end prerequisites missing: \(missing.joined(separator: ", ")); run 'make deps' as root")
+      return false
+    }
+    return true
+  }
 }
