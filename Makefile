@@ -1,6 +1,8 @@
 # piswarm: everything a fresh Debian 12 machine (as root) needs, from a clean clone.
 #   make demo   installs what it needs, builds, runs the demo
 #   make test   installs what it needs, builds, runs every test
+#   make e2e    boots a real OS (Debian 12 arm64, Pi OS's shape) diskless from piswarm's roots:
+#               builds its image once (scripts/realos-image.sh, cached), then minutes under TCG
 
 SWIFT ?= swift
 SHELL := /bin/bash
@@ -11,9 +13,9 @@ DEBS := openssh-client openssh-server dnsmasq-base docker.io busybox-static ipta
         libsqlite3-dev util-linux procps psmisc e2fsprogs kmod pssh hyperfine \
         mtools dosfstools fdisk tftpd-hpa btrfs-progs xfsprogs rsync xz-utils gzip zstd coreutils bc \
         nfs-ganesha nfs-ganesha-vfs rpcbind libnfs-utils qemu-system-arm cpio binutils shellcheck \
-        docker-registry openssl curl snmp snmpd python3
+        docker-registry openssl curl snmp snmpd python3 mmdebstrap qemu-user-static
 
-.PHONY: all deps build test unit-test lint demo bench clean format
+.PHONY: all deps build test unit-test e2e lint demo bench clean format
 
 all: build
 
@@ -35,6 +37,9 @@ format:
 
 test: build lint
 	$(SWIFT) test --skip-build
+
+e2e: build
+	PISWARM_E2E=1 $(SWIFT) test --skip-build --filter RealOSBootTests
 
 unit-test:
 	$(SWIFT) build --build-tests && $(SWIFT) test --skip-build --skip Integration

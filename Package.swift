@@ -140,6 +140,7 @@ let package = Package(
         "PiSwarmImages", "PiSwarmSystem", "PiSwarmCore", "PiSwarmTestSupport",
         .product(name: "Crypto", package: "swift-crypto"),
       ],
+      exclude: ["Golden"],
       swiftSettings: strict
     ),
     .testTarget(

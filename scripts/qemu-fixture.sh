@@ -248,7 +248,16 @@ until mount -t nfs -o "$opts" "$nfsserver:$path" /newroot; do
   sleep 1
 done
 say "mounted $nfsserver:$path ($opts)"
-[ -x "/newroot$init" ] || { umount /newroot; fail "$init is missing or not executable in the NFS root"; }
+# init may be a link (Debian's /sbin/init -> /lib/systemd/systemd): follow it inside the new
+# root, where the kernel will, not in this initramfs.
+target=$init
+i=0
+while [ -L "/newroot$target" ] && [ $i -lt 20 ]; do
+  i=$((i + 1))
+  link=$(readlink "/newroot$target")
+  case $link in /*) target=$link ;; *) target=$(dirname "$target")/$link ;; esac
+done
+[ -x "/newroot$target" ] || { umount /newroot; fail "$init is missing or not executable in the NFS root"; }
 
 [ -d /newroot/dev ] && mount --move /dev /newroot/dev
 umount /sys
@@ -285,6 +294,9 @@ EOF
   chmod 0755 "$1"
 }
 
+# The initramfs is made again when what goes into it changes (its scripts, its modules).
+INITRD_RECIPE=$( (declare -f write_initramfs_init write_udhcpc_script; module_order) | sha256sum | cut -c1-64)
+if [ "$(cat "$CACHE/initrd-recipe" 2>/dev/null)" != "$INITRD_RECIPE" ]; then rm -f "$OUT/initrd.img"; fi
 if [ ! -f "$OUT/initrd.img" ]; then
   log "building initrd.img"
   T=$OUT/initrd.tmp
@@ -302,6 +314,7 @@ if [ ! -f "$OUT/initrd.img" ]; then
   (cd "$T" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -1) >"$OUT/initrd.img.tmp"
   rm -rf "$T"
   mv "$OUT/initrd.img.tmp" "$OUT/initrd.img"
+  echo "$INITRD_RECIPE" >"$CACHE/initrd-recipe"
 fi
 
 # --- root tree ----------------------------------------------------------------------------------

@@ -133,7 +133,7 @@ extension ClusterReader {
   }
 
   /// Kernel command line words: one line of printable text, without the words piswarm writes
-  /// itself (`root=`, `nfsroot=`, `ip=`).
+  /// itself (`root=`, `nfsroot=`, `ip=`) or words for an SD card (`NetbootOS.isSDOnly`).
   mutating func cmdlineExtra(_ node: Yams.Node, _ what: String) -> String? {
     guard let raw = text(node, what) else { return nil }
     let trimmed = Substring(raw).trimmingSpaces
@@ -149,6 +149,13 @@ extension ClusterReader {
     for word in trimmed.split(separator: " ") {
       for owned in ["root=", "nfsroot=", "ip="] where word.hasPrefix(owned) {
         error(node, "\(what) sets \"\(word)\", which piswarm writes itself for a netboot node; remove it")
+        return nil
+      }
+      if NetbootOS.isSDOnly(String(word)) {
+        error(
+          node,
+          "\(what) has \"\(word)\", a word for booting from an SD card: a netbooted node has no such partition, or would run Raspberry Pi OS's first boot and lose the identity piswarm gave it; remove it"
+        )
         return nil
       }
     }

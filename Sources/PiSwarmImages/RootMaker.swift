@@ -167,6 +167,7 @@ public struct RootMaker: Sendable {
       dockerStorage: node.dockerStorage)
     let confined = try ConfinedRoot(root)
     var written = try writeIdentity(identity, into: confined, base: layout.source(image, method: method))
+    written.changed += try prepareForNetboot(confined, node: node)
     // Docker's configuration, so that the node's dockerd starts as 'piswarm up' would leave it:
     // merged into what the root holds, like up does on a running node. A link there reads as
     // no file (a head file's keys never reach the node) and is replaced.

@@ -167,6 +167,43 @@ public final class ConfinedRoot: Sendable {
     try write(Data(text.utf8), to: path, mode: mode, folderMode: folderMode)
   }
 
+  /// The target of the link at `path` as written in the link (never resolved); nil when no link
+  /// is there.
+  public func linkTarget(_ path: String) throws(PiSwarmError) -> String? {
+    let (folder, name) = try components(path)
+    guard let parent = try openFolder(folder, path: path) else { return nil }
+    defer { close(parent) }
+    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
+    let count = readlinkat(parent, name, &buffer, buffer.count)
+    guard count >= 0 else {
+      if errno == ENOENT || errno == EINVAL { return nil }
+      throw Self.failure("cannot read the link \(path) in \(self.path)")
+    }
+    return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+  }
+
+  /// Makes `path` a symbolic link to `target` unless it is one already: a link for the node to
+  /// resolve (a unit masked to `/dev/null`), which the head never follows. Made beside the name
+  /// and renamed over it, so a file or link there is replaced whole. Returns whether it wrote.
+  @discardableResult
+  public func link(_ target: String, at path: String) throws(PiSwarmError) -> Bool {
+    if try linkTarget(path) == target { return false }
+    let (folder, name) = try components(path)
+    let parent = try makeFolders(folder, mode: 0o755, path: path)
+    defer { close(parent) }
+    let temporary = ".\(name).piswarm-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    guard symlinkat(target, parent, temporary) == 0 else {
+      throw Self.failure("cannot make a link beside \(path) in \(self.path)")
+    }
+    guard renameat(parent, temporary, parent, name) == 0 else {
+      let error = Self.failure("cannot replace \(path) in \(self.path) with a link")
+      unlinkat(parent, temporary, 0)
+      throw error
+    }
+    Self.sync(parent)
+    return true
+  }
+
   /// Makes the folder `path` and its missing parents inside the root; `mode` for the folders it
   /// makes, folders that exist keep theirs.
   public func makeDirectory(_ path: String, mode: mode_t = 0o755) throws(PiSwarmError) {

@@ -28,12 +28,7 @@ public final class SentinelTree: Sendable {
       "root/.ssh/authorized_keys": "ssh-ed25519 AAAAadmin admin@head\n",
       "secret.json": "{\"registry-password\": \"s3cr3t-from-the-head\"}\n",
     ]
-    for (file, content) in files {
-      let target = path + "/" + file
-      try? FileManager.default.createDirectory(
-        atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-      try? content.write(toFile: target, atomically: false, encoding: .utf8)
-    }
+    try? FileTree.write(files, under: path)
   }
 
   deinit { try? FileManager.default.removeItem(atPath: path) }

@@ -39,6 +39,10 @@ import Testing
     ("nfsroot=1.2.3.4:/x", "which piswarm writes itself"),
     ("ip=10.0.0.5", "which piswarm writes itself"),
     ("[a, b]", "must be a single value"),
+    ("\"quiet rootwait\"", "has \"rootwait\", a word for booting from an SD card"),
+    ("resize", "has \"resize\", a word for booting from an SD card"),
+    ("init=/usr/lib/raspberrypi-sys-mods/firstboot", "would run Raspberry Pi OS's first boot"),
+    ("\"systemd.run=/boot/firstrun.sh\"", "a word for booting from an SD card"),
   ])
   func badValuesAreLocatedErrors(_ value: String, _ message: String) {
     let decoded = decode(defaults: "", node: "    cmdline_extra: \(value)")

@@ -66,6 +66,19 @@ import Testing
     #expect(text.hasPrefix(existing), "lines outside piswarm's block stay as they are")
   }
 
+  /// A real OS (systemd) boots into emergency mode, unreachable, when a mount without nofail
+  /// fails: the loop file before the first 'piswarm up', a missing disk. Found booting Debian
+  /// diskless (RealOSBootTests).
+  @Test(arguments: [DockerStorage.loopfile(.gibibytes(16)), .device("/dev/sda1")])
+  func everyStorageMountThatCanBeMissingAtBootIsNofail(storage: DockerStorage) {
+    let lines = DockerStorageLayout.fstabLines(storage)
+    #expect(!lines.isEmpty)
+    for line in lines {
+      let options = line.split(separator: " ")[3].split(separator: ",")
+      #expect(options.contains("nofail"), "\(line)")
+    }
+  }
+
   @Test func fstabBlockIsReplacedNotAppended() {
     let first = DockerStorageLayout.fstab(existing: "proc /proc proc defaults 0 0\n", storage: .loopfile(.gibibytes(8)))
     let second = DockerStorageLayout.fstab(existing: first + "# mine\n", storage: .tmpfs(.gibibytes(1)))

@@ -172,6 +172,17 @@ import Testing
     if let problem = Golden.check(all, named: "node-identity.txt") { Issue.record(Comment(rawValue: problem)) }
   }
 
+  /// A root with Docker storage gets docker.service's drop-in before its first boot, the same
+  /// one 'piswarm up' writes: dockerd never starts on the NFS root.
+  @Test func dockerWaitsForItsStorageFromTheFirstBoot() {
+    var identity = Self.identity
+    #expect(!identity.files.contains { $0.path == DockerStorageLayout.systemdDropIn })
+    identity.dockerStorage = .loopfile(.gibibytes(2))
+    let dropIn = identity.files.first { $0.path == DockerStorageLayout.systemdDropIn }
+    #expect(dropIn?.content == DockerStorageLayout.systemdDropInText(.loopfile(.gibibytes(2))))
+    #expect(identity.fstab.contains(DockerStorageLayout.loopfile))
+  }
+
   @Test func fstabMountsTheNodesOwnRootOverNFSv3() {
     #expect(Self.identity.fstab.contains("10.42.0.250:/srv/piswarm/nfs/node01\t/\tnfs\tdefaults,nfsvers=3,tcp"))
     #expect(Self.identity.hosts.contains("10.42.0.1\tnode01\n"))

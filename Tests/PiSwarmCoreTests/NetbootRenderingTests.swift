@@ -61,7 +61,7 @@ import Testing
     let text = try DnsmasqConfig.render(try Self.cluster(lan: "dhcp", range: "10.42.0.100-10.42.0.149"), Self.options)
     golden(text, "dnsmasq-dhcp.conf")
     #expect(text.contains("dhcp-range=10.42.0.100,10.42.0.149,255.255.255.0,12h\n"))
-    #expect(text.contains("dhcp-host=b8:27:eb:d3:85:78,10.42.0.1,node01\n"))
+    #expect(text.contains("dhcp-host=b8:27:eb:d3:85:78,10.42.0.1,node01,infinite\n"))
     #expect(text.contains("dhcp-authoritative\n"))
   }
 
@@ -131,7 +131,7 @@ import Testing
     let cmdline = try BootFiles.cmdline(cluster.nodes[0], in: cluster)
     #expect(
       cmdline
-        == "console=serial0,115200 console=tty1 root=/dev/nfs nfsroot=10.42.0.250:/srv/piswarm/nfs/node01,nfsvers=3,tcp rw ip=dhcp rootwait cgroup_enable=memory cgroup_memory=1\n"
+        == "console=serial0,115200 console=tty1 root=/dev/nfs nfsroot=10.42.0.250:/srv/piswarm/nfs/node01,nfsvers=3,tcp rw ip=dhcp cgroup_enable=memory cgroup_memory=1\n"
     )
   }
 

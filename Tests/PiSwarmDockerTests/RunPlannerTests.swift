@@ -252,4 +252,17 @@ extension RunPlannerTests {
     #expect(refused.map(\.id) == ["refuse node03"])
     #expect(refused.first?.change.contains("did not answer") == true)
   }
+
+  /// A netbooted manager's first run: its dockerd waits for the storage this run makes, so no
+  /// manager answers yet. It gets its Docker setup (which starts dockerd), not a refusal; the
+  /// swarm is formed on the next run. Found booting Debian diskless (RealOSBootTests).
+  @Test func aLoneManagerWhoseSetupStartsItsDockerdGetsItsSetupNotARefusal() throws {
+    let run = try RunHarness(managers: ["node01"], nodes: 1)
+    run.swarm.state.withLock { $0.engines[RunHarness.ip(1)]?.down = true }
+    let node = try #require(run.cluster.node(named: "node01"))
+    var state = run.settled(node)
+    state.daemonJSON = nil
+    run.engines["node01"] = state
+    #expect(run.plan().actions.map(\.id) == ["docker node01"])
+  }
 }

@@ -127,7 +127,7 @@ import Testing
       #expect(read(root + "/etc/hosts").contains("10.42.0.\(index + 1)\t\(node.node)\n"))
       #expect(read(root + "/etc/fstab").contains("10.42.0.250:\(root)\t/\tnfs\tdefaults,nfsvers=3,tcp"))
       #expect(read(root + "/root/.ssh/authorized_keys").contains(read(fixture.scratch.file("key.pub"))))
-      #expect(read(root + "/etc/systemd/network/10-piswarm-eth0.network").contains("DHCP=ipv4"))
+      #expect(read(root + "/etc/systemd/network/10-piswarm-eth0.network").contains("Unmanaged=yes"))
       let machineID = read(root + "/etc/machine-id")
       #expect(NodeIdentity.isMachineID(machineID), "\(machineID)")
       machineIDs.insert(machineID)

@@ -16,11 +16,15 @@ public enum DockerStorageLayout {
   public static let begin = "# piswarm: Docker storage (begin). Written by piswarm; edit cluster.yml instead."
   public static let end = "# piswarm: Docker storage (end)"
 
-  /// The fstab lines for `storage` (none for `root`).
+  /// The fstab lines for `storage` (none for `root`). Every one is `nofail`: storage that is
+  /// missing at boot (a loop file 'piswarm up' has not made yet, a USB disk unplugged) must not
+  /// fail local-fs.target, or systemd drops into emergency mode and the node, never reachable
+  /// over SSH, cannot be repaired by piswarm. The binds fail with their store; docker.service
+  /// (its drop-in requires both mounts) then stays stopped instead.
   public static func fstabLines(_ storage: DockerStorage) -> [String] {
     let binds = [
-      "\(store)/docker \(dataRoot) none bind,x-systemd.requires-mounts-for=\(store) 0 0",
-      "\(store)/containerd \(containerdRoot) none bind,x-systemd.requires-mounts-for=\(store) 0 0",
+      "\(store)/docker \(dataRoot) none bind,nofail,x-systemd.requires-mounts-for=\(store) 0 0",
+      "\(store)/containerd \(containerdRoot) none bind,nofail,x-systemd.requires-mounts-for=\(store) 0 0",
     ]
     switch storage {
     case .root:

@@ -8,12 +8,13 @@ public enum BootFiles {
 
   /// One line, newline-terminated, ending with the node's `cmdline_extra`. NFSv3 over TCP: Raspberry Pi OS's initramfs rejects `vers=4`,
   /// and both it and the kernel accept `nfsvers=3,tcp`. The memory cgroup is off by default on Pi
-  /// kernels and Docker needs it.
+  /// kernels and Docker needs it. None of the image's own words (`root=PARTUUID=…`, `rootwait`,
+  /// `resize`, `init=…/firstboot`: `NetbootOS.isSDOnly`) is carried over.
   public static func cmdline(_ node: Node, in cluster: Cluster) throws(PiSwarmError) -> String {
     let words = [
       "console=serial0,115200", "console=tty1", "root=/dev/nfs",
       "nfsroot=\(cluster.head.address.address):\(rootPath(node, in: cluster)),nfsvers=3,tcp",
-      "rw", "ip=dhcp", "rootwait", "cgroup_enable=memory", "cgroup_memory=1",
+      "rw", "ip=dhcp", "cgroup_enable=memory", "cgroup_memory=1",
     ]
     let line = (words + (node.cmdlineExtra.map { [$0] } ?? [])).joined(separator: " ")
     try SingleLine.check(line, what: "the kernel command line of \(node.name)")

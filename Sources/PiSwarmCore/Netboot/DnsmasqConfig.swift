@@ -73,7 +73,10 @@ public enum DnsmasqConfig {
       try out.option("dhcp-lease-max", String(leaseMax(cluster)))
       for node in cluster.nodes {
         guard let mac = node.mac else { continue }
-        try out.option("dhcp-host", "\(mac),\(node.ip),\(node.name)")
+        // A netbooted node's address is configured once, by its initramfs, and nothing on the
+        // node renews it (its interface is left to the kernel: the root is on it): the lease
+        // must not run out.
+        try out.option("dhcp-host", "\(mac),\(node.ip),\(node.name)" + (node.boot == .netboot ? ",infinite" : ""))
       }
     }
     if !options.extra.isEmpty {

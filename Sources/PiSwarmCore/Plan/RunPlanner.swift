@@ -89,6 +89,9 @@ private struct Planner {
   var actions: [RunAction] = []
   /// Nodes left alone, with why (the first reason wins).
   var refused: [String: String] = [:]
+  /// Nodes whose dockerd is down and whose Docker setup starts it: their swarm is planned on
+  /// the next run.
+  var starting: Set<String> = []
   var unlocksFirst = false
   /// The head's registry action, or why it cannot be done.
   var registry: RunAction?
@@ -137,6 +140,7 @@ private struct Planner {
       } else if engines[node.name]?.stopsDocker == true {
         // Its dockerd is down and its setup starts it again: its swarm state is read (and its
         // swarm changes planned) on the next run; the run still waits for it to be Ready.
+        starting.insert(node.name)
         continue
       } else {
         refuse(node, "its Docker Engine API did not answer: \(observed.nodes[node.name]?.dockerError ?? "no answer")")
@@ -257,7 +261,9 @@ private struct Planner {
         return
       }
       guard let first = cluster.managers.first(where: { refused[$0.name] == nil && local[$0.name]?.state == .inactive }) else {
-        for manager in cluster.managers {
+        // A manager whose setup starts its dockerd (a netbooted node's first run: dockerd waits
+        // for the storage this run makes) gets that setup; the swarm is formed on the next run.
+        for manager in cluster.managers where !starting.contains(manager.name) {
           refuse(manager, "no manager is reachable, so the swarm cannot be formed or changed")
         }
         return

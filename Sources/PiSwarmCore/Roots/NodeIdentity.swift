@@ -29,13 +29,20 @@ public struct NodeIdentity: Hashable, Sendable {
 
   /// The identity files with fixed content, path inside the root → (content, mode).
   public var files: [(path: String, content: String, mode: UInt16)] {
-    [
+    var files: [(path: String, content: String, mode: UInt16)] = [
       ("/etc/hostname", hostname, 0o644),
       ("/etc/hosts", hosts, 0o644),
       ("/etc/fstab", fstab, 0o644),
       ("/etc/systemd/network/10-piswarm-eth0.network", network, 0o644),
       ("/root/.ssh/authorized_keys", authorizedKeys, 0o600),
     ]
+    // With the fstab block, from the first boot: dockerd waits for its storage. Without it a
+    // real OS starts dockerd on the NFS root before 'piswarm up' made the storage (overlay2
+    // refuses NFS; Docker's state lands in the root). The same file 'up' writes.
+    if let dropIn = DockerStorageLayout.systemdDropInText(dockerStorage) {
+      files.append((DockerStorageLayout.systemdDropIn, dropIn, 0o644))
+    }
+    return files
   }
 
   public var hostname: String { node + "\n" }
@@ -65,17 +72,18 @@ public struct NodeIdentity: Hashable, Sendable {
     return DockerStorageLayout.fstab(existing: own, storage: dockerStorage)
   }
 
-  /// DHCP on eth0 through systemd-networkd. KeepConfiguration keeps the address the kernel got
-  /// at boot: dropping it would cut the node off from its own root.
+  /// systemd-networkd leaves the boot interface alone: its address was configured by the
+  /// initramfs and carries the root, and a DHCP client of networkd's own (or one that drops the
+  /// address at shutdown) would cut the node off from it.
   public var network: String {
     """
-    # Written by piswarm for \(node).
+    # Written by piswarm for \(node): the root is on NFS over this interface, configured by the
+    # kernel's initramfs; networkd must not configure it again.
     [Match]
-    Name=eth0
+    Name=\(NetbootOS.bootInterfaces.joined(separator: " "))
 
-    [Network]
-    DHCP=ipv4
-    KeepConfiguration=yes
+    [Link]
+    Unmanaged=yes
 
     """
   }

@@ -1,0 +1,247 @@
+import Foundation
+import PiSwarmSystem
+import PiSwarmTestSupport
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// One diskless aarch64 VM (QEMU `-M virt` under TCG) netbooted by piswarm: a `NetbootLab`
+/// (head namespace and bridge), an image imported with `piswarm image import`, the node's root,
+/// TFTP folder and configurations from `piswarm netboot apply`, nfs-ganesha and dnsmasq started
+/// with piswarm's files, and QEMU cabled to the bridge by a tap. `stop()` (from the test's
+/// defer) ends everything by PID and removes what was made. Used by the end-to-end tests with
+/// the fixture's busybox root and with a real Debian root.
+final class DisklessBoot {
+  let lab: NetbootLab
+  let node = "node01"
+  let mac: String
+  let ip: String
+  var ganesha: pid_t?
+  var qemu: pid_t?
+  var console: String { lab.dir.file("console.log") }
+  var environment: [String: String] {
+    ["PISWARM_STATE_DIR": lab.state, "PISWARM_FILE": lab.clusterFile, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]
+  }
+
+  init(mac: String, ip: String) throws {
+    self.mac = mac
+    self.ip = ip
+    lab = try NetbootLab()
+  }
+
+  /// The node's TFTP folder, named by its MAC.
+  var tftpFolder: String { lab.tftpRoot + "/" + mac.replacingOccurrences(of: ":", with: "-") }
+
+  /// cluster.yml for one Pi 4 netbooting `image`, its Docker storage a loop file; a new SSH key
+  /// pair for the cluster.
+  func writeCluster(image: String) throws {
+    try Command("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "piswarm-e2e", "-f", lab.dir.file("id_ed25519")]).check()
+    lab.dir.write(
+      "cluster.yml",
+      """
+      name: e2e
+      head:
+        interface: br0
+        address: \(NetbootLab.subnet).1/24
+        lan: dhcp
+        tftp_root: \(lab.tftpRoot)
+        nfs_root: \(lab.dir.file("nfs"))
+        dnsmasq_conf: \(lab.dir.file("etc/dnsmasq.conf"))
+      ssh:
+        key: \(lab.dir.file("id_ed25519"))
+      defaults:
+        image: \(image)
+        docker_storage: loopfile:2G
+      nodes:
+        - name: \(node)
+          mac: "\(mac)"
+          ip: \(ip)
+          model: pi4
+
+      """)
+  }
+
+  /// `piswarm image import FILE --name NAME`, then one `netboot apply` that makes the root
+  /// (identity, pinned host key), the TFTP folder with cmdline.txt, dnsmasq's configuration and
+  /// ganesha's. Returns the node's cmdline.txt.
+  func importAndApply(image: String, name: String) throws -> String {
+    let imported = try lab.piswarm(["image", "import", image, "--name", name])
+    try #require(imported.status == 0, "\(imported.stderrText)")
+    let applied = try lab.piswarm(["netboot", "apply", "--files-only", "--roots", "--dnsmasq-option", "no-ping"])
+    try #require(applied.status == 0, "\(applied.stderrText)")
+    return try String(contentsOfFile: tftpFolder + "/cmdline.txt", encoding: .utf8)
+  }
+
+  /// The VM's cable (a tap on the head's bridge), nfs-ganesha with piswarm's configuration
+  /// (isolated: its own mount and PID namespaces, a private /run and rpcbind) and dnsmasq with
+  /// piswarm's.
+  func startHead() throws {
+    try lab.ip(["-n", lab.head, "tuntap", "add", "dev", "tap0", "mode", "tap"])
+    try lab.ip(["-n", lab.head, "link", "set", "tap0", "master", "br0", "up"])
+    ganesha = try Self.startGanesha(lab)
+    try lab.startHeadDnsmasq()
+  }
+
+  /// QEMU with `kernel` and `initrd`, the node's command line as rendered and QEMU's serial
+  /// console last (the last console= wins). `extra` goes before the network device.
+  func startVM(kernel: String, initrd: String, cmdline: String, memoryMiB: Int, extra: [String] = []) throws {
+    let pid = try Processes.spawnDetached(
+      [
+        "nsenter", "--net=/run/netns/\(lab.head)", "qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a72", "-smp", "1",
+        "-m", "\(memoryMiB)", "-display", "none", "-monitor", "none", "-serial", "file:\(console)", "-no-reboot",
+        "-kernel", kernel, "-initrd", initrd,
+        "-append", cmdline.trimmingCharacters(in: .whitespacesAndNewlines) + " console=ttyAMA0",
+      ] + extra + [
+        "-netdev", "tap,id=net0,ifname=tap0,script=no,downscript=no",
+        "-device", "virtio-net-pci,netdev=net0,mac=\(mac),romfile=",
+      ], environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"], log: lab.dir.file("qemu.out"))
+    qemu = pid
+    lab.pids.append(pid)
+  }
+
+  func consoleText() -> String { (try? String(contentsOfFile: console, encoding: .utf8)) ?? "" }
+
+  /// `piswarm exec NODE -- COMMAND…` from the head's side of the network: piswarm's own SSH,
+  /// with the key it pinned (StrictHostKeyChecking=yes, no --trust-new).
+  func exec(_ command: [String], connectTimeout: Int = 10, timeout: Double = 60) throws -> Command.Output {
+    try Command(
+      "nsenter",
+      ["--net=/run/netns/\(lab.head)", NetbootLab.piswarmBinary, "exec", node, "--connect-timeout", "\(connectTimeout)", "--"]
+        + command, environment: environment, timeout: timeout
+    ).run()
+  }
+
+  /// Polls `piswarm exec … COMMAND` until it succeeds (within `timeout` seconds), failing early
+  /// when the initramfs reports a failure or QEMU exits. Returns the output and the seconds.
+  func waitForSSH(_ command: [String], timeout: Double) throws -> (Command.Output, Double) {
+    let started = Date()
+    while Date().timeIntervalSince(started) < timeout {
+      let output = try Command(
+        "nsenter",
+        [
+          "--net=/run/netns/\(lab.head)", NetbootLab.piswarmBinary, "exec", node, "--connect-timeout", "2", "--retries", "0",
+          "--",
+        ]
+          + command, environment: environment, timeout: 30
+      ).run()
+      if output.status == 0 { return (output, Date().timeIntervalSince(started)) }
+      let log = consoleText()
+      try #require(!log.contains("piswarm-initramfs: FAILED"), "the VM could not mount its root:\n\(log.suffix(3000))")
+      try #require(qemu.map(Processes.isAlive) == true, "QEMU exited:\n\(log.suffix(3000))")
+      usleep(500_000)
+    }
+    throw TestFailure("no SSH after \(Int(timeout)) s:\n\(consoleText().suffix(3000))")
+  }
+
+  /// Ends QEMU and ganesha, unmounts the node's overlay root and the image's lower layer, and
+  /// removes the lab; records what was left behind.
+  func stop() {
+    if let ganesha { Self.stopNamespaceInit(ganesha) }
+    if let qemu {
+      Processes.signal(qemu, SIGTERM)
+      _ = Processes.waitForExit([qemu], timeout: 5)
+    }
+    // Deepest first (loop devices clear themselves on unmount), before cleanUp removes the folder.
+    Cleanup.unmount(below: lab.dir.path)
+    lab.cleanUp()
+    #expect(lab.leftovers().isEmpty, "left behind: \(lab.leftovers())")
+    #expect(Mounts.points().filter { $0.hasPrefix(lab.dir.path + "/") }.isEmpty)
+  }
+
+  /// nfs-ganesha and a private rpcbind in the head's network namespace, in mount and PID
+  /// namespaces of their own (a tmpfs over /run and /var/lib/nfs), so that nothing is shared
+  /// with the host's or another test's rpcbind. Returns unshare's PID; waits for port 2049.
+  static func startGanesha(_ lab: NetbootLab) throws -> pid_t {
+    let script = lab.dir.file("ganesha-ns.sh")
+    lab.dir.write(
+      "ganesha-ns.sh",
+      """
+      #!/bin/bash
+      # PID 1 of ganesha's PID namespace: its end takes rpcbind and ganesha along.
+      set -euo pipefail
+      awk '$5 ~ "^/run/netns/" { print $5 }' /proc/self/mountinfo | while read -r m; do umount -l "$m" || true; done
+      \(Cleanup.dropForeignMounts(keeping: "\"$4\""))
+      mount -t tmpfs -o mode=0755 piswarm-run /run
+      mount -t tmpfs -o mode=0755 piswarm-nfs /var/lib/nfs
+      mkdir -p /run/ganesha /run/rpcbind /var/lib/nfs/ganesha "$2"
+      chown _rpc /run/rpcbind 2>/dev/null || true
+      rpcbind -f -w &
+      for _ in $(seq 1 50); do [ -S /run/rpcbind.sock ] && break; sleep 0.1; done
+      ganesha.nfsd -F -f "$1" -L "$3" -p /run/ganesha/ganesha.pid &
+      ganesha=$!
+      trap 'kill -TERM "$ganesha" 2>/dev/null; wait "$ganesha"; kill -TERM $(jobs -p) 2>/dev/null; wait; exit 0' TERM
+      wait
+
+      """)
+    chmod(script, 0o755)
+    let pid = try Processes.spawnDetached(
+      [
+        "nsenter", "--net=/run/netns/\(lab.head)", "unshare", "--mount", "--propagation", "private", "--pid", "--fork",
+        "--kill-child", "--mount-proc", script, lab.state + "/netboot/ganesha.conf", lab.state + "/netboot/ganesha-recovery",
+        lab.dir.file("ganesha.log"), lab.dir.path,
+      ], environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"], log: lab.dir.file("ganesha-ns.out"))
+    let listening = lab.waitUntil(timeout: 30) {
+      guard Processes.isAlive(pid) else { return true }
+      // ganesha listens on an IPv6 socket (the head's address v4-mapped): both tables.
+      let sockets = ["tcp", "tcp6"].map { (try? String(contentsOfFile: "/proc/\(pid)/net/\($0)", encoding: .utf8)) ?? "" }
+      return sockets.joined().contains(":0801 ")  // 2049
+    }
+    guard Processes.isAlive(pid), listening else {
+      let text = [lab.dir.file("ganesha-ns.out"), lab.dir.file("ganesha.log")]
+        .map { (try? String(contentsOfFile: $0, encoding: .utf8)) ?? "" }.joined(separator: "\n")
+      stopNamespaceInit(pid)
+      throw TestFailure("ganesha \(listening ? "exited" : "did not listen on 2049 within 30 s"): \(text.suffix(3000))")
+    }
+    return pid
+  }
+
+  /// unshare ignores SIGTERM while it waits: SIGTERM its child (the namespace's PID 1, which
+  /// stops ganesha and rpcbind), then make sure of unshare, by PID.
+  static func stopNamespaceInit(_ unshare: pid_t) {
+    let children = (try? String(contentsOfFile: "/proc/\(unshare)/task/\(unshare)/children", encoding: .utf8)) ?? ""
+    for child in children.split(separator: " ").compactMap({ pid_t($0) }) { Processes.signal(child, SIGTERM) }
+    if !Processes.waitForExit([unshare], timeout: 5).isEmpty { Processes.signal(unshare, SIGKILL) }
+    _ = Processes.waitForExit([unshare], timeout: 5)
+    Processes.reap(unshare)
+  }
+}
+
+/// When each of a set of lines first appeared on a VM's serial console, by the head's clock:
+/// a thread reads the console file every 50 ms until `stop()`.
+final class ConsoleClock: Sendable {
+  let file: String
+  let markers: [String]
+  let started = Date()
+  let seen = Mutex<[String: Double]>([:])
+  let running = Mutex(true)
+
+  init(file: String, markers: [String]) {
+    self.file = file
+    self.markers = markers
+    Thread.detachNewThread { [self] in
+      while running.withLock({ $0 }) {
+        poll()
+        usleep(50_000)
+      }
+    }
+  }
+
+  func poll() {
+    let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
+    let now = Date().timeIntervalSince(started)
+    seen.withLock { seen in
+      for marker in markers where seen[marker] == nil && text.contains(marker) { seen[marker] = now }
+    }
+  }
+
+  /// Seconds from the clock's start to `marker`'s first appearance; nil if not seen yet.
+  func time(_ marker: String) -> Double? { seen.withLock { $0[marker] } }
+
+  func stop() {
+    poll()
+    running.withLock { $0 = false }
+  }
+}
