@@ -1,6 +1,8 @@
 # piswarm: everything a fresh Debian 12 machine (as root) needs, from a clean clone.
 #   make demo   installs what it needs, builds, runs the demo
 #   make test   installs what it needs, builds, runs every test
+#   make deb    builds piswarm_VERSION_ARCH.deb in .build/deb (release, static Swift runtime)
+#   make deb-test  installs that package in a fresh Debian 12 root (mmdebstrap) and checks it
 
 SWIFT ?= swift
 SHELL := /bin/bash
@@ -10,9 +12,10 @@ BIN := .build/debug/piswarm
 DEBS := openssh-client openssh-server dnsmasq-base docker.io busybox-static iptables iproute2 tini \
         libsqlite3-dev util-linux procps psmisc e2fsprogs kmod pssh hyperfine \
         mtools dosfstools fdisk btrfs-progs xfsprogs rsync xz-utils gzip zstd coreutils bc \
-        nfs-ganesha nfs-ganesha-vfs rpcbind libnfs-utils qemu-system-arm cpio binutils shellcheck
+        nfs-ganesha nfs-ganesha-vfs rpcbind libnfs-utils qemu-system-arm cpio binutils shellcheck \
+        mmdebstrap
 
-.PHONY: all deps build test unit-test lint demo bench clean format
+.PHONY: all deps build test unit-test lint demo bench clean format deb deb-test
 
 all: build
 
@@ -34,6 +37,15 @@ format:
 
 test: build lint
 	$(SWIFT) test --skip-build
+	$(MAKE) deb-test
+
+# The .deb: release binary, man pages, completions, docs, systemd unit (scripts/make-deb.sh).
+deb: deps
+	SWIFT=$(SWIFT) scripts/make-deb.sh .build/deb
+
+# Installs the .deb in a fresh Debian 12 root and checks it there (scripts/deb-test.sh).
+deb-test: deb
+	scripts/deb-test.sh .build/deb/piswarm_$$(cat VERSION)_$$(dpkg --print-architecture).deb
 
 unit-test:
 	$(SWIFT) build --build-tests && $(SWIFT) test --skip-build --skip Integration

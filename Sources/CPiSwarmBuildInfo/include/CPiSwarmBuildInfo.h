@@ -1,4 +1,4 @@
-// What this binary was built from. `make deb` passes both with -Xcc -D…; a plain `swift build`
+// What this binary was built from. `make deb` passes both (-Xswiftc -Xcc -Xswiftc -D…); a plain `swift build`
 // gets the defaults, so it always builds and says it does not know its commit.
 #ifndef CPISWARM_BUILD_INFO_H
 #define CPISWARM_BUILD_INFO_H
