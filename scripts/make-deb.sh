@@ -36,11 +36,17 @@ optional="dnsmasq, nfs-kernel-server, docker-registry, snmp, btrfs-progs, zstd"
 lab="docker.io, openssh-server, tini, busybox-static, iproute2, nfs-ganesha, nfs-ganesha-vfs, qemu-system-arm"
 
 echo "building piswarm $version (${commit:-unknown commit}) for $arch, release, static Swift runtime" >&2
-# The two -D go to Swift's C importer only (CPiSwarmBuildInfo's functions are inline), so a new
-# commit recompiles the Swift modules but not the C ones (BoringSSL in swift-crypto).
-"$swift" build -c release --static-swift-stdlib --product piswarm \
-  -Xswiftc -Xcc -Xswiftc "-DPISWARM_BUILD_VERSION=\"$version\"" \
-  -Xswiftc -Xcc -Xswiftc "-DPISWARM_BUILD_COMMIT=\"$commit\"" >&2
+# The version and commit go into an object file of their own, linked in with strong definitions
+# that replace CPiSwarmBuildInfo's weak defaults: a new commit relinks, and rebuilds nothing. Its
+# name holds both, so the link command changes exactly when they do.
+info=".build/build-info/piswarm-build-info-$version-${commit:-unknown}.o"
+if [ ! -f "$info" ]; then
+  mkdir -p .build/build-info
+  printf 'const char *piswarm_build_version(void) { return "%s"; }\nconst char *piswarm_build_commit(void) { return "%s"; }\n' \
+    "$version" "$commit" >"$info.c"
+  "${CC:-cc}" -O2 -fPIC -c "$info.c" -o "$info.tmp" && mv "$info.tmp" "$info"
+fi
+"$swift" build -c release --static-swift-stdlib --product piswarm -Xlinker "$PWD/$info" >&2
 binary="$("$swift" build -c release --show-bin-path)/piswarm"
 
 # The man pages come from the debug build's command tree (the same tree; the plugin builds it).

@@ -1,18 +1,13 @@
-// What this binary was built from. `make deb` passes both (-Xswiftc -Xcc -Xswiftc -D…); a plain `swift build`
-// gets the defaults, so it always builds and says it does not know its commit.
+// What this binary was built from. build_info.c defines both functions weakly, with the values of
+// a plain `swift build` (the version, no commit); `make deb` links in an object of its own that
+// defines them strongly with the version and commit it builds (scripts/make-deb.sh), so a new
+// commit costs one relink, not a rebuild.
 #ifndef CPISWARM_BUILD_INFO_H
 #define CPISWARM_BUILD_INFO_H
 
-#ifndef PISWARM_BUILD_VERSION
-// Keep equal to the VERSION file (a unit test checks).
-#define PISWARM_BUILD_VERSION "0.1.0"
-#endif
-
-#ifndef PISWARM_BUILD_COMMIT
-#define PISWARM_BUILD_COMMIT ""
-#endif
-
-static inline const char *piswarm_build_version(void) { return PISWARM_BUILD_VERSION; }
-static inline const char *piswarm_build_commit(void) { return PISWARM_BUILD_COMMIT; }
+/// The version, as in the VERSION file.
+const char *piswarm_build_version(void);
+/// The commit (12 hex digits, "-dirty" when the tree had changes); empty when not known.
+const char *piswarm_build_commit(void);
 
 #endif
