@@ -3,6 +3,8 @@
 #   make test   installs what it needs, builds, runs every test
 #   make e2e    boots a real OS (Debian 12 arm64, Pi OS's shape) diskless from piswarm's roots:
 #               builds its image once (scripts/realos-image.sh, cached), then minutes under TCG
+#   make deb    builds piswarm_VERSION_ARCH.deb in .build/deb (release, static Swift runtime)
+#   make deb-test  installs that package in a fresh Debian 12 root (mmdebstrap) and checks it
 
 SWIFT ?= swift
 SHELL := /bin/bash
@@ -15,7 +17,7 @@ DEBS := openssh-client openssh-server dnsmasq-base docker.io busybox-static ipta
         nfs-ganesha nfs-ganesha-vfs rpcbind libnfs-utils qemu-system-arm cpio binutils shellcheck \
         docker-registry openssl curl snmp snmpd python3 mmdebstrap qemu-user-static
 
-.PHONY: all deps build test unit-test e2e lint demo bench clean format
+.PHONY: all deps build test unit-test e2e lint demo bench clean format deb deb-test
 
 all: build
 
@@ -37,6 +39,15 @@ format:
 
 test: build lint
 	$(SWIFT) test --skip-build
+	$(MAKE) deb-test
+
+# The .deb: release binary, man pages, completions, docs, systemd unit (scripts/make-deb.sh).
+deb: deps
+	SWIFT=$(SWIFT) scripts/make-deb.sh .build/deb
+
+# Installs the .deb in a fresh Debian 12 root and checks it there (scripts/deb-test.sh).
+deb-test: deb
+	scripts/deb-test.sh .build/deb/piswarm_$$(cat VERSION)_$$(dpkg --print-architecture).deb
 
 e2e: build
 	PISWARM_E2E=1 $(SWIFT) test --skip-build --filter RealOSBootTests

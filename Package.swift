@@ -34,6 +34,9 @@ let package = Package(
     .executableTarget(name: "embed-scripts", swiftSettings: strict),
     // openat2(2), which glibc 2.36 does not wrap and Swift cannot call through syscall(2); pipe2(2).
     .target(name: "CPiSwarmSys"),
+    // The version and commit a binary was built from (`make deb` sets them; `swift build` alone
+    // gets "unknown commit").
+    .target(name: "CPiSwarmBuildInfo"),
     // Processes, atomic file writes, locks, confined access to node roots.
     .target(
       name: "PiSwarmSystem",
@@ -95,7 +98,7 @@ let package = Package(
       name: "PiSwarmCommands",
       dependencies: [
         "PiSwarmCore", "PiSwarmSystem", "PiSwarmStore", "PiSwarmLab", "PiSwarmSSH", "PiSwarmDocker", "PiSwarmImages",
-        "PiSwarmNetboot", "PiSwarmPower", "PiSwarmRegistry",
+        "PiSwarmNetboot", "PiSwarmPower", "PiSwarmRegistry", "CPiSwarmBuildInfo",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strict

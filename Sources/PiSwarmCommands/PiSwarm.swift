@@ -18,7 +18,7 @@ public struct PiSwarm: ParsableCommand {
         piswarm node add node01 --ip 192.168.50.11 --mac b8:27:eb:12:34:56
         piswarm validate
       """,
-    version: "0.1.0",
+    version: BuildInfo.versionLine,
     subcommands: [
       Init.self, Validate.self, NodeCommand.self, Plan.self, Up.self, Status.self, PreflightCommand.self, SwarmCommand.self,
       Exec.self, Facts.self, PowerCommand.self, StackCommand.self, ImageCommand.self, RootCommand.self,

@@ -34,11 +34,16 @@ public enum ClusterFileEditor {
         && lhs.labels.map { [$0.0, $0.1] } == rhs.labels.map { [$0.0, $0.1] }
     }
 
+    /// True when `name` is a host range (`node[02-10]`): the entry then gives the first node's
+    /// addresses as FIRST+, as the cluster file writes a range.
+    public var isRange: Bool { HostRange.parse(name) != nil }
+
     /// The entry's lines, the dash at `indent` spaces.
     func lines(indent: Int) -> [String] {
       let pad = String(repeating: " ", count: indent)
-      var fields: [(String, String)] = [("name", YAMLText.scalar(name)), ("ip", ip.description)]
-      if let mac { fields.append(("mac", YAMLText.scalar(mac.description))) }
+      let plus = isRange ? "+" : ""
+      var fields: [(String, String)] = [("name", YAMLText.scalar(name)), ("ip", ip.description + plus)]
+      if let mac { fields.append(("mac", YAMLText.scalar(mac.description + plus))) }
       if let serial { fields.append(("serial", YAMLText.scalar(serial))) }
       if let model { fields.append(("model", YAMLText.scalar(model.rawValue))) }
       if let boot { fields.append(("boot", boot.rawValue)) }

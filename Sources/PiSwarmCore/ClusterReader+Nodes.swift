@@ -74,7 +74,7 @@ extension ClusterReader {
       guard reserve(parsed.count, total: &total, at: nameNode, "range \"\(pattern)\" (\(parsed.count) nodes)") else { return nil }
       range = parsed
       names = parsed.names
-      if let problem = HostName.problem(with: parsed.name(parsed.last)) ?? HostName.problem(with: parsed.name(parsed.first)) {
+      if let problem = parsed.nameProblem {
         error(nameNode, "range \"\(pattern)\" makes names like \"\(parsed.name(parsed.first))\": \(problem)")
         return []
       }
@@ -176,61 +176,39 @@ extension ClusterReader {
       if isNull(entry.value) { error(entry.value, "\(what) ip is empty; give an address, e.g. ip: \(example)") }
       return nil
     }
-    let incrementing = raw.hasSuffix("+")
-    if isRange && !incrementing {
+    switch IPv4Address.consecutive(raw, count: count, isRange: isRange) {
+    case .success(let addresses):
+      return addresses
+    case .failure(.rangeNeedsPlus):
       error(
         entry.value,
         "\(what) is a range: its ip must be the first address followed by \"+\", e.g. ip: \(raw)+, so each node gets its own")
-      return nil
-    }
-    if !isRange && incrementing {
+    case .failure(.plusNeedsRange):
       error(entry.value, "\(what) ip \"\(raw)\": FIRST+ is only for ranges (name: node[02-10]); write one address")
-      return nil
-    }
-    let text = incrementing ? String(raw.dropLast()) : raw
-    guard let first = IPv4Address(text) else {
+    case .failure(.malformed):
       error(entry.value, "\(what) ip \"\(raw)\" is not an IPv4 address, e.g. \(example)")
-      return nil
+    case .failure(.runsOut(let first)):
+      error(entry.value, "\(what): addresses from \(first) run past 255.255.255.255")
     }
-    var addresses: [IPv4Address] = []
-    for offset in 0..<count {
-      guard let next = first.advanced(by: offset) else {
-        error(entry.value, "\(what): addresses from \(first) run past 255.255.255.255")
-        return nil
-      }
-      addresses.append(next)
-    }
-    return addresses
+    return nil
   }
 
   mutating func macAddresses(_ entry: Entry?, what: String, count: Int, isRange: Bool) -> [MACAddress]? {
     guard let entry, let raw = text(entry.value, "\(what) mac") else { return nil }
-    let incrementing = raw.hasSuffix("+")
-    if !isRange && incrementing {
-      error(entry.value, "\(what) mac \"\(raw)\": FIRST+ is only for ranges; write one address")
-      return nil
-    }
-    if isRange && !incrementing {
-      error(entry.value, "\(what) is a range: its mac must be the first address followed by \"+\", or left out")
-      return nil
-    }
-    guard let first = MACAddress(incrementing ? String(raw.dropLast()) : raw) else {
-      error(entry.value, "\(what) mac \"\(raw)\" is not a MAC address; write six hex pairs, e.g. b8:27:eb:12:34:56")
-      return nil
-    }
-    if first.isMulticast {
+    switch MACAddress.consecutive(raw, count: count, isRange: isRange) {
+    case .success(let macs):
+      guard let first = macs.first, first.isMulticast else { return macs }
       error(entry.value, "\(what) mac \"\(raw)\" is a multicast address, which no network card has; check for a typo")
-      return nil
+    case .failure(.plusNeedsRange):
+      error(entry.value, "\(what) mac \"\(raw)\": FIRST+ is only for ranges; write one address")
+    case .failure(.rangeNeedsPlus):
+      error(entry.value, "\(what) is a range: its mac must be the first address followed by \"+\", or left out")
+    case .failure(.malformed):
+      error(entry.value, "\(what) mac \"\(raw)\" is not a MAC address; write six hex pairs, e.g. b8:27:eb:12:34:56")
+    case .failure(.runsOut(let first)):
+      error(entry.value, "\(what): MAC addresses from \(first) run past the vendor block")
     }
-    var macs: [MACAddress] = []
-    for offset in 0..<count {
-      guard let next = first.advanced(by: offset) else {
-        error(entry.value, "\(what): MAC addresses from \(first) run past the vendor block")
-        return nil
-      }
-      macs.append(next)
-    }
-    return macs
+    return nil
   }
 
   /// A host address of the head's subnet for examples in messages: the tenth, or the first.

@@ -47,6 +47,12 @@ public struct HostRange: Hashable, Sendable {
 
   public var names: [String] { (first...last).map(name) }
 
+  /// Why the range's names are not host names (checked at both ends: the longest and the
+  /// shortest), or nil.
+  public var nameProblem: String? {
+    HostName.problem(with: name(last)) ?? HostName.problem(with: name(first))
+  }
+
   public func name(_ number: Int) -> String {
     let digits = String(number)
     let padding = String(repeating: "0", count: max(0, width - digits.count))

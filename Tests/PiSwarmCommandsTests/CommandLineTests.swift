@@ -203,6 +203,54 @@ let validFile = """
     #expect(duplicate.stderr.contains("duplicate ip 10.42.0.1: node03 and node01"))
   }
 
+  @Test func nodeAddTakesARangeAsTheClusterFileDoes() throws {
+    let dir = TemporaryDirectory()
+    dir.write("cluster.yml", validFile)
+    let add = try CLI.run(["node", "add", "node[03-10]", "--ip", "10.42.0.13+", "--mac", "b8:27:eb:00:00:03+"], in: dir)
+    #expect(add.status == 0, "\(add.stderr)")
+    #expect(add.stdout.contains("added node[03-10] (8 nodes, 10.42.0.13 to 10.42.0.20)"), "\(add.stdout)")
+    #expect(
+      dir.read("cluster.yml")?.hasSuffix("  - name: \"node[03-10]\"\n    ip: 10.42.0.13+\n    mac: b8:27:eb:00:00:03+\n") == true)
+    let list = try CLI.run(["node", "ls", "--json"], in: dir)
+    let nodes = try JSONDecoder().decode([NodeListing.Entry].self, from: Data(list.stdout.utf8))
+    #expect(nodes.map(\.name) == ["node01", "node02"] + (3...10).map { String(format: "node%02d", $0) })
+    #expect(nodes.last?.ip == "10.42.0.20")
+    #expect(nodes.last?.mac == "b8:27:eb:00:00:0a")
+
+    // Without --ip: the next free addresses, written FIRST+.
+    let more = try CLI.run(["node", "add", "spare[1-2]"], in: dir)
+    #expect(more.status == 0, "\(more.stderr)")
+    #expect(more.stdout.contains("added spare[1-2] (2 nodes, 10.42.0.21 to 10.42.0.22)"), "\(more.stdout)")
+    #expect(try CLI.run(["node", "rm", "spare[1-2]"], in: dir).status == 0)
+    #expect(try CLI.run(["node", "rm", "node[03-10]"], in: dir).status == 0)
+    #expect(dir.read("cluster.yml") == validFile)
+  }
+
+  @Test(arguments: [
+    (
+      ["node[03-05]", "--ip", "10.42.0.13"],
+      "--ip \"10.42.0.13\": a range of names takes the first node's address followed by \"+\""
+    ),
+    (["node03", "--ip", "10.42.0.13+"], "--ip \"10.42.0.13+\": FIRST+ is only for a range of names"),
+    (["node[03-05]", "--mac", "b8:27:eb:00:00:03"], "--mac \"b8:27:eb:00:00:03\": a range of names takes"),
+    (["node[03-05]", "--mac", "b8:27:eb:ff:ff:ff+"], "the addresses from b8:27:eb:ff:ff:ff run out"),
+    (["node[03-05]", "--serial", "1a2b3c4d"], "--serial belongs to one board"),
+    (["node[05-03]"], "write the lower number first"),
+    (["Node[03-05]"], "makes names like \"Node03\""),
+    (["node[01-03]", "--ip", "10.42.0.31+"], "node node01 is already in"),
+    (["node[03-05]", "--ip", "10.42.0.1+"], "duplicate ip 10.42.0.1"),
+    (["node[03-05]", "--ip", "10.42.0.254+"], "node[03-05]"),
+  ])
+  func nodeAddRefusesABadRangeAndChangesNothing(arguments: [String], message: String) throws {
+    let dir = TemporaryDirectory()
+    dir.write("cluster.yml", validFile)
+    let before = dir.snapshot()
+    let result = try CLI.run(["node", "add"] + arguments, in: dir)
+    #expect(result.status == 64, "\(arguments): \(result.stderr)")
+    #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
+    #expect(dir.snapshot() == before, "\(arguments) changed files")
+  }
+
   @Test func aSecondMutatingCommandFailsAtOnceNamingTheHolder() throws {
     let dir = TemporaryDirectory()
     dir.write("cluster.yml", validFile)

@@ -45,6 +45,21 @@ import Testing
     #expect(removed == Self.commented)
   }
 
+  @Test func aRangeIsAddedAsTheClusterFileWritesOneAndExpandsWhenRead() throws {
+    let range = ClusterFileEditor.NodeSpec(
+      name: "node[03-05]", ip: IPv4Address("10.42.0.13")!, mac: MACAddress("b8:27:eb:00:00:03"), model: .pi4)
+    #expect(range.isRange)
+    let added = try ClusterFileEditor.adding(range, to: Self.commented)
+    #expect(added.contains("\n    ip: 10.42.0.13+\n    mac: b8:27:eb:00:00:03+\n    model: pi4\n"), "\(added)")
+    let decoded = ClusterFile.decode(text: added)
+    #expect(!decoded.diagnostics.hasErrors, "\(decoded.diagnostics)")
+    let nodes = try #require(decoded.cluster).nodes
+    #expect(nodes.map(\.name) == ["node01", "node02", "node03", "node04", "node05"])
+    #expect(nodes.suffix(3).map(\.ip.description) == ["10.42.0.13", "10.42.0.14", "10.42.0.15"])
+    #expect(nodes.suffix(3).map { $0.mac?.description } == ["b8:27:eb:00:00:03", "b8:27:eb:00:00:04", "b8:27:eb:00:00:05"])
+    #expect(try ClusterFileEditor.removing(node: "node[03-05]", from: added) == Self.commented)
+  }
+
   @Test func addingGoesAfterTheLastEntryAndKeepsTheCommentsAroundIt() throws {
     let added = try ClusterFileEditor.adding(spec, to: Self.commented)
     let lines = added.split(separator: "\n", omittingEmptySubsequences: false)
