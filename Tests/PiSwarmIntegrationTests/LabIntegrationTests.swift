@@ -45,6 +45,19 @@ import Testing
       return up.stdoutText.split(separator: "\n").last.map(String.init) ?? ""
     }
 
+    /// The head's registry instances an `up` of this lab started (stacks: or registry: turn
+    /// them on), by the PIDs piswarm keeps, when they are still the registry of this state.
+    func stopHeadRegistry() {
+      let pids = ["private", "cache"].compactMap { role -> pid_t? in
+        guard let text = Files.readWhole("\(state.path)/registry/\(role).pid"),
+          let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+          Processes.commandLine(pid).contains(where: { $0.hasPrefix(state.path + "/") })
+        else { return nil }
+        return pid
+      }
+      Cleanup.kill(pids)
+    }
+
     /// The docker CLI's configuration for this lab's tests (contexts), never the user's.
     var dockerConfig: String { state.path + "/docker-config" }
 
@@ -52,6 +65,7 @@ import Testing
     /// devices, namespaces, links, cgroups, processes), scoped to this lab's name and folder.
     func down() {
       _ = try? piswarm(["lab", "down", "--name", name])
+      stopHeadRegistry()
       var left = Leftovers.waitForNone(paths: [state.path], namespacePrefixes: ["pslab-\(name)-"])
       left += Footprint(labs: [self]).items().filter { !left.contains($0) }
       if !left.isEmpty { Issue.record("lab \(name) left behind: \(left)") }

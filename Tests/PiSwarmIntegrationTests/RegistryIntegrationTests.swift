@@ -4,7 +4,7 @@ import PiSwarmSystem
 import PiSwarmTestSupport
 import Testing
 
-/// The head's registry for real, on a 3-node lab whose head is this machine: Debian's
+/// The head's registry for real, on a 5-node lab whose head is this machine: Debian's
 /// docker-registry started by `piswarm up` (supervised processes where systemd does not run),
 /// the nodes' dockerds trusting the cluster CA piswarm installed. An upstream registry in
 /// node03's network namespace stands in for Docker Hub: nothing leaves the lab.
@@ -14,11 +14,18 @@ import Testing
   static let programs = ["docker-registry", "openssl", "curl", "tar"]
 
   /// An image tar made on the head from local files: one file of random text, so that its
-  /// layer is on no node yet and every pull must fetch it.
-  static func imageTar(_ folder: String, _ name: String) throws -> String {
+  /// layer is on no node yet and every pull must fetch it; with `shell`, Debian's busybox-static
+  /// as /bin/sh too, so that it runs.
+  static func imageTar(_ folder: String, _ name: String, shell: Bool = false) throws -> String {
     let root = folder + "/" + name
-    try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(atPath: root + "/bin", withIntermediateDirectories: true)
     try "\(name) \(UInt64.random(in: 0...UInt64.max))\n".write(toFile: root + "/stamp", atomically: true, encoding: .utf8)
+    if shell {
+      try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: root + "/bin/busybox")
+      for tool in ["sh", "sleep"] {
+        try FileManager.default.createSymbolicLink(atPath: root + "/bin/" + tool, withDestinationPath: "busybox")
+      }
+    }
     let tar = folder + "/\(name).tar"
     try Command("tar", ["-C", root, "-cf", tar, "."]).check()
     return tar
@@ -58,14 +65,11 @@ import Testing
     var upstream: pid_t?
     let registryFolder = lab.state.path + "/registry"
     defer {
-      // piswarm's own instances, by the PIDs it keeps; the upstream by the one it was given.
-      let pids = ["private", "cache"].compactMap { role in
-        Files.readWhole("\(registryFolder)/\(role).pid").flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-      }
-      Cleanup.kill(pids + [upstream].compactMap { $0 })
+      // The upstream by the PID it was given; piswarm's own instances go with the lab.
+      Cleanup.kill([upstream].compactMap { $0 })
       lab.down()
     }
-    let file = try lab.up(nodes: 3, managers: 1)
+    let file = try lab.up(nodes: 5, managers: 1)
     let index = try #require(try String(contentsOfFile: file, encoding: .utf8).firstMatch(of: /address: 10\.231\.(\d+)\.1\//)?.1)
     let ip = { (n: Int) in "10.231.\(index).1\(n)" }
     let head = "10.231.\(index).1"
@@ -118,6 +122,11 @@ import Testing
     #expect(planned.contains { $0["node"] == "node02" && $0["change"]?.contains("registry CA") == true })
     #expect(!Files.exists(registryFolder + "/ca.key"), "plan changes nothing")
 
+    // Swarm tasks pull here (a lab's nodes use only the images they have, unless told), so
+    // that a stack's tasks pull from the head; the dockerd restart of `up` takes it up.
+    for n in 1...5 {
+      #expect(try lab.ssh(ip(n), "echo DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=0 >/etc/default/docker").status == 0)
+    }
     let up = try lab.piswarm(["--file", file, "up"], timeout: 400)
     try #require(up.status == 0, "\(up.stderrText)")
     #expect(!(up.stdoutText + up.stderrText).contains("PRIVATE KEY"))
@@ -127,7 +136,7 @@ import Testing
     // Every node trusts the cluster CA for both instances, names the cache as its mirror, and
     // has no insecure registry.
     let ca = try #require(Files.readWhole(registryFolder + "/ca.crt"))
-    for n in 1...3 {
+    for n in 1...5 {
       #expect(try lab.ssh(ip(n), "cat /etc/docker/certs.d/\(head):5000/ca.crt").stdoutText == ca)
       #expect(try lab.ssh(ip(n), "cat /etc/docker/certs.d/\(head):5001/ca.crt").stdoutText == ca)
       let mirrors = try lab.ssh(ip(n), "docker info --format '{{json .RegistryConfig.Mirrors}}'").stdoutText
@@ -183,5 +192,49 @@ import Testing
     #expect(gc.stdoutText.contains("eligible for deletion"), "\(gc.stdoutText)")
     // The private registry is back, and still serves the image.
     #expect(try lab.ssh(ip(3), "docker rmi \(name) >/dev/null && docker pull \(name)").status == 0)
+
+    // (c) A stack whose image comes from the head's registry: web ×4 on the nodes labelled
+    // tier=web, agent on every node. The image is made on the head, pushed through node01
+    // (then removed there), so every node pulls it over TLS while the stack deploys.
+    let stackImage = "\(head):5000/piswarmtest/stackapp:1"
+    let stackTar = try Self.imageTar(work, "stackapp", shell: true)
+    let stackPushed = try Self.importAndPush(lab, ip(1), stackTar, stackImage)
+    try #require(stackPushed.status == 0, "\(stackPushed.stderrText)")
+    #expect(try lab.ssh(ip(1), "docker rmi \(stackImage) >/dev/null").status == 0)
+    var text = try String(contentsOfFile: file, encoding: .utf8)
+    for n in 2...5 {
+      text = text.replacingOccurrences(of: "  - name: node0\(n)\n", with: "  - name: node0\(n)\n    labels: { tier: web }\n")
+    }
+    try text.write(toFile: file, atomically: true, encoding: .utf8)
+    let labelled = try lab.piswarm(["--file", file, "up"], timeout: 400)
+    try #require(labelled.status == 0, "\(labelled.stderrText)")
+    let compose = work + "/app.yml"
+    try StackIntegrationTests.compose.replacingOccurrences(of: "piswarm/base:latest", with: stackImage)
+      .write(toFile: compose, atomically: true, encoding: .utf8)
+    let deploy = try lab.piswarm(["--file", file, "stack", "deploy", "app", "-c", compose, "--json"], timeout: 400)
+    #expect(deploy.status == 0, "\(deploy.stdoutText)\(deploy.stderrText)")
+    let ps = try lab.piswarm(["--file", file, "stack", "ps", "app", "--json"])
+    let tasks = try JSONSerialization.jsonObject(with: ps.stdout) as? [[String: Any]] ?? []
+    #expect(tasks.count == 9 && tasks.allSatisfy { $0["state"] as? String == "running" }, "\(ps.stdoutText)")
+    #expect(tasks.filter { $0["service"] as? String == "app_web" }.allSatisfy { $0["node"] as? String != "node01" })
+    let stackFetches = Self.blobFetches(
+      Files.readWhole(registryFolder + "/private.log") ?? "", repository: "piswarmtest/stackapp")
+    #expect(Set(stackFetches.map(\.from)) == Set((1...5).map(ip)), "every node pulls from the head: \(stackFetches)")
+    // Drained, node05's tasks move; deploying again changes nothing.
+    #expect(try lab.ssh(ip(1), "docker node update --availability drain node05").status == 0)
+    let moved = Deadline(in: 60)
+    var placed: [[String: Any]] = []
+    repeat {
+      usleep(500_000)
+      let rows = try lab.piswarm(["--file", file, "stack", "ps", "app", "--json"])
+      placed = try JSONSerialization.jsonObject(with: rows.stdout) as? [[String: Any]] ?? []
+    } while !moved.hasPassed
+      && !(placed.filter { $0["service"] as? String == "app_web" && $0["state"] as? String == "running" }.count == 4
+        && placed.allSatisfy { $0["node"] as? String != "node05" })
+    #expect(placed.allSatisfy { $0["node"] as? String != "node05" }, "\(placed)")
+    let redeploy = try lab.piswarm(["--file", file, "stack", "deploy", "app", "-c", compose, "--json"], timeout: 400)
+    #expect(redeploy.status == 0, "\(redeploy.stderrText)")
+    let unchanged = try JSONSerialization.jsonObject(with: redeploy.stdout) as? [String: Any]
+    #expect(unchanged?["changed"] as? Bool == false, "\(redeploy.stdoutText)")
   }
 }

@@ -3,10 +3,8 @@ public enum LabFiles {
   /// The v1 cgroup hierarchies a node (and its containers) are placed in.
   public static let cgroupControllers = ["memory", "pids", "cpu,cpuacct", "blkio", "freezer", "devices", "systemd"]
 
-  /// How a node starts its dockerd, at boot and after a crash: offline images only (no registry
-  /// is reachable from a lab), logs in the node's /var/log.
-  public static let dockerStart =
-    "DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 /usr/sbin/dockerd --config-file /etc/docker/daemon.json >>/var/log/dockerd.log 2>&1"
+  /// How a node starts its dockerd, at boot and after a crash, logs in the node's /var/log.
+  public static let dockerStart = "/usr/sbin/dockerd --config-file /etc/docker/daemon.json >>/var/log/dockerd.log 2>&1"
 
   /// The node's docker service, as SysV init has it on a node without systemd: `/etc/init.d/docker
   /// start|stop|status`. The node's init starts dockerd through it, and 'piswarm up' stops and
@@ -20,6 +18,12 @@ public enum LabFiles {
     start)
       running && exit 0
       rm -f "$pidfile"
+      # Swarm tasks use the images the node has (no registry is reachable from a lab) unless
+      # /etc/default/docker says otherwise (DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=0: they pull).
+      DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1
+      # shellcheck source=/dev/null
+      if [ -r /etc/default/docker ]; then . /etc/default/docker; fi
+      export DOCKER_SERVICE_PREFER_OFFLINE_IMAGE
       (setsid sh -c \(Shell.quote(dockerStart)) </dev/null >/dev/null 2>&1 &)
       ;;
     stop)

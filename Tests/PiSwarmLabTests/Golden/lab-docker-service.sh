@@ -6,7 +6,13 @@ case "${1:-}" in
 start)
   running && exit 0
   rm -f "$pidfile"
-  (setsid sh -c 'DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 /usr/sbin/dockerd --config-file /etc/docker/daemon.json >>/var/log/dockerd.log 2>&1' </dev/null >/dev/null 2>&1 &)
+  # Swarm tasks use the images the node has (no registry is reachable from a lab) unless
+  # /etc/default/docker says otherwise (DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=0: they pull).
+  DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1
+  # shellcheck source=/dev/null
+  if [ -r /etc/default/docker ]; then . /etc/default/docker; fi
+  export DOCKER_SERVICE_PREFER_OFFLINE_IMAGE
+  (setsid sh -c '/usr/sbin/dockerd --config-file /etc/docker/daemon.json >>/var/log/dockerd.log 2>&1' </dev/null >/dev/null 2>&1 &)
   ;;
 stop)
   running || exit 0
