@@ -10,7 +10,8 @@ BIN := .build/debug/piswarm
 DEBS := openssh-client openssh-server dnsmasq-base docker.io busybox-static iptables iproute2 tini \
         libsqlite3-dev util-linux procps psmisc e2fsprogs kmod pssh hyperfine \
         mtools dosfstools fdisk btrfs-progs xfsprogs rsync xz-utils gzip zstd coreutils bc \
-        nfs-ganesha nfs-ganesha-vfs rpcbind libnfs-utils qemu-system-arm cpio binutils shellcheck
+        nfs-ganesha nfs-ganesha-vfs rpcbind libnfs-utils qemu-system-arm cpio binutils shellcheck \
+        chromium curl python3
 
 .PHONY: all deps build test unit-test lint demo bench clean format
 
