@@ -173,7 +173,7 @@ let package = Package(
     ),
     .testTarget(
       name: "PiSwarmServeTests",
-      dependencies: ["PiSwarmServe", "PiSwarmCore", "PiSwarmTestSupport"],
+      dependencies: ["PiSwarmServe", "PiSwarmCore", "PiSwarmSystem", "PiSwarmTestSupport"],
       exclude: ["Golden"],
       swiftSettings: strict
     ),

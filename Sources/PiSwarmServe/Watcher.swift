@@ -229,7 +229,8 @@ public final class Watcher: Sendable {
       child.signal(SIGKILL)
       status = child.wait()
     }
-    let said = String(decoding: session.errors, as: UTF8.self).split(separator: "\n").last.map(String.init)
+    let said = String(decoding: session.errors, as: UTF8.self).split(whereSeparator: \.isNewline)
+      .map { $0.trimmingCharacters(in: .whitespaces) }.last { !$0.isEmpty }
     let reason =
       why ?? said.map { TerminalText.escaped($0) } ?? "its SSH session ended (status \(status.map(String.init) ?? "?"))"
     session.failures += 1

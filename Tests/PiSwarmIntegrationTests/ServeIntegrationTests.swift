@@ -118,6 +118,7 @@ import Testing
         "--screenshot", screenshot,
       ], timeout: 400
     ).run()
+    print("serve-browser.py report: \(browser.stdoutText)")
     let report = (try? JSONSerialization.jsonObject(with: browser.stdout) as? [String: Any]) ?? [:]
     #expect(report["error"] == nil, "\(browser.stdoutText) \(browser.stderrText)")
     #expect(report["tiles"] as? [String] == ["tile-node01", "tile-node02", "tile-node03"], "\(report)")
@@ -132,6 +133,16 @@ import Testing
     #expect(drained.stdoutText == "drain\n", "the swarm does not show node03 drained")
     let left = try lab.ssh(ip1, "docker node ps node03 --filter desired-state=running -q | wc -l")
     #expect(left.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+
+    // dockerd dies on node03: its tile says so (the watch script's other branch).
+    #expect(try lab.piswarm(["lab", "kill", "--name", lab.name, "node03"]).status == 0)
+    var dockerDown = false
+    for _ in 0..<50 where !dockerDown {
+      let rows = try JSONSerialization.jsonObject(with: try Self.curl(["\(server.base)/api/status"]).stdout) as? [[String: Any]]
+      dockerDown = rows?.last?["docker"] as? String == "down"
+      if !dockerDown { usleep(100_000) }
+    }
+    #expect(dockerDown, "node03's dockerd was killed, and /api/status did not say so within 5 s")
 
     // /metrics parses as Prometheus' text format and says what the page said.
     let metrics = try Self.curl(["\(server.base)/metrics"])

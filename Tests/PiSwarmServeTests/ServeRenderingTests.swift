@@ -1,8 +1,13 @@
 import Foundation
 import PiSwarmCore
 import PiSwarmServe
+import PiSwarmSystem
 import PiSwarmTestSupport
 import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 /// The pages and /metrics are pure functions of the cluster and the observations: golden files.
 @Suite struct ServeRenderingTests {
@@ -142,6 +147,24 @@ import Testing
     let sample = NodeSample.parse("cpu_temp_mc=51000\nevil=1\nthrottled=0x\(String(repeating: "0", count: 80))\ndockerd=running")
     #expect(sample.values == ["cpu_temp_mc": "51000", "dockerd": "running"])
     #expect(sample.temperature == 51)
+  }
+
+  /// The watch script on this machine, with a Pi's vcgencmd stood in by a script on PATH: its
+  /// first sample parses, with the throttling bits and dockerd's state.
+  @Test func theWatchScriptPrintsSamplesThatParse() throws {
+    let folder = TemporaryDirectory("piswarm-watch")
+    let fake = folder.path + "/vcgencmd"
+    try "#!/bin/sh\necho throttled=0x50005\n".write(toFile: fake, atomically: true, encoding: .utf8)
+    #expect(chmod(fake, 0o755) == 0)
+    let environment = ["PATH": folder.path + ":/usr/bin:/bin", "INTERVAL": "0.2", "DISK_EVERY": "1"]
+    let output = try Command(
+      "sh", ["-c", "sh -c \"$0\" watch.sh | head -n 12", RemoteScript.watch.text], environment: environment, timeout: 20
+    ).run()
+    let block = output.stdoutText.components(separatedBy: "\n.\n").first ?? ""
+    let sample = NodeSample.parse(block)
+    #expect(sample.throttled == 0x50005, "\(output.stdoutText)")
+    #expect(sample.memory != nil && sample.disk != nil, "\(output.stdoutText)")
+    #expect(["running", "stopped"].contains(sample.values["dockerd"] ?? ""), "\(output.stdoutText)")
   }
 
   @Test func formsDecode() {

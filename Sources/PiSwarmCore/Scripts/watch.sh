@@ -28,7 +28,10 @@ while :; do
   fi
   command -v vcgencmd >/dev/null 2>&1 && throttled=$(vcgencmd get_throttled) && echo "throttled=${throttled#*=}"
   read -r up _ < /proc/uptime && echo "uptime_s=$up"
-  if [ -r /var/run/docker.pid ] && read -r pid < /var/run/docker.pid && kill -0 "$pid" 2>/dev/null; then
+  # dockerd writes its pid file without a line feed: read fails at the end but sets pid.
+  pid=
+  [ -r /var/run/docker.pid ] && read -r pid < /var/run/docker.pid
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     echo "dockerd=running"
   else
     echo "dockerd=stopped"
