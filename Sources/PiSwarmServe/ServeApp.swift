@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import PiSwarmCore
+import Synchronization
 
 /// The HTTP side of `piswarm serve`: routes over the watcher's snapshot and the pure renderers.
 /// Nothing here waits for a node: pages read the last observations; actions run on a thread of
@@ -37,6 +38,17 @@ public struct ServeApp: Sendable {
   public let access: Access
   public let readOnly: Bool
   public let effects: Effects
+  /// Set when serve is asked to stop: the event streams end, so the server's graceful shutdown
+  /// does not wait for browsers that keep them open.
+  public let closing = Flag()
+
+  /// A flag that any thread may set once.
+  public final class Flag: Sendable {
+    let value = Atomic<Bool>(false)
+    public init() {}
+    public func set() { value.store(true, ordering: .relaxed) }
+    public var isSet: Bool { value.load(ordering: .relaxed) }
+  }
 
   public init(cluster: Cluster, watcher: Watcher, access: Access, readOnly: Bool, effects: Effects) {
     self.cluster = cluster
@@ -101,7 +113,7 @@ public struct ServeApp: Sendable {
           var version = -1
           var beat = Date()
           try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
-          while !Task.isCancelled {
+          while !Task.isCancelled && !closing.isSet {
             let snapshot = watcher.snapshot()
             if snapshot.version != version {
               version = snapshot.version

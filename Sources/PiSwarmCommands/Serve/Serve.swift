@@ -6,6 +6,10 @@ import PiSwarmServe
 import PiSwarmSystem
 import Synchronization
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 struct Serve: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "The rack in a browser: a tile per node, live, with power and drain actions behind a login.",
@@ -86,6 +90,14 @@ struct Serve: ParsableCommand {
       let app = ServeApp(
         cluster: cluster, watcher: watcher, access: Access(token: token), readOnly: readOnly, effects: wiring.effects())
       watcher.start()
+      // Beside the server's own handlers: the event streams end at once on SIGINT or SIGTERM.
+      let signals = [SIGINT, SIGTERM].map { number in
+        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+        source.setEventHandler { app.closing.set() }
+        source.resume()
+        return source
+      }
+      defer { signals.forEach { $0.cancel() } }
       Console.err(
         "serving \(cluster.name) on "
           + addresses.map { "http://\($0.host):\($0.port)/" }.joined(separator: " and ")
