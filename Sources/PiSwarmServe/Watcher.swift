@@ -128,8 +128,15 @@ public final class Watcher: Sendable {
   func streamLoop() {
     let sessions = nodes.map(Session.init)
     var buffer = [UInt8](repeating: 0, count: 65_536)
+    var lastSilenceCheck = Date.distantPast
     while !stopped.load(ordering: .relaxed) {
       let now = Date()
+      defer {
+        // At most ten turns a second: samples arrive spread over the interval, and reading
+        // them in batches costs less than waking for each.
+        let spent = Date().timeIntervalSince(now)
+        if spent < 0.1 { usleep(useconds_t((0.1 - spent) * 1_000_000)) }
+      }
       for session in sessions where session.child == nil && session.nextStart <= now {
         do {
           session.child = try ChildProcess.start(command(session.node), stdin: .null, stdout: .pipe, stderr: .pipe)
@@ -173,6 +180,9 @@ public final class Watcher: Sendable {
         }
       }
       // Silence: no sample for two intervals (and a little) after the session's first one.
+      // Checked once a second.
+      guard now.timeIntervalSince(lastSilenceCheck) >= 1 else { continue }
+      lastSilenceCheck = now
       let silence = 2 * interval + 2
       for session in sessions where session.child != nil {
         let last = state.withLock { $0.observations[session.node.name]?.lastSample } ?? .distantPast
@@ -248,9 +258,13 @@ public final class Watcher: Sendable {
   func roundLoop() {
     var lastBoot = Date.distantPast
     var lastPower = Date()
+    var lastSwarm = Date.distantPast
     while !stopped.load(ordering: .relaxed) {
       let started = Date()
-      if let standings = probes.swarm() {
+      // The swarm's view every 5 s at the most: it changes slowly, and a node's own session
+      // already says at once when it goes away.
+      if started.timeIntervalSince(lastSwarm) >= max(interval, 5), let standings = probes.swarm() {
+        lastSwarm = started
         for node in nodes {
           let standing = standings[node.name]
           update(node.name) { $0.swarm = standing }
@@ -272,7 +286,7 @@ public final class Watcher: Sendable {
         state.powerDue = []
         return due
       }
-      if started.timeIntervalSince(lastPower) >= 60 {
+      if started.timeIntervalSince(lastPower) >= 300 {
         lastPower = started
         due = Set(nodes.map(\.name))
       }
