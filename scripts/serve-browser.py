@@ -185,7 +185,7 @@ def main():
 
         # Back to the rack for the picture: the drained tile says so.
         page.open(args.base + "/")
-        page.wait(f"document.getElementById('tile-{args.drain}').innerText.includes('drain')", 20)
+        page.wait(f"(document.querySelector('#tile-{args.drain} .why') || {{}}).innerText?.includes('drained')", 20)
         time.sleep(1)
         shot = page.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
         with open(args.screenshot, "wb") as out:

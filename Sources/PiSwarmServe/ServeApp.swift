@@ -195,7 +195,7 @@ public struct ServeApp: Sendable {
       let outcome = await withCheckedContinuation { continuation in
         DispatchQueue.global().async { continuation.resume(returning: act(node, action)) }
       }
-      watcher.refreshPower([name])
+      watcher.refresh(after: [name])
       return Self.page(
         Pages.outcome(node: name, label: label, ok: outcome.ok, message: outcome.message),
         status: outcome.ok ? .ok : .internalServerError)

@@ -48,6 +48,8 @@ public final class Watcher: Sendable {
     var version = 0
     /// Nodes whose power should be read again soon (reach changed, or an action ran).
     var powerDue: Set<String> = []
+    /// The swarm's view should be read again now (an action ran).
+    var swarmDue = false
   }
 
   public init(nodes: [Node], transport: SSHTransport, interval: Double, probes: Probes) {
@@ -66,9 +68,12 @@ public final class Watcher: Sendable {
     state.withLock { ($0.version, $0.observations) }
   }
 
-  /// Read these nodes' power again at the next round (after an action).
-  public func refreshPower(_ names: [String]) {
-    state.withLock { $0.powerDue.formUnion(names) }
+  /// After an action on these nodes: read their power and the swarm's view again, now.
+  public func refresh(after names: [String]) {
+    state.withLock { state in
+      state.powerDue.formUnion(names)
+      state.swarmDue = true
+    }
   }
 
   func update(_ name: String, _ change: (inout NodeView) -> Void) {
@@ -263,7 +268,11 @@ public final class Watcher: Sendable {
       let started = Date()
       // The swarm's view every 5 s at the most: it changes slowly, and a node's own session
       // already says at once when it goes away.
-      if started.timeIntervalSince(lastSwarm) >= max(interval, 5), let standings = probes.swarm() {
+      let swarmDue = state.withLock { state in
+        defer { state.swarmDue = false }
+        return state.swarmDue
+      }
+      if swarmDue || started.timeIntervalSince(lastSwarm) >= max(interval, 5), let standings = probes.swarm() {
         lastSwarm = started
         for node in nodes {
           let standing = standings[node.name]
@@ -296,7 +305,7 @@ public final class Watcher: Sendable {
       }
       let rest = interval - Date().timeIntervalSince(started)
       var slept = 0.0
-      while slept < rest && !stopped.load(ordering: .relaxed) && state.withLock({ $0.powerDue.isEmpty }) {
+      while slept < rest && !stopped.load(ordering: .relaxed) && state.withLock({ $0.powerDue.isEmpty && !$0.swarmDue }) {
         usleep(100_000)
         slept += 0.1
       }
