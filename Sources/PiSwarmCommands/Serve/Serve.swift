@@ -14,20 +14,20 @@ struct Serve: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "The rack in a browser: a tile per node, live, with power and drain actions behind a login.",
     discussion: """
-      Serves on 127.0.0.1 and the head's cluster address (head.address) at port 8090, unless
-      --listen says where. Nodes are watched in the background over their SSH masters (one
-      session per node, a sample every --interval seconds), never while a page waits; pages
-      update live (server-sent events). /metrics is for Prometheus; /api/status is the JSON of
+      Serves on 127.0.0.1 and the head's cluster address (head.address) at port 8090, unless \
+      --listen says where. Nodes are watched in the background over their SSH masters (one \
+      session per node, a sample every --interval seconds), never while a page waits; pages \
+      update live (server-sent events). /metrics is for Prometheus; /api/status is the JSON of \
       'piswarm status --json'.
 
-      Actions (power on/off/cycle, drain, activate) need a login: the token in serve-token in the
-      state directory (made 0600 at the first start), or a one-time link from --login-url. Each
-      action is confirmed, CSRF-checked and journaled; --read-only serves no actions at all.
+      Actions (power on/off/cycle, drain, activate) need a login: the token in serve-token in \
+      the state directory (made 0600 at the first start), or a one-time link from --login-url. \
+      Each action is confirmed, CSRF-checked and journaled; --read-only serves no actions.
 
       Examples:
         piswarm serve
         piswarm serve --listen 127.0.0.1:9000 --read-only
-        piswarm serve --login-url          # prints a link that logs in once, within 10 minutes
+        piswarm serve --login-url     # a link that logs in once, within 10 minutes
         curl -s localhost:8090/metrics | grep piswarm_node_up
       """)
 
