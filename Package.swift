@@ -18,6 +18,11 @@ let package = Package(
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+    // `piswarm serve`: the HTTP server and the pages' templates.
+    // Without its swift-configuration support, which piswarm does not use: minutes off every build.
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),
+    .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
   ],
   targets: [
     // Model, cluster.yml decoding and validation, renderers. No I/O.
@@ -93,12 +98,23 @@ let package = Package(
       dependencies: ["PiSwarmCore", "PiSwarmSystem", "PiSwarmSSH", "PiSwarmLab"],
       swiftSettings: strict
     ),
+    // `piswarm serve`: the rack in a browser. Pages, metrics and the watcher's model are pure
+    // functions; the server (Hummingbird) and the background watcher sit at its edge.
+    .target(
+      name: "PiSwarmServe",
+      dependencies: [
+        "PiSwarmCore", "PiSwarmSystem", "PiSwarmSSH", .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Mustache", package: "swift-mustache"), .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: strict
+    ),
     // The command tree. The only target that imports ArgumentParser.
     .target(
       name: "PiSwarmCommands",
       dependencies: [
         "PiSwarmCore", "PiSwarmSystem", "PiSwarmStore", "PiSwarmLab", "PiSwarmSSH", "PiSwarmDocker", "PiSwarmImages",
-        "PiSwarmNetboot", "PiSwarmPower", "PiSwarmRegistry", "CPiSwarmBuildInfo",
+        "PiSwarmNetboot", "PiSwarmPower", "PiSwarmRegistry", "PiSwarmServe", "CPiSwarmBuildInfo",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strict
@@ -164,6 +180,12 @@ let package = Package(
     .testTarget(
       name: "PiSwarmPowerTests",
       dependencies: ["PiSwarmPower", "PiSwarmCore", "PiSwarmSystem", "PiSwarmSSH", "PiSwarmTestSupport"],
+      swiftSettings: strict
+    ),
+    .testTarget(
+      name: "PiSwarmServeTests",
+      dependencies: ["PiSwarmServe", "PiSwarmCore", "PiSwarmSystem", "PiSwarmTestSupport"],
+      exclude: ["Golden"],
       swiftSettings: strict
     ),
     .testTarget(
