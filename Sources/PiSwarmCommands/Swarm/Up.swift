@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PiSwarmCore
 import PiSwarmDocker
+import PiSwarmNetboot
 import PiSwarmPower
 import PiSwarmRegistry
 import PiSwarmSSH
@@ -250,6 +251,15 @@ struct Up: ParsableCommand {
     executor.applyRegistry = { plan in
       do {
         try registry.apply(plan) { board.line("head: \($0)") }
+        return nil
+      } catch {
+        return "\(error)"
+      }
+    }
+    executor.applyNAT = { plan in
+      do {
+        try HeadNATControl().apply(plan)
+        board.line("head: \(plan.change)")
         return nil
       } catch {
         return "\(error)"
