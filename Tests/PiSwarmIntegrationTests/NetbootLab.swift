@@ -156,6 +156,7 @@ final class NetbootLab {
       var bytes: Int?
       var sha256: String?
       var content: String?
+      var kind: String?
     }
 
     var offers: [Offer]
