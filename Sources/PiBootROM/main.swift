@@ -49,7 +49,7 @@ guard let mac = arguments.mac ?? interfaceMAC(arguments.interface) else {
   FileHandle.standardError.write(Data("pi-bootrom: no MAC: give --mac, or an interface that exists\n".utf8))
   exit(64)
 }
-let serial = arguments.serial ?? get32([0] + mac.bytes.suffix(3), 0)
+let serial = arguments.serial ?? DHCPMessage.get32([0] + mac.bytes.suffix(3), 0)
 let serialText = PiClientID(marker: "RPi4", revision: 0, macLow: [], serial: serial).serialText
 var report = Report(mac: mac.description, model: arguments.model, serial: serialText)
 
