@@ -19,14 +19,7 @@ import Testing
   }
 
   func doctor(_ lab: NetbootLab) throws -> (findings: [Finding], status: Int32) {
-    var environment = ProcessInfo.processInfo.environment
-    environment["PISWARM_STATE_DIR"] = lab.state
-    environment["PISWARM_FILE"] = lab.clusterFile
-    let output = try Command(
-      "nsenter",
-      ["--net=/run/netns/\(lab.head)", NetbootLab.piswarmBinary, "doctor", "--head-only", "--json", "--dhcp-wait", "1"],
-      environment: environment, timeout: 60
-    ).run()
+    let output = try lab.piswarm(["doctor", "--head-only", "--json", "--dhcp-wait", "1"], inHead: true)
     let findings = try JSONDecoder().decode([Finding].self, from: output.stdout)
     return (findings, output.status)
   }
