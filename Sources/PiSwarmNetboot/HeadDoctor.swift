@@ -12,10 +12,7 @@ public enum HeadDoctor {
   /// `interface` and collects the offers for `seconds`, twice.
   public static func dhcpOffers(interface: String, seconds: Double = 2) throws(PiSwarmError) -> [Doctor.Offer] {
     let socket = try UDPSocket(interface: interface, address: nil, port: 68, broadcast: true)
-    let mac =
-      ((try? String(contentsOfFile: "/sys/class/net/\(interface)/address", encoding: .utf8)) ?? "")
-      .trimmingCharacters(in: .whitespacesAndNewlines)
-    let chaddr = MACAddress(mac)?.bytes ?? [0x02, 0, 0, 0, 0, 1]
+    let chaddr = link(interface).mac?.bytes ?? [0x02, 0, 0, 0, 0, 1]
     let xid = UInt32.random(in: 1...UInt32.max)
     let options: [(UInt8, [UInt8])] = [
       (53, [1]), (60, Array(BootEvent.piVendorClass.utf8)), (93, [0, 0]), (55, [1, 3, 43, 54, 60, 66, 67]),
@@ -98,9 +95,18 @@ public enum HeadDoctor {
     return output.stdoutText
   }
 
-  public static func mtu(_ interface: String) -> Int? {
-    (try? String(contentsOfFile: "/sys/class/net/\(interface)/mtu", encoding: .utf8))
-      .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+  public static func mtu(_ interface: String) -> Int? { link(interface).mtu }
+
+  /// An interface's MTU and MAC address from `ip -o link show` (netlink: right in a network
+  /// namespace entered without its own /sys).
+  static func link(_ interface: String) -> (mtu: Int?, mac: MACAddress?) {
+    guard let output = try? Command("ip", ["-o", "link", "show", "dev", interface], timeout: 10).run(), output.status == 0
+    else { return (nil, nil) }
+    let words = output.stdoutText.split(whereSeparator: \.isWhitespace)
+    func after(_ word: String) -> Substring? {
+      words.firstIndex(of: Substring(word)).flatMap { words.indices.contains($0 + 1) ? words[$0 + 1] : nil }
+    }
+    return (after("mtu").flatMap { Int($0) }, after("link/ether").flatMap { MACAddress($0) })
   }
 
   static func modified(_ path: String) -> Date? {
