@@ -51,14 +51,16 @@ public enum EEPROMPublisher {
   /// Writes `update` once: an update already published keeps its time stamp.
   public static func write(_ update: Update, now: Date = Date()) throws(PiSwarmError) -> [FileChange] {
     let sig = update.folder + "/pieeprom.sig"
-    guard !Files.exists(sig) else { return [] }
+    let upd = update.folder + "/pieeprom.upd"
+    // Its content is in its name (the .upd's hash): only a missing file is written.
+    guard !Files.exists(sig) || !Files.exists(upd) else { return [] }
     try Files.makeDirectory((update.folder as NSString).deletingLastPathComponent, mode: 0o755)
     try Files.makeDirectory(update.folder, mode: 0o755)
-    _ = try AtomicFile.write(Data(update.image), to: update.folder + "/pieeprom.upd", mode: 0o644)
+    _ = try AtomicFile.write(Data(update.image), to: upd, mode: 0o644)
     // The signature last: its presence says the update is whole.
     _ = try AtomicFile.write(
       BootloaderImage.signature(update.image, timestamp: Int(now.timeIntervalSince1970)), to: sig, mode: 0o644)
-    return [FileChange(update.folder + "/pieeprom.upd", .created), FileChange(sig, .created)]
+    return [FileChange(upd, .created), FileChange(sig, .created)]
   }
 
   /// Removes published updates no node links to any more (only folders named as piswarm names them).

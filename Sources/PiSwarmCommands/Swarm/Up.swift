@@ -54,6 +54,10 @@ struct Up: ParsableCommand {
       (/etc/docker/certs.d/HEAD:PORT/ca.crt) and names the cache in registry-mirrors, which
       Docker uses for Docker Hub images only. See 'piswarm registry --help'.
 
+      With head.nat: UPLINK, the head masquerades the cluster subnet out of UPLINK (its nftables
+      table ip piswarm, replaced whole when it differs, deleted when the key goes) and turns IPv4
+      forwarding on: the step 'nat on head', first of all. See docs/day-two.md.
+
       At the end, a docker context named after the cluster points at a healthy manager, so your
       own docker CLI reaches the swarm: docker --context NAME node ls (through the SSH alias
       piswarm-NAME in /etc/ssh/ssh_config.d, with piswarm's key and pinned host keys).
