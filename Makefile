@@ -11,7 +11,7 @@ SHELL := /bin/bash
 BIN := .build/debug/piswarm
 
 # Debian packages piswarm, its lab and its tests use.
-DEBS := openssh-client openssh-server dnsmasq-base docker.io busybox-static iptables iproute2 tini \
+DEBS := openssh-client openssh-server dnsmasq-base docker.io busybox-static iptables nftables iproute2 tini \
         libsqlite3-dev util-linux procps psmisc e2fsprogs kmod pssh hyperfine \
         mtools dosfstools fdisk tftpd-hpa btrfs-progs xfsprogs rsync xz-utils gzip zstd coreutils bc \
         nfs-ganesha nfs-ganesha-vfs rpcbind libnfs-utils qemu-system-arm cpio binutils shellcheck \

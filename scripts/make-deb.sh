@@ -32,7 +32,7 @@ arch=$(dpkg --print-architecture)
 # The programs piswarm runs on the head: always (Depends), for optional features (Recommends),
 # for the lab and tests on one machine (Suggests). The binary's shared libraries join Depends.
 always="openssh-client, dnsmasq-base, e2fsprogs, mtools, xz-utils, mount"
-optional="dnsmasq, nfs-kernel-server, docker-registry, snmp, btrfs-progs, zstd"
+optional="dnsmasq, nfs-kernel-server, docker-registry, snmp, btrfs-progs, zstd, nftables"
 lab="docker.io, openssh-server, tini, busybox-static, iproute2, nfs-ganesha, nfs-ganesha-vfs, qemu-system-arm"
 
 echo "building piswarm $version (${commit:-unknown commit}) for $arch, release, static Swift runtime" >&2

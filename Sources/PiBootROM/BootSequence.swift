@@ -15,6 +15,9 @@ struct BootSequence {
     case optional
     /// The boot fails without it.
     case required
+    /// The bootloader's self-update (`pieeprom.sig`): its size asked for; when it exists, it and
+    /// `pieeprom.upd` are read whole (a real board then flashes the update and reboots).
+    case selfUpdate
   }
 
   struct Step {
@@ -49,7 +52,7 @@ struct BootSequence {
       return BootSequence(
         blockSize: 1024, checksFirst: true,
         steps: [
-          step("config.txt", .probeRead), step("pieeprom.sig", .check), step("bcm2712-rpi-5-b.dtb", .required),
+          step("config.txt", .probeRead), step("pieeprom.sig", .selfUpdate), step("bcm2712-rpi-5-b.dtb", .required),
           step("overlays/overlay_map.dtb", .optional), step("cmdline.txt", .required),
           step("kernel_2712.img", .required), step("initramfs_2712", .optional),
         ])
@@ -57,7 +60,7 @@ struct BootSequence {
       return BootSequence(
         blockSize: 1024, checksFirst: true,
         steps: [
-          step("start4.elf", .probe), step("config.txt", .required), step("pieeprom.sig", .check),
+          step("start4.elf", .probe), step("config.txt", .required), step("pieeprom.sig", .selfUpdate),
           step("recover4.elf", .check), step("recovery.elf", .check), step("start4.elf", .required),
           step("fixup4.dat", .required), step("bcm2711-rpi-4-b.dtb", .required),
           step("overlays/overlay_map.dtb", .optional), step("cmdline.txt", .required), step("kernel8.img", .required),

@@ -12,7 +12,7 @@ struct FileResult: Codable {
   var bytes: Int?
   var sha256: String?
   var content: String?
-  /// `probe`, `check` (size only), `optional` or `required`.
+  /// `probe`, `check` (size only), `optional`, `required` or `selfUpdate`.
   var kind: String?
   /// Seconds the read took, and seconds from power-on to its end.
   var seconds: Double?

@@ -49,7 +49,7 @@ guard let mac = arguments.mac ?? interfaceMAC(arguments.interface) else {
   FileHandle.standardError.write(Data("pi-bootrom: no MAC: give --mac, or an interface that exists\n".utf8))
   exit(64)
 }
-let serial = arguments.serial ?? get32([0] + mac.bytes.suffix(3), 0)
+let serial = arguments.serial ?? DHCPMessage.get32([0] + mac.bytes.suffix(3), 0)
 let serialText = PiClientID(marker: "RPi4", revision: 0, macLow: [], serial: serial).serialText
 var report = Report(mac: mac.description, model: arguments.model, serial: serialText)
 
@@ -165,7 +165,7 @@ func fetch(_ name: String, kind: BootSequence.Kind = .required, sizeOnly: Bool =
   let request = TFTP.Request(
     name: name, server: bootServer, interface: arguments.interface, local: acked.yiaddr, packetTimeout: arguments.timeout,
     deadline: Deadline(in: arguments.fileTimeout), blockSize: sequence.blockSize, sizeOnly: sizeOnly, hash: arguments.hash,
-    keepText: name.hasSuffix("cmdline.txt") || name.hasSuffix("config.txt"))
+    keepText: name.hasSuffix("cmdline.txt") || name.hasSuffix("config.txt") || name.hasSuffix("pieeprom.sig"))
   var result: FileResult
   var found = false
   switch TFTP.read(request) {
@@ -205,6 +205,13 @@ if !arguments.files.isEmpty {
       }
     case .check:
       report.files.append(fetch(folder + step.name, kind: .check, sizeOnly: true).0)
+    case .selfUpdate:
+      let (checked, exists) = fetch(folder + step.name, kind: .check, sizeOnly: true)
+      report.files.append(checked)
+      if exists {
+        report.files.append(fetch(folder + "pieeprom.sig", kind: .selfUpdate).0)
+        report.files.append(fetch(folder + "pieeprom.upd", kind: .selfUpdate).0)
+      }
     case .optional, .required:
       if sequence.checksFirst {
         let (checked, exists) = fetch(folder + step.name, kind: .check, sizeOnly: true)

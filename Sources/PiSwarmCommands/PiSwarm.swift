@@ -20,7 +20,8 @@ public struct PiSwarm: ParsableCommand {
       """,
     version: BuildInfo.versionLine,
     subcommands: [
-      Init.self, Validate.self, NodeCommand.self, Plan.self, Up.self, Status.self, PreflightCommand.self, SwarmCommand.self,
+      Init.self, Validate.self, DoctorCommand.self, NodeCommand.self, Plan.self, Up.self, Status.self, PreflightCommand.self,
+      SwarmCommand.self,
       Exec.self, Facts.self, PowerCommand.self, StackCommand.self, ImageCommand.self, RootCommand.self, Serve.self,
       LabCommand.self,
       NetbootCommand.self, Discover.self,

@@ -16,6 +16,7 @@ extension ClusterReader {
         defaults.image = name
       }
     }
+    if let eeprom = fields["eeprom"], let config = self.eeprom(eeprom.value, "defaults.eeprom") { defaults.eeprom = config }
     if let extra = fields["cmdline_extra"] { defaults.cmdlineExtra = cmdlineExtra(extra.value, "defaults.cmdline_extra") }
     if let storage = fields["docker_storage"] {
       defaultStorageNode = storage.value

@@ -41,11 +41,33 @@ extension ClusterReader {
     checkApart(
       tftp: (tftp, fields["tftp_root"]?.value), nfs: (nfs, fields["nfs_root"]?.value), conf: (conf, fields["dnsmasq_conf"]?.value)
     )
+    let nat = fields["nat"].flatMap { natUplink($0.value, interface: interface) }
     // Carry on with placeholders after an error, so that the nodes are checked too.
     guard let address else { return nil }
     return Head(
       interface: interface ?? "invalid", address: address, lan: lan ?? .proxy, dhcpRange: range,
-      tftpRoot: tftp ?? Head.defaultTFTPRoot, nfsRoot: nfs ?? Head.defaultNFSRoot, dnsmasqConf: conf ?? Head.defaultDnsmasqConf)
+      tftpRoot: tftp ?? Head.defaultTFTPRoot, nfsRoot: nfs ?? Head.defaultNFSRoot, dnsmasqConf: conf ?? Head.defaultDnsmasqConf,
+      nat: nat)
+  }
+
+  /// `head.nat`: the uplink, an interface name other than the cluster's.
+  mutating func natUplink(_ node: Yams.Node, interface: String?) -> String? {
+    guard let name = text(node, "head.nat") else { return nil }
+    guard HostName.isInterfaceName(name) else {
+      error(
+        node,
+        "head.nat \"\(name.terminalSafe)\" is not a network interface name: give the head's uplink (the interface with the default route), e.g. eth0"
+      )
+      return nil
+    }
+    if name == interface {
+      error(
+        node,
+        "head.nat \"\(name)\" is head.interface too: NAT sends the cluster's traffic out of another interface, the head's uplink, e.g. eth0"
+      )
+      return nil
+    }
+    return name
   }
 
   mutating func headAddress(_ raw: String, _ node: Yams.Node) -> IPv4Interface? {

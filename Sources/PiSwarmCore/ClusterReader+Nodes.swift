@@ -119,13 +119,19 @@ extension ClusterReader {
     }
     let labels = self.labels(fields["labels"]?.value, "\(what) labels")
     let extra = fields["cmdline_extra"].flatMap { cmdlineExtra($0.value, "\(what) cmdline_extra") } ?? defaults.cmdlineExtra
+    let ownEEPROM = fields["eeprom"].flatMap { self.eeprom($0.value, "\(what) eeprom") }
+    let bootloader = (ownEEPROM ?? EEPROMConfig()).merged(over: defaults.eeprom)
+    if let first = names.first {
+      checkEEPROM(bootloader, node: first, model: model, at: fields["eeprom"]?.key ?? item, own: ownEEPROM != nil)
+    }
     guard let ips else { return [] }
 
     return names.indices.map { index in
-      let node = Node(
+      var node = Node(
         name: names[index], mac: macs?[index], ip: ips[index], serial: serial, model: model, boot: boot,
         dockerStorage: dockerStorage, power: power, labels: labels, role: .worker, location: location(item),
         range: isRange ? pattern : nil, cmdlineExtra: extra)
+      node.eeprom = bootloader
       return Placed(
         node: node, item: item, nameNode: nameNode, ipNode: fields["ip"]?.value, macNode: fields["mac"]?.value,
         serialNode: fields["serial"]?.value, storageNode: fields["docker_storage"]?.value, powerNode: fields["power"]?.key)

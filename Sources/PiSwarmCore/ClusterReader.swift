@@ -16,13 +16,15 @@ struct ClusterReader {
   static let topKeys = [
     "version", "name", "head", "ssh", "defaults", "swarm", "docker", "power", "registry", "stacks", "nodes",
   ]
-  static let headKeys = ["interface", "address", "lan", "dhcp_range", "tftp_root", "nfs_root", "dnsmasq_conf"]
+  static let headKeys = ["interface", "address", "lan", "dhcp_range", "tftp_root", "nfs_root", "dnsmasq_conf", "nat"]
   static let sshKeys = ["user", "key"]
-  static let defaultsKeys = ["boot", "image", "docker_storage", "power", "cmdline_extra"]
+  static let defaultsKeys = ["boot", "image", "docker_storage", "power", "cmdline_extra", "eeprom"]
   static let swarmKeys = ["managers", "labels", "advertise", "autolock"]
   static let dockerKeys = ["registry_mirrors", "log_max_size", "log_max_files"]
   static let registryKeys = ["enabled", "data", "port", "cache_port", "upstream"]
-  static let nodeKeys = ["name", "mac", "ip", "serial", "model", "boot", "docker_storage", "power", "labels", "cmdline_extra"]
+  static let nodeKeys = [
+    "name", "mac", "ip", "serial", "model", "boot", "docker_storage", "power", "labels", "cmdline_extra", "eeprom",
+  ]
 
   mutating func error(_ node: Yams.Node?, _ message: String) {
     diagnostics.append(Diagnostic(.error, at: location(node), message))

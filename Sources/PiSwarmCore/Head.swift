@@ -7,6 +7,8 @@ public struct Head: Hashable, Sendable {
   public var tftpRoot: String
   public var nfsRoot: String
   public var dnsmasqConf: String
+  /// `nat:`: the uplink interface the cluster subnet is masqueraded out of; nil: no NAT.
+  public var nat: String? = nil
 
   public static let defaultTFTPRoot = "/srv/piswarm/tftp"
   public static let defaultNFSRoot = "/srv/piswarm/nfs"

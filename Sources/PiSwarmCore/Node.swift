@@ -22,6 +22,8 @@ public struct Node: Hashable, Sendable {
   public var range: String?
   /// Words added to the kernel command line (netboot); the node's own, else the defaults'.
   public var cmdlineExtra: String?
+  /// Pi 4/5 bootloader settings (`eeprom:`): the node's own over the defaults'.
+  public var eeprom = EEPROMConfig()
 
   public init(
     name: String, mac: MACAddress? = nil, ip: IPv4Address, serial: String? = nil,

@@ -200,6 +200,7 @@ extension RunExecution {
     case .refuse(_, let reason): return reason
     case .docker(let node, let plan): return executor.applyDocker(node, plan).error
     case .registry(let plan): return executor.applyRegistry(plan)
+    case .nat(let plan): return executor.applyNAT(plan)
     case .join, .setLabels, .promote, .demote, .powerOn, .waitBoot, .deployStack, .refuseStack:
       return "runs with the others of its kind"
     }

@@ -45,6 +45,8 @@ public struct RunExecutor: Sendable {
   public var progress: @Sendable (String) -> Void = { _ in }
   /// Sets up the head's registry services as planned; returns an error, or nil.
   public var applyRegistry: @Sendable (RegistryHead.Plan) -> String? = { _ in "the head's registry cannot be set up here" }
+  /// Puts the head's NAT in place (or removes it) as planned; returns an error, or nil.
+  public var applyNAT: @Sendable (HeadNAT.Plan) -> String? = { _ in "the head's NAT cannot be set up here" }
   /// How long the run waits for nodes to show in the swarm's list and Ready there.
   public var readyTimeout: Double = 30
   /// Switches a node on through its power driver: nil, or why it could not.
@@ -105,7 +107,7 @@ struct RunExecution {
   }
 
   enum Phase: Equatable {
-    case refuse, powerOn, waitBoot, registry, unlock, docker, initSwarm, join, roles, labels, stale, swarm, stacks
+    case refuse, powerOn, waitBoot, registry, nat, unlock, docker, initSwarm, join, roles, labels, stale, swarm, stacks
   }
 
   static func phase(_ action: RunAction) -> Phase {
@@ -114,6 +116,7 @@ struct RunExecution {
     case .powerOn: .powerOn
     case .waitBoot: .waitBoot
     case .registry: .registry
+    case .nat: .nat
     case .deployStack, .refuseStack: .stacks
     case .unlock: .unlock
     case .docker: .docker
@@ -192,7 +195,7 @@ struct RunExecution {
         return waitBoot(node)
       }
     case .unlock: for action in actions { one(action) }
-    case .registry: for action in actions { one(action) }
+    case .registry, .nat: for action in actions { one(action) }
     case .docker: docker(actions)
     case .join: join(actions)
     case .labels:

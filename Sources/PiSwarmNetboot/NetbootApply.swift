@@ -20,6 +20,9 @@ public enum NetbootApply {
     public var dnsmasqExtra: [String]
     /// The piswarm executable the hook script runs.
     public var piswarm: String
+    /// What nodes last reported as their bootloader configuration (`bootloader_config` facts):
+    /// a node running its `eeprom:` settings is offered no update.
+    public var eepromReported: [String: String] = [:]
 
     public init(filesOnly: Bool, firmwareDirectory: String?, dnsmasqExtra: [String], piswarm: String) {
       self.filesOnly = filesOnly
@@ -60,7 +63,17 @@ public enum NetbootApply {
     let publishedRoot = FirmwarePublisher.root(forTFTPRoot: cluster.head.tftpRoot)
     var publish: [(source: String, destination: String, image: String)] = []
     var listings: [String: BootTree.Firmware?] = [:]
-    let tree = try BootTree.plan(cluster) { node in
+    // Pi 4/5 bootloader updates for nodes whose eeprom: settings they do not report yet.
+    let eepromRoot = EEPROMPublisher.root(forTFTPRoot: cluster.head.tftpRoot)
+    var updates: [String: EEPROMPublisher.Update] = [:]
+    let eeprom = { (node: Node) throws(PiSwarmError) -> String? in
+      guard !node.eeprom.settings.isEmpty, let family = EEPROMConfig.Family(node.model) else { return nil }
+      if let reported = options.eepromReported[node.name], node.eeprom.isReported(by: reported) { return nil }
+      let update = try EEPROMPublisher.prepare(node.eeprom, family: family, root: eepromRoot)
+      updates[update.folder] = update
+      return update.folder
+    }
+    let tree = try BootTree.plan(cluster, eeprom: eeprom) { node in
       var directory: String
       var source: String
       if let given = options.firmwareDirectory {
@@ -178,7 +191,11 @@ public enum NetbootApply {
     if options.firmwareDirectory == nil {
       changes += try FirmwarePublisher.prune(root: publishedRoot, keep: Set([cluster.defaults.image].compactMap { $0 }))
     }
+    for folder in updates.keys.sorted() {
+      if let update = updates[folder] { changes += try EEPROMPublisher.write(update) }
+    }
     changes += try BootTreeApplier.apply(tree, manifest: paths.manifest)
+    changes += EEPROMPublisher.prune(root: eepromRoot, keep: Set(updates.keys))
     // piswarm makes the TFTP root 0755 but never loosens the mode of one that exists.
     if let problem = BootTreeApplier.unreadableByOthers(cluster.head.tftpRoot) {
       warnings.append("dnsmasq serves files as an unprivileged user, and \(problem): nodes will not get their boot files")

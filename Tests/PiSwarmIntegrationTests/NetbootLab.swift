@@ -134,11 +134,13 @@ final class NetbootLab {
     try startDnsmasq(in: head, ["--conf-file=\(dir.file("etc/dnsmasq.conf"))"], log: state + "/netboot/dnsmasq.log")
   }
 
-  func piswarm(_ arguments: [String]) throws -> Command.Output {
+  func piswarm(_ arguments: [String], inHead: Bool = false) throws -> Command.Output {
     var environment = ProcessInfo.processInfo.environment
     environment["PISWARM_STATE_DIR"] = state
     environment["PISWARM_FILE"] = clusterFile
-    return try Command(Self.piswarmBinary, arguments, environment: environment, timeout: 60).run()
+    // In the head's namespace (doctor's DHCP probe from br0), else in the test's own.
+    let command = (inHead ? ["nsenter", "--net=/run/netns/\(head)"] : []) + [Self.piswarmBinary] + arguments
+    return try Command(command[0], Array(command.dropFirst()), environment: environment, timeout: 60).run()
   }
 
   struct Boot: Codable {
@@ -156,6 +158,7 @@ final class NetbootLab {
       var bytes: Int?
       var sha256: String?
       var content: String?
+      var kind: String?
     }
 
     var offers: [Offer]

@@ -1,6 +1,7 @@
 import Foundation
 import PiSwarmCore
 import PiSwarmDocker
+import PiSwarmNetboot
 import PiSwarmRegistry
 import PiSwarmSSH
 
@@ -26,6 +27,12 @@ enum RunSession {
     observer.progress = progress
     var observation = observer.observe(RunObserver.nodes(cluster, findings: findings, probed: probed))
     observation.registry = RegistryObservation(state: registry.observe(), paths: registry.paths)
+    do {
+      observation.nat = try HeadNATControl().observe()
+    } catch {
+      // Without nft there is no table of piswarm's to remove: only a wanted NAT is refused.
+      observation.natError = "\(error)"
+    }
     if let stacks {
       StackObserver.observe(&observation, cluster: cluster, clusterFolder: stacks.folder, cli: stacks.cli, transport: transport)
     }

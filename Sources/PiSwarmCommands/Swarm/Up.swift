@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PiSwarmCore
 import PiSwarmDocker
+import PiSwarmNetboot
 import PiSwarmPower
 import PiSwarmRegistry
 import PiSwarmSSH
@@ -52,6 +53,10 @@ struct Up: ParsableCommand {
       registry over TLS from a cluster CA first; every node then trusts the CA
       (/etc/docker/certs.d/HEAD:PORT/ca.crt) and names the cache in registry-mirrors, which
       Docker uses for Docker Hub images only. See 'piswarm registry --help'.
+
+      With head.nat: UPLINK, the head masquerades the cluster subnet out of UPLINK (its nftables
+      table ip piswarm, replaced whole when it differs, deleted when the key goes) and turns IPv4
+      forwarding on: the step 'nat on head', first of all. See docs/day-two.md.
 
       At the end, a docker context named after the cluster points at a healthy manager, so your
       own docker CLI reaches the swarm: docker --context NAME node ls (through the SSH alias
@@ -250,6 +255,15 @@ struct Up: ParsableCommand {
     executor.applyRegistry = { plan in
       do {
         try registry.apply(plan) { board.line("head: \($0)") }
+        return nil
+      } catch {
+        return "\(error)"
+      }
+    }
+    executor.applyNAT = { plan in
+      do {
+        try HeadNATControl().apply(plan)
+        board.line("head: \(plan.change)")
         return nil
       } catch {
         return "\(error)"

@@ -58,12 +58,19 @@ public struct BootTree: Hashable, Sendable {
     hasher.combine(entries)
   }
 
-  /// Per-node files, never linked from the firmware.
-  public static let ownFiles: Set<String> = ["cmdline.txt", "config.txt"]
+  /// Per-node files, never linked from the firmware (a boot partition may carry a pending
+  /// bootloader update of its own: only piswarm's `eeprom` updates are offered).
+  public static let ownFiles: Set<String> = ["cmdline.txt", "config.txt", "pieeprom.upd", "pieeprom.sig", "recovery.bin"]
+
+  /// The bootloader update files a Pi 4/5 fetches from its folder.
+  public static let eepromFiles = ["pieeprom.sig", "pieeprom.upd"]
 
   /// The plan for `cluster`; `firmware` gives each node's firmware (nil: none yet, the folder
-  /// gets only its own files).
-  public static func plan(_ cluster: Cluster, firmware: (Node) -> Firmware?) throws(PiSwarmError) -> BootTree {
+  /// gets only its own files); `eeprom` the folder of a node's pending bootloader update (nil:
+  /// none), linked as `pieeprom.sig` and `pieeprom.upd`.
+  public static func plan(
+    _ cluster: Cluster, eeprom: (Node) throws(PiSwarmError) -> String? = { _ in nil }, firmware: (Node) -> Firmware?
+  ) throws(PiSwarmError) -> BootTree {
     let root = cluster.head.tftpRoot.trimmingSuffix("/")
     var tree = BootTree(root: root, folders: [], entries: [], skipped: [])
     for node in NFSExports.netbootNodes(cluster) {
@@ -77,6 +84,7 @@ public struct BootTree: Hashable, Sendable {
       let cmdline = try BootFiles.cmdline(node, in: cluster)
       let config = BootFiles.config(node)
       let shared = firmware(node)
+      let update = try eeprom(node)
       for (name, by) in names {
         let folder = root + "/" + name
         tree.folders.append(Folder(name: name, node: node.name, by: by))
@@ -88,6 +96,9 @@ public struct BootTree: Hashable, Sendable {
             try SingleLine.check(file, what: "the firmware file name")
             tree.entries.append(.link(folder + "/" + file, target: shared.directory.trimmingSuffix("/") + "/" + file))
           }
+        }
+        if let update {
+          for file in eepromFiles { tree.entries.append(.link(folder + "/" + file, target: update + "/" + file)) }
         }
       }
     }

@@ -14,6 +14,8 @@ public enum RunAction: Sendable, Equatable {
   /// configuration), set up as cluster.yml says; before any node's Docker setup, which
   /// installs the CA this makes.
   case registry(plan: RegistryHead.Plan)
+  /// NAT through the head (`head.nat`): piswarm's nft table put in place or removed.
+  case nat(plan: HeadNAT.Plan)
   /// A manager locked by autolock, unlocked with the key the state store keeps.
   case unlock(node: String)
   /// Docker's setup on the node.
@@ -48,23 +50,27 @@ public enum RunAction: Sendable, Equatable {
       .demote(let node), .setLabels(let node, _), .removeStaleEntry(let node, _):
       node
     case .docker(let node, _), .powerOn(let node), .waitBoot(let node): node.name
-    case .registry, .setAutolock, .keepUnlockKey, .forgetUnlockKey, .rotateJoinTokens, .deployStack, .refuseStack: nil
+    case .registry, .nat, .setAutolock, .keepUnlockKey, .forgetUnlockKey, .rotateJoinTokens, .deployStack, .refuseStack: nil
     }
   }
 
   /// Where the action happens, for tables and the journal: its node, the head, or the swarm.
   public var place: String {
-    if case .registry = self { return "head" }
+    switch self {
+    case .registry, .nat: return "head"
+    default: break
+    }
     return node ?? "swarm"
   }
 
-  /// What part of the run it belongs to: `error`, `power`, `registry`, `docker`, `swarm` or `stack`.
+  /// What part of the run it belongs to: `error`, `power`, `registry`, `nat`, `docker`, `swarm` or `stack`.
   public var step: String {
     switch self {
     case .refuse, .refuseStack: "error"
     case .powerOn, .waitBoot: "power"
     case .docker: "docker"
     case .registry: "registry"
+    case .nat: "nat"
     case .deployStack: "stack"
     default: "swarm"
     }
@@ -87,6 +93,7 @@ public enum RunAction: Sendable, Equatable {
     case .unlock(let node): "unlock \(node)"
     case .docker(let node, _): "docker \(node.name)"
     case .registry: "registry on head"
+    case .nat: "nat on head"
     case .initSwarm(let node): "init \(node)"
     case .join(let node, let role): "join \(node) as \(role.rawValue)"
     case .promote(let node): "promote \(node)"
@@ -112,6 +119,7 @@ public enum RunAction: Sendable, Equatable {
     case .unlock: "unlock"
     case .docker(let node, let plan): plan.actions(node).joined(separator: ", ")
     case .registry(let plan): plan.actions.joined(separator: ", ")
+    case .nat(let plan): plan.change
     case .initSwarm: "init"
     case .join(_, let role): "join as \(role.rawValue)"
     case .promote: "promote"

@@ -16,6 +16,10 @@ public struct RunObservation: Sendable, Equatable {
   public var bootFailed: [String: String]
   /// The head's registry services as read, and where their files are; nil when not read.
   public var registry: RegistryObservation?
+  /// The head's NAT (piswarm's nft table, IPv4 forwarding) as read; nil when not read.
+  public var nat: HeadNAT.State?
+  /// Why the head's NAT could not be read (no nft): a refusal when `head.nat` is set.
+  public var natError: String?
   /// The stacks of `stacks:`, by name: their configuration and what is deployed of them.
   public var stacks: [String: StackObservation] = [:]
 

@@ -1,7 +1,7 @@
 /// `up`'s decisions, purely: what was observed and `cluster.yml` in, the ordered actions out.
 /// `plan` prints exactly this list and `up` runs exactly it.
 ///
-/// The order: nodes left alone (with why); the head's registry services (before any node's
+/// The order: nodes left alone (with why); NAT on the head (`head.nat`); the head's registry services (before any node's
 /// Docker setup, which installs the CA the registry action makes); locked managers unlocked (before anything else is
 /// done with them); Docker's setup (in parallel, except managers whose dockerd stops: one at a
 /// time, the swarm's leader last, so quorum holds); swarm init on the first manager when there
@@ -97,6 +97,8 @@ private struct Planner {
   var registry: RunAction?
   /// The cluster CA nodes get: nil when it is still to be made (or was not read).
   var registryCA: String?
+  /// Why the head's NAT is left alone.
+  var natRefusal: RunAction?
 
   init(observed: RunObservation, cluster: Cluster) {
     self.observed = observed
@@ -105,6 +107,7 @@ private struct Planner {
 
   func refusals() -> [RunAction] {
     var head: [RunAction] = []
+    if let natRefusal { head.append(natRefusal) }
     if case .refuse? = registry, let registry { head.append(registry) }
     return head + cluster.nodes.compactMap { node in refused[node.name].map { .refuse(node: node.name, reason: $0) } }
   }
@@ -123,12 +126,21 @@ private struct Planner {
     return []
   }
 
+  /// NAT on the head as `head.nat` says; refused when the head's nft table cannot be read.
+  mutating func nat() -> [RunAction] {
+    if let error = observed.natError, cluster.head.nat != nil {
+      natRefusal = .refuse(node: "head", reason: "head.nat is set and the head's NAT cannot be read: \(error)")
+      return []
+    }
+    return observed.nat.flatMap { HeadNAT.plan($0, head: cluster.head) }.map { [.nat(plan: $0)] } ?? []
+  }
+
   mutating func refuse(_ node: Node, _ reason: String) {
     if refused[node.name] == nil { refused[node.name] = reason }
   }
 
   mutating func run() {
-    let head = headRegistry()
+    let head = nat() + headRegistry()
     let engines = dockerSetup()
     // Each node's swarm state: as read, or inactive once Docker is installed.
     var local: [String: LocalSwarm] = [:]

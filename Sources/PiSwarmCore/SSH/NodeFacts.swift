@@ -2,7 +2,7 @@
 public enum NodeFacts {
   public static let keys = [
     "arch", "model", "os", "kernel", "memory_total_kb", "memory_available_kb", "disk_total_kb", "disk_available_kb",
-    "cpu_temp_c", "throttled", "uptime_s", "docker", "swarm",
+    "cpu_temp_c", "throttled", "uptime_s", "docker", "swarm", "bootloader_config", "mtu",
   ]
 
   /// The script (Scripts/facts.sh); every command may be missing on a node, so each line stands

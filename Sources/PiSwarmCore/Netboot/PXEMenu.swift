@@ -1,9 +1,7 @@
-import PiSwarmCore
-
 /// The PXE vendor options (option 43) a Pi needs: a boot menu item named "Raspberry Pi Boot".
-enum PXEMenu {
+public enum PXEMenu {
   /// The menu items' texts, from sub-option 9 (PXE_BOOT_MENU: type 2 bytes, length, text).
-  static func items(_ option43: [UInt8]) -> [String] {
+  public static func items(_ option43: [UInt8]) -> [String] {
     var texts: [String] = []
     var index = 0
     while index + 1 < option43.count {
@@ -25,4 +23,7 @@ enum PXEMenu {
     }
     return texts
   }
+
+  /// Whether option 43 offers the "Raspberry Pi Boot" item the Pi boot ROM looks for.
+  public static func offersPiBoot(_ option43: [UInt8]) -> Bool { items(option43).contains { $0.hasPrefix("Raspberry Pi Boot") } }
 }

@@ -1,20 +1,20 @@
 import Foundation
 import PiSwarmCore
-import PiSwarmSystem
 
 #if canImport(Glibc)
   import Glibc
 #endif
 
-/// A UDP socket, bound to an interface, with polled receives.
-final class UDPSocket {
-  let fd: Int32
+/// A UDP socket, bound to an interface, with polled receives (pi-bootrom's DHCP and TFTP,
+/// `doctor`'s DHCP probe).
+public final class UDPSocket {
+  public let fd: Int32
   /// The last datagram received (`receive` returns its length); one buffer for the socket's life.
-  private(set) var buffer = [UInt8](repeating: 0, count: 65536)
+  public private(set) var buffer = [UInt8](repeating: 0, count: 65536)
 
-  init(interface: String, address: IPv4Address?, port: UInt16, broadcast: Bool) throws {
+  public init(interface: String, address: IPv4Address?, port: UInt16, broadcast: Bool) throws(PiSwarmError) {
     fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-    guard fd >= 0 else { throw BootROMError("cannot open a UDP socket: \(String(cString: strerror(errno)))") }
+    guard fd >= 0 else { throw PiSwarmError(.system, "cannot open a UDP socket: \(String(cString: strerror(errno)))") }
     var one: Int32 = 1
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
     if broadcast { setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, socklen_t(MemoryLayout<Int32>.size)) }
@@ -23,7 +23,7 @@ final class UDPSocket {
     }
     guard bound == 0 else {
       close(fd)
-      throw BootROMError("cannot bind to interface \(interface): \(String(cString: strerror(errno))) (run as root)")
+      throw PiSwarmError(.system, "cannot bind to interface \(interface): \(String(cString: strerror(errno))) (run as root)")
     }
     var local = Self.address(address ?? IPv4Address(0), port)
     let result = withUnsafePointer(to: &local) {
@@ -31,13 +31,13 @@ final class UDPSocket {
     }
     guard result == 0 else {
       close(fd)
-      throw BootROMError("cannot bind UDP port \(port) on \(interface): \(String(cString: strerror(errno)))")
+      throw PiSwarmError(.system, "cannot bind UDP port \(port) on \(interface): \(String(cString: strerror(errno)))")
     }
   }
 
   deinit { close(fd) }
 
-  static func address(_ ip: IPv4Address, _ port: UInt16) -> sockaddr_in {
+  public static func address(_ ip: IPv4Address, _ port: UInt16) -> sockaddr_in {
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_port = port.bigEndian
@@ -45,24 +45,26 @@ final class UDPSocket {
     return address
   }
 
-  func send(_ bytes: [UInt8], to ip: IPv4Address, port: UInt16) throws {
+  public func send(_ bytes: [UInt8], to ip: IPv4Address, port: UInt16) throws(PiSwarmError) {
     var target = Self.address(ip, port)
     let sent = withUnsafePointer(to: &target) { pointer in
       pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
         sendto(fd, bytes, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
       }
     }
-    guard sent == bytes.count else { throw BootROMError("cannot send to \(ip):\(port): \(String(cString: strerror(errno)))") }
+    guard sent == bytes.count else {
+      throw PiSwarmError(.system, "cannot send to \(ip):\(port): \(String(cString: strerror(errno)))")
+    }
   }
 
   /// The next datagram and its sender, or nil at the deadline.
-  func receive(until deadline: Deadline) -> (bytes: [UInt8], from: IPv4Address, port: UInt16)? {
+  public func receive(until deadline: Deadline) -> (bytes: [UInt8], from: IPv4Address, port: UInt16)? {
     guard let (count, from, port) = receiveInPlace(until: deadline) else { return nil }
     return (Array(buffer[0..<count]), from, port)
   }
 
   /// The next datagram's length (its bytes in `buffer`) and sender, or nil at the deadline.
-  func receiveInPlace(until deadline: Deadline) -> (count: Int, from: IPv4Address, port: UInt16)? {
+  public func receiveInPlace(until deadline: Deadline) -> (count: Int, from: IPv4Address, port: UInt16)? {
     while true {
       guard !deadline.hasPassed else { return nil }
       var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
