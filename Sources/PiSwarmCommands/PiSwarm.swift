@@ -21,7 +21,7 @@ public struct PiSwarm: ParsableCommand {
     version: BuildInfo.versionLine,
     subcommands: [
       Init.self, Validate.self, NodeCommand.self, Plan.self, Up.self, Status.self, PreflightCommand.self, SwarmCommand.self,
-      Exec.self, Facts.self, PowerCommand.self, StackCommand.self, ImageCommand.self, RootCommand.self,
+      Exec.self, Facts.self, PowerCommand.self, StackCommand.self, ImageCommand.self, RootCommand.self, Burn.self,
       LabCommand.self,
       NetbootCommand.self, Discover.self,
       RegistryCommand.self,
