@@ -64,7 +64,8 @@ public struct CardIdentityWriter: Sendable {
       node: node.name, user: user, authorizedKey: authorizedKey.trimmingCharacters(in: .whitespacesAndNewlines),
       hostKey: String(decoding: privateKey, as: UTF8.self),
       hostKeyPublic: publicKey.publicKeyLine.trimmingCharacters(in: .newlines),
-      address: address, timezone: timezone, instanceID: "piswarm-\(node.name)-\(RootMaker.randomMachineID().prefix(12))")
+      address: address, timezone: timezone, mac: node.mac,
+      instanceID: "piswarm-\(node.name)-\(RootMaker.randomMachineID().prefix(12))")
 
     // The files hold the private host key: made in a private folder, removed after.
     let scratch = "\(stateDirectory)/.card-\(getpid())-\(node.name)"

@@ -13,11 +13,11 @@ import Testing
 
     """
 
-  func identity(user: String = "pi", address: CardIdentity.Address = .dhcp) -> CardIdentity {
+  func identity(user: String = "pi", address: CardIdentity.Address = .dhcp, mac: MACAddress? = nil) -> CardIdentity {
     CardIdentity(
       node: "node07", user: user, authorizedKey: Self.key, hostKey: Self.hostKey,
       hostKeyPublic: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGhvc3Qga2V5IG9mIG5vZGUwNw root@node07",
-      address: address, timezone: "Europe/Berlin", instanceID: "piswarm-node07-0123456789ab")
+      address: address, timezone: "Europe/Berlin", mac: mac, instanceID: "piswarm-node07-0123456789ab")
   }
 
   static let fixed = CardIdentity.Address.fixed(
@@ -28,7 +28,10 @@ import Testing
     #expect(Golden.check(identity(user: "root").userData, named: "card-user-data-root") == nil)
     #expect(Golden.check(identity().metaData, named: "card-meta-data") == nil)
     #expect(Golden.check(identity().networkConfig, named: "card-network-config-dhcp") == nil)
-    #expect(Golden.check(identity(address: Self.fixed).networkConfig, named: "card-network-config-fixed") == nil)
+    #expect(
+      Golden.check(
+        identity(address: Self.fixed, mac: MACAddress("dc:a6:32:00:00:07")).networkConfig, named: "card-network-config-fixed")
+        == nil)
   }
 
   @Test func firstrunScript() {

@@ -29,12 +29,14 @@ public struct CardIdentity: Sendable {
   public var hostKeyPublic: String
   public var address: Address
   public var timezone: String
+  /// The node's wired MAC, when the cluster file has it: the interface is matched by it.
+  public var mac: MACAddress?
   /// A fresh cloud-init instance-id (`piswarm-NODE-RANDOM`).
   public var instanceID: String
 
   public init(
     node: String, user: String, authorizedKey: String, hostKey: String, hostKeyPublic: String, address: Address,
-    timezone: String, instanceID: String
+    timezone: String, mac: MACAddress? = nil, instanceID: String
   ) {
     self.node = node
     self.user = user
@@ -43,6 +45,7 @@ public struct CardIdentity: Sendable {
     self.hostKeyPublic = hostKeyPublic
     self.address = address
     self.timezone = timezone
+    self.mac = mac
     self.instanceID = instanceID
   }
 
@@ -79,7 +82,8 @@ public struct CardIdentity: Sendable {
   }
 
   /// cloud-init's `user-data`: host name, the SSH user with the cluster key and no password, the
-  /// pinned host key (the image's keys deleted), time zone, SSH on.
+  /// pinned host key (the image's keys deleted; none generated when keys are given), time zone,
+  /// SSH on.
   public var userData: String {
     var text = """
       #cloud-config
@@ -89,36 +93,30 @@ public struct CardIdentity: Sendable {
       timezone: \(YAMLText.scalar(timezone))
       ssh_pwauth: false
       ssh_deletekeys: true
-      ssh_genkeytypes: []
       ssh_keys:
         ed25519_private: |
 
       """
     for line in hostKey.split(whereSeparator: \.isNewline) { text += "    \(line)\n" }
     text += "  ed25519_public: \(YAMLText.scalar(hostKeyPublic))\n"
-    if user == "root" {
-      text += "disable_root: false\nusers: []\nssh_authorized_keys:\n  - \(YAMLText.scalar(authorizedKey))\n"
-    } else {
-      text += """
-        disable_root: true
-        users:
-          - name: \(YAMLText.scalar(user))
-            shell: /bin/bash
-            lock_passwd: true
-            sudo: "ALL=(ALL) NOPASSWD:ALL"
-            groups: [sudo]
-            ssh_authorized_keys:
-              - \(YAMLText.scalar(authorizedKey))
-
-        """
+    text += "disable_root: \(user == "root" ? "false" : "true")\n"
+    text += "users:\n  - name: \(YAMLText.scalar(user))\n    lock_passwd: true\n"
+    if user != "root" {
+      text += "    shell: /bin/bash\n    sudo: \"ALL=(ALL) NOPASSWD:ALL\"\n    groups: [sudo]\n"
     }
+    text += "    ssh_authorized_keys:\n      - \(YAMLText.scalar(authorizedKey))\n"
     text += "runcmd:\n  - [systemctl, enable, --now, ssh]\n"
     return text
   }
 
-  /// cloud-init's `network-config` (netplan v2): the first wired interface, DHCP or fixed.
+  /// cloud-init's `network-config` (netplan v2): `eth0`, Raspberry Pi OS's name for the wired
+  /// interface, matched by the node's MAC and so named when the cluster file has the MAC (cloud-init
+  /// 22's NetworkManager renderer takes the entry's name as the interface name, so no globs).
   public var networkConfig: String {
-    var text = "network:\n  version: 2\n  ethernets:\n    wired:\n      match:\n        name: \"e*\"\n"
+    var text = "network:\n  version: 2\n  ethernets:\n    eth0:\n"
+    if let mac {
+      text += "      match:\n        macaddress: \"\(mac.description)\"\n      set-name: eth0\n"
+    }
     switch address {
     case .dhcp: text += "      dhcp4: true\n"
     case .fixed(let interface, let dns):

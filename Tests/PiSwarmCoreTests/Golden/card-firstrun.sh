@@ -63,6 +63,9 @@ if [ -n "$PISWARM_ADDRESS" ] && [ -d /etc/NetworkManager/system-connections ]; t
   chmod 0600 /etc/NetworkManager/system-connections/piswarm.nmconnection
 fi
 
+# This card's first boot was piswarm's: a cloud-init that found no seed would make new host keys.
+if [ -d /etc/cloud ]; then touch /etc/cloud/cloud-init.disabled; fi
+
 echo "piswarm firstrun for $PISWARM_HOSTNAME done at $(date)" >/var/lib/piswarm-firstrun
 rm -f "$BOOT/firstrun.sh"
 sed -i 's| systemd.run=[^ ]*||g; s| systemd.run_success_action=[^ ]*||g; s| systemd.unit=kernel-command-line.target||g' \
