@@ -56,7 +56,7 @@ printf 'name: bench\nhead:\n  interface: lo\n  address: 10.99.0.1/24\n  lan: non
 
 truncate -s 4G "$work/card"
 loop=$(losetup --find --show "$work/card")
-fresh() { blkdiscard "$loop"; sync; }
+fresh() { blkdiscard -f "$loop"; sync; }
 seconds() { date +%s.%N; }
 
 fresh

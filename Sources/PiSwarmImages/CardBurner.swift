@@ -104,10 +104,9 @@ public enum CardBurner {
           }
           map = AllocationMap(partitions: partitions)
         }
-        guard var current = map else { break }
-        current.observe(offset: offset, bytes: bytes)
-        map = current
-        let pieces = current.used(offset..<(offset + UInt64(count)))
+        // Mutated in place: a copy would copy its bitmaps on every chunk.
+        map?.observe(offset: offset, bytes: bytes)
+        let pieces = map?.used(offset..<(offset + UInt64(count))) ?? []
         var hasher = SHA256()
         for piece in pieces {
           let slice = UnsafeRawBufferPointer(rebasing: bytes[Int(piece.lowerBound - offset)..<Int(piece.upperBound - offset)])

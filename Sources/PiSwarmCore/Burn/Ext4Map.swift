@@ -156,16 +156,40 @@ struct Ext4Map: Sendable {
     guard !unreadable, let layout, descriptors == nil else { return [range] }
     let size = layout.blockSize
     var pieces: [Range<UInt64>] = []
-    var block = (range.lowerBound - offset) / size
-    let end = (range.upperBound - offset + size - 1) / size
     var runStart: UInt64?
-    while block < end {
-      if isUsed(block, layout) {
+    func mark(_ block: UInt64, _ used: Bool) {
+      if used {
         if runStart == nil { runStart = block }
       } else if let start = runStart {
         pieces.append((offset + start * size)..<(offset + block * size))
         runStart = nil
       }
+    }
+    var block = (range.lowerBound - offset) / size
+    let end = (range.upperBound - offset + size - 1) / size
+    while block < end {
+      // A group with a bitmap is read a byte (8 blocks) at a time where the byte is all-free
+      // or all-used; everything else block by block.
+      if block >= layout.firstDataBlock, block < layout.blocks {
+        let group = (block - layout.firstDataBlock) / layout.blocksPerGroup
+        if uninitialized[group] == nil, let bitmap = bitmaps[group] {
+          let groupStart = layout.firstDataBlock + group * layout.blocksPerGroup
+          let groupEnd = min(end, groupStart + layout.blocksPerGroup, layout.blocks)
+          while block < groupEnd {
+            let bit = block - groupStart
+            let byte = bitmap[Int(bit / 8)]
+            if bit % 8 == 0, block + 8 <= groupEnd, byte == 0 || byte == 0xFF {
+              mark(block, byte == 0xFF)
+              block += 8
+            } else {
+              mark(block, byte & (1 << (bit % 8)) != 0)
+              block += 1
+            }
+          }
+          continue
+        }
+      }
+      mark(block, isUsed(block, layout))
       block += 1
     }
     if let start = runStart { pieces.append((offset + start * size)..<(offset + end * size)) }
