@@ -190,23 +190,15 @@ public enum CardBurner {
   )
     throws(PiSwarmError)
   {
-    let aligned = bytes.count / 4096 * 4096
-    var done = 0
-    while done < bytes.count {
-      let direct = done < aligned
-      let end = direct ? aligned : bytes.count
-      let base = bytes.baseAddress.map { UnsafeRawPointer($0).advanced(by: done) }
-      let count = pwrite(direct ? fd : tailFD, base, end - done, off_t(offset) + off_t(done))
-      if count < 0 && errno == EINTR { continue }
-      guard count > 0 else {
-        let reason = count == 0 ? "no space left (the card ended)" : String(cString: strerror(errno))
-        throw PiSwarmError(
-          .system,
-          "\(device) failed to write at offset \(offset + UInt64(done)) (\(ProgressLine.mebibytes(offset + UInt64(done)))): \(reason)",
-          advice: "the card is failing or smaller than it says: use another")
-      }
-      done += count
+    let (done, failure) = transfer(bytes.count, at: offset, fd: fd, tailFD: tailFD) { fd, done, length, at in
+      pwrite(fd, bytes.baseAddress.map { UnsafeRawPointer($0).advanced(by: done) }, length, at)
     }
+    guard let failure else { return }
+    let reason = failure == 0 ? "no space left (the card ended)" : String(cString: strerror(failure))
+    throw PiSwarmError(
+      .system,
+      "\(device) failed to write at offset \(offset + UInt64(done)) (\(ProgressLine.mebibytes(offset + UInt64(done)))): \(reason)",
+      advice: "the card is failing or smaller than it says: use another")
   }
 
   static func readBack(
@@ -214,21 +206,33 @@ public enum CardBurner {
   )
     throws(PiSwarmError)
   {
-    let aligned = bytes.count / 4096 * 4096
-    var done = 0
-    while done < bytes.count {
-      let direct = done < aligned
-      let end = direct ? aligned : bytes.count
-      let count = pread(direct ? fd : tailFD, bytes.baseAddress?.advanced(by: done), end - done, off_t(offset) + off_t(done))
-      if count < 0 && errno == EINTR { continue }
-      guard count > 0 else {
-        throw PiSwarmError(
-          .system,
-          "\(device) failed to read back at offset \(offset + UInt64(done)): \(count == 0 ? "end of device" : String(cString: strerror(errno)))",
-          advice: "the card is failing: use another")
-      }
-      done += count
+    let (done, failure) = transfer(bytes.count, at: offset, fd: fd, tailFD: tailFD) { fd, done, length, at in
+      pread(fd, bytes.baseAddress?.advanced(by: done), length, at)
     }
+    guard let failure else { return }
+    throw PiSwarmError(
+      .system,
+      "\(device) failed to read back at offset \(offset + UInt64(done)): \(failure == 0 ? "end of device" : String(cString: strerror(failure)))",
+      advice: "the card is failing: use another")
+  }
+
+  /// Moves `count` bytes at `offset` with `io(fd, done, length, position)` (pread or pwrite):
+  /// whole 4 KiB units on the O_DIRECT descriptor, the unaligned tail on the cached one. Returns
+  /// how far it got and, when it stopped early, errno (0: the device ended).
+  static func transfer(
+    _ count: Int, at offset: UInt64, fd: Int32, tailFD: Int32, _ io: (Int32, Int, Int, off_t) -> Int
+  ) -> (done: Int, failure: Int32?) {
+    let aligned = count / 4096 * 4096
+    var done = 0
+    while done < count {
+      let direct = done < aligned
+      let end = direct ? aligned : count
+      let moved = io(direct ? fd : tailFD, done, end - done, off_t(offset) + off_t(done))
+      if moved < 0 && errno == EINTR { continue }
+      guard moved > 0 else { return (done, moved == 0 ? 0 : errno) }
+      done += moved
+    }
+    return (done, nil)
   }
 
   /// Zeroes the card's first MiB and rethrows `error` saying so.
