@@ -97,7 +97,14 @@ struct Burn: ParsableCommand {
       for card in cards {
         if let refusal = card.refusal(force: force, headPaths: headPaths) { throw refusal }
       }
-      for (node, card) in zip(nodes, cards) { Console.err("\(node.name) → \(card.summary)") }
+      for (node, card) in zip(nodes, cards) {
+        Console.err("\(node.name) → \(card.summary)")
+        if node.boot != .sd {
+          Console.err(
+            "\(node.name): warning: it is 'boot: \(node.boot.rawValue)' in \(loaded.path); set 'boot: sd' so that up and status treat it as a card"
+          )
+        }
+      }
       try confirm(cards)
       let zone = timezone ?? Self.headTimezone()
       let results = try global.mutating(commandLine) { (journal) throws(PiSwarmError) -> [Card] in
