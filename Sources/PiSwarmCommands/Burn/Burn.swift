@@ -16,24 +16,28 @@ struct Burn: ParsableCommand {
     commandName: "burn",
     abstract: "Write an OS image to SD cards or USB disks, one node each, with the node's identity.",
     discussion: """
-      The image (raw, .xz, .gz or .zst; a name from 'piswarm image list' or a file) is streamed
-      to each card at once, writing only the blocks its partitions use (ext4 block bitmaps, FAT
-      tables), in large direct writes; then read back and compared (skip with --no-verify).
-      Then the node's identity goes on the card for its first boot, chosen by what the image
-      carries: cloud-init NoCloud files (user-data, meta-data, network-config and ds=nocloud on
-      the cmdline) or firstrun.sh (systemd.run=): host name, the SSH user with the cluster key
-      and no password, a host key made here and pinned before the first boot, DHCP (lan: dhcp)
-      or a fixed address, time zone, the memory cgroup flags, a fresh instance-id and
-      machine-id. Nothing is mounted.
+      The image (raw, .xz, .gz or .zst; an imported image's name or a file) is
+      streamed to every card at once, writing only the blocks its partitions use
+      (ext4 block bitmaps, FAT tables) in large direct writes, then read back and
+      compared (--no-verify skips that).
 
-      Refused always: a mounted or otherwise used disk, the disk the head runs from. Refused
-      without --force: a disk that is neither removable nor on USB (loop devices included).
-      A card that fails mid-way is left unusable (its first MiB zeroed), never "done".
+      The node's identity then goes on the card for its first boot, chosen by what
+      the image carries: cloud-init NoCloud files (ds=nocloud on the cmdline) or
+      firstrun.sh (systemd.run=). Host name, the SSH user with the cluster key and
+      no password, a host key made here and pinned before the first boot, DHCP
+      (lan: dhcp) or a fixed address, time zone, the memory cgroup flags, a fresh
+      instance-id and machine-id. Nothing is mounted.
+
+      Always refused: a mounted or otherwise used disk, the disk the head runs
+      from. Refused without --force: a disk neither removable nor on USB (loop
+      devices too). A card that fails mid-way is left unusable (its first MiB
+      zeroed), never "done".
 
       Examples:
         piswarm burn node07 --device /dev/sdb
-        piswarm burn node[02-03] --device /dev/sdb --device /dev/sdc --image raspios.img.xz --yes
-        piswarm burn node07 --device /dev/sdb --first-boot firstrun --no-verify --json
+        piswarm burn 'node[02-03]' --device /dev/sdb --device /dev/sdc --yes
+        piswarm burn node07 --device /dev/sdb --image raspios.img.xz
+        piswarm burn node07 --device /dev/sdb --first-boot firstrun --json
       """
   )
 
