@@ -15,7 +15,7 @@ DEBS := openssh-client openssh-server dnsmasq-base docker.io busybox-static ipta
         libsqlite3-dev util-linux procps psmisc e2fsprogs kmod pssh hyperfine \
         mtools dosfstools fdisk tftpd-hpa btrfs-progs xfsprogs rsync xz-utils gzip zstd coreutils bc \
         nfs-ganesha nfs-ganesha-vfs rpcbind libnfs-utils qemu-system-arm cpio binutils shellcheck \
-        docker-registry openssl curl snmp snmpd python3 mmdebstrap qemu-user-static chromium
+        docker-registry openssl curl snmp snmpd python3 mmdebstrap qemu-user-static chromium bmap-tools
 
 .PHONY: all deps build test unit-test e2e lint demo bench clean format deb deb-test
 
@@ -50,7 +50,7 @@ deb-test: deb
 	scripts/deb-test.sh .build/deb/piswarm_$$(cat VERSION)_$$(dpkg --print-architecture).deb
 
 e2e: build
-	PISWARM_E2E=1 $(SWIFT) test --skip-build --filter RealOSBootTests
+	PISWARM_E2E=1 $(SWIFT) test --skip-build --filter "RealOSBootTests|CardBootTests"
 
 unit-test:
 	$(SWIFT) build --build-tests && $(SWIFT) test --skip-build --skip Integration

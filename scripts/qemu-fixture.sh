@@ -118,7 +118,7 @@ install_busybox() { # install_busybox ROOT
 # Modules in load order (dependencies first), from modules.dep. virtio_pci and virtio_net are
 # modules in Debian's arm64 kernel, and so is all of NFS: the kernel's own nfsroot and ip= can't
 # work (CONFIG_IP_PNP is off too), the initramfs does both.
-WANTED_MODULES=(virtio_pci virtio_net sunrpc grace lockd nfs_acl nfs nfsv3)
+WANTED_MODULES=(virtio_pci virtio_net sunrpc grace lockd nfs_acl nfs nfsv3 virtio_blk crc32c_generic ext4)
 module_order() {
   local seen=" " m line deps i d out=()
   for m in "${WANTED_MODULES[@]}"; do
@@ -167,13 +167,47 @@ for arg in $(cat /proc/cmdline); do
     ro) mode=ro ;;
   esac
 done
-[ "$root" = /dev/nfs ] || fail "root=$root: only root=/dev/nfs is supported"
-[ -n "$nfsroot" ] || fail "no nfsroot= on the command line"
+case $root in
+  /dev/nfs) [ -n "$nfsroot" ] || fail "no nfsroot= on the command line" ;;
+  PARTUUID=* | /dev/*) ;;
+  *) fail "root=$root: only root=/dev/nfs, root=PARTUUID=DISKID-NN and root=/dev/DEVICE are supported" ;;
+esac
 
 say "loading modules"
 while read -r m; do
   insmod "/lib/modules/$m" || fail "insmod $m"
 done </modules.order
+
+# A disk root (a burned card as a virtio disk): PARTUUID=DISKID-NN is the MBR's disk id
+# (bytes 440-443) and the partition number. The OS on the card configures its own network.
+if [ "$root" != /dev/nfs ]; then
+  dev='' i=0
+  while [ -z "$dev" ]; do
+    case $root in
+      PARTUUID=*)
+        want=${root#PARTUUID=}
+        number=${want##*-}
+        number=${number#0}
+        for d in /sys/block/vd* /sys/block/sd* /sys/block/mmcblk*; do
+          [ -e "$d" ] || continue
+          name=${d##*/}
+          id=$(hexdump -s 440 -n 4 -e '1/4 "%08x"' "/dev/$name" 2>/dev/null)
+          [ "$id" = "${want%-*}" ] || continue
+          case $name in mmcblk*) dev=/dev/${name}p$number ;; *) dev=/dev/$name$number ;; esac
+        done
+        ;;
+      *) dev=$root ;;
+    esac
+    [ -n "$dev" ] && [ -b "$dev" ] && break
+    dev=''
+    i=$((i + 1))
+    [ $i -gt 100 ] && fail "no disk for root=$root after 10 s"
+    sleep 0.1
+  done
+  mkdir -p /newroot
+  mount -t ext4 -o "$mode" "$dev" /newroot || fail "mount -t ext4 -o $mode $dev"
+  say "mounted $dev ($mode)"
+else
 
 dev=eth0
 i=0
@@ -248,6 +282,7 @@ until mount -t nfs -o "$opts" "$nfsserver:$path" /newroot; do
   sleep 1
 done
 say "mounted $nfsserver:$path ($opts)"
+fi
 # init may be a link (Debian's /sbin/init -> /lib/systemd/systemd): follow it inside the new
 # root, where the kernel will, not in this initramfs.
 target=$init

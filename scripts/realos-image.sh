@@ -133,14 +133,31 @@ cat >"$R/usr/lib/raspberrypi-sys-mods/firstboot" <<'EOF'
 #!/bin/sh
 # Stand-in for Raspberry Pi OS's firstboot: what it does to a node's identity.
 mount -t proc proc /proc 2>/dev/null
-mount -o remount,rw /
+# No udev yet, so no /dev/disk/by-partuuid for fstab's PARTUUID=: the boot partition is the
+# root's partition 1, as Pi OS's own firstboot finds it.
+root_dev=$(findmnt -n -o SOURCE /)
+boot_dev=$(echo "$root_dev" | sed 's/[0-9]*$//')1
+mount -o remount,rw "$root_dev" /
+mkdir -p /boot/firmware
+mount -t vfat "$boot_dev" /boot/firmware 2>/dev/null
 echo "firstboot ran at $(date)" >>/var/lib/raspberrypi-sys-mods-firstboot-ran
 rm -f /etc/ssh/ssh_host_*
 ssh-keygen -A
 sed -i 's| init=/usr/lib/raspberrypi-sys-mods/firstboot||' /boot/firmware/cmdline.txt 2>/dev/null
+umount /boot/firmware 2>/dev/null
+mount -o remount,ro "$root_dev" /
 exec /sbin/init
 EOF
 chmod 0755 "$R/usr/lib/raspberrypi-sys-mods/firstboot"
+# Raspberry Pi OS's cloud-init reads its NoCloud seed (user-data, meta-data, network-config)
+# from the boot partition, whose label is bootfs (rpi-imager writes the files there).
+mkdir -p "$R/etc/cloud/cloud.cfg.d"
+cat >"$R/etc/cloud/cloud.cfg.d/99_raspberry-pi.cfg" <<'EOF'
+datasource_list: [NoCloud, None]
+datasource:
+  NoCloud:
+    fs_label: bootfs
+EOF
 
 ROOT_MIB=$(( $(du -sm "$R" | cut -f1) * 12 / 10 + 128 ))
 mke2fs -q -F -t ext4 -L rootfs -d "$R" "$I/root.ext4" "${ROOT_MIB}M"

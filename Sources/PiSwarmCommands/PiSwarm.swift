@@ -22,7 +22,7 @@ public struct PiSwarm: ParsableCommand {
     subcommands: [
       Init.self, Validate.self, DoctorCommand.self, NodeCommand.self, Plan.self, Up.self, Status.self, PreflightCommand.self,
       SwarmCommand.self,
-      Exec.self, Facts.self, PowerCommand.self, StackCommand.self, ImageCommand.self, RootCommand.self, Serve.self,
+      Exec.self, Facts.self, PowerCommand.self, StackCommand.self, ImageCommand.self, RootCommand.self, Burn.self, Serve.self,
       LabCommand.self,
       NetbootCommand.self, Discover.self,
       RegistryCommand.self,

@@ -8,18 +8,22 @@ import PiSwarmSystem
 
 /// Making node roots, shared by 'root make' and 'netboot apply'.
 enum NodeRoots {
+  /// The cluster's SSH public key line (ssh.key's .pub, or the one 'piswarm init' made).
+  static func authorizedKey(_ cluster: Cluster, global: GlobalOptions) throws(PiSwarmError) -> String {
+    let keyPath = (cluster.ssh.key.map(Files.expandTilde) ?? global.defaultKey) + ".pub"
+    do { return String(decoding: try Files.read(keyPath), as: UTF8.self) } catch {
+      throw PiSwarmError(
+        .notFound, "the cluster's SSH public key \(keyPath) is missing",
+        advice: "run 'piswarm init' to make the key pair, or set ssh.key to a key whose .pub is beside it")
+    }
+  }
+
   /// Makes (or converges) the roots of `nodes` from `image`. A node that fails does not stop
   /// the others; `failed` says whether one did.
   static func make(
     _ cluster: Cluster, nodes: [Node], image: String, method: RootMethod?, global: GlobalOptions, journal: Journal
   ) throws(PiSwarmError) -> (results: [RootResult], failed: Bool) {
-    let keyPath = (cluster.ssh.key.map(Files.expandTilde) ?? global.defaultKey) + ".pub"
-    let authorizedKey: String
-    do { authorizedKey = String(decoding: try Files.read(keyPath), as: UTF8.self) } catch {
-      throw PiSwarmError(
-        .notFound, "the cluster's SSH public key \(keyPath) is missing",
-        advice: "run 'piswarm init' to make the key pair, or set ssh.key to a key whose .pub is beside it")
-    }
+    let authorizedKey = try authorizedKey(cluster, global: global)
     let state = journal.store
     guard try state.image(named: image) != nil else {
       throw PiSwarmError(

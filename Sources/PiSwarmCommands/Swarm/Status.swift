@@ -27,6 +27,8 @@ struct Status: ParsableCommand {
   struct Row: Encodable, Sendable {
     var node: String
     var ip: String
+    /// netboot, sd or preinstalled.
+    var boot: String
     var ssh: String
     var docker: String?
     var storage: String?
@@ -48,17 +50,24 @@ struct Status: ParsableCommand {
   func run() throws {
     try reporting {
       let (cluster, _, transport) = try remote.session(global)
+      let hostKeys = Files.absolute(global.stateDirectory) + "/hostkeys"
       let probes = FanOut.run(
         cluster.nodes, parallel: remote.parallel,
         skipped: { (node: Node) -> Probe in
-          Probe(row: Row(node: node.name, ip: node.ip.description, ssh: "cancelled", leader: false))
+          Probe(row: Row(node: node.name, ip: node.ip.description, boot: node.boot.rawValue, ssh: "cancelled", leader: false))
         },
         { (node: Node) -> Probe in
-          var row = Row(node: node.name, ip: node.ip.description, ssh: "ok", leader: false)
+          var row = Row(node: node.name, ip: node.ip.description, boot: node.boot.rawValue, ssh: "ok", leader: false)
           let reach = transport.run(node, ["true"])
           guard reach.ok else {
             row.ssh = reach.status
             row.error = reach.message
+            // An SD node whose card piswarm never burned has no pinned key: say how it gets one.
+            if node.boot == .sd, !Files.exists("\(hostKeys)/\(node.name).pub") {
+              row.error =
+                (reach.message.map { $0 + "; " } ?? "")
+                + "no card was burned for it here: 'piswarm burn \(node.name) --device /dev/sdX'"
+            }
             return Probe(row: row)
           }
           var client = DockerClient(transport: SSHDialStdioTransport(ssh: transport.invocation(node)))

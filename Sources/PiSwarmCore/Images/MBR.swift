@@ -5,7 +5,7 @@ public enum MBR {
   public static let sectorSize: UInt64 = 512
 
   /// One primary partition entry.
-  public struct Partition: Hashable, Sendable {
+  public struct Partition: Hashable, Sendable, Codable {
     /// 1…4, as `fdisk` numbers them.
     public var number: Int
     public var type: UInt8
