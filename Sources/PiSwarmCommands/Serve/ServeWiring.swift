@@ -132,7 +132,8 @@ final class ServeWiring: @unchecked Sendable {
   func status(_ observations: [String: NodeView]) -> Data {
     let rows = cluster.nodes.map { node -> Status.Row in
       let seen = observations[node.name] ?? NodeView()
-      var row = Status.Row(node: node.name, ip: node.ip.description, boot: node.boot.rawValue, ssh: "ok", leader: seen.swarm?.leader ?? false)
+      var row = Status.Row(
+        node: node.name, ip: node.ip.description, boot: node.boot.rawValue, ssh: "ok", leader: seen.swarm?.leader ?? false)
       switch seen.reach {
       case .up: break
       case .unknown: row.ssh = "unknown"
