@@ -144,6 +144,9 @@ final class DisklessBoot {
       Processes.signal(qemu, SIGTERM)
       _ = Processes.waitForExit([qemu], timeout: 5)
     }
+    // The SSH alias `up` writes for the cluster's docker context, when it is this run's.
+    let alias = "/etc/ssh/ssh_config.d/piswarm-e2e.conf"
+    if Files.readWhole(alias)?.contains(lab.dir.path + "/") == true { unlink(alias) }
     // Deepest first (loop devices clear themselves on unmount), before cleanUp removes the folder.
     Cleanup.unmount(below: lab.dir.path)
     lab.cleanUp()
