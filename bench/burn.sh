@@ -12,13 +12,9 @@
 # release build, as the other benchmarks).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ -n "${PISWARM_BIN:-}" ]; then
-  bin=$PISWARM_BIN
-else
-  scratch=.build-bench
-  swift build -c release --scratch-path "$scratch" --product piswarm >/dev/null
-  bin="$(pwd)/$scratch/release/piswarm"
-fi
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bin=$(piswarm_bin)
 command -v bmaptool >/dev/null || { echo "error: bmaptool missing (apt-get install bmap-tools)" >&2; exit 1; }
 work=$(mktemp -d /var/tmp/piswarm-bench-burn.XXXXXX)
 loop=''

@@ -7,13 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 nodes=${NODES:-1000}
-if [ -n "${PISWARM_BIN:-}" ]; then
-  bin=$PISWARM_BIN
-else
-  scratch=.build-bench
-  swift build -c release --scratch-path "$scratch" --product piswarm >/dev/null
-  bin="$(pwd)/$scratch/release/piswarm"
-fi
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bin=$(piswarm_bin)
 work=$(mktemp -d /var/tmp/piswarm-bench-files.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 chmod 755 "$work"

@@ -7,13 +7,9 @@
 # PISWARM_BIN overrides the binary (default: a release build as the other benchmarks).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ -n "${PISWARM_BIN:-}" ]; then
-  bin=$PISWARM_BIN
-else
-  scratch=.build-bench
-  swift build -c release --scratch-path "$scratch" --product piswarm >/dev/null
-  bin="$(pwd)/$scratch/release/piswarm"
-fi
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bin=$(piswarm_bin)
 work=$(mktemp -d /var/tmp/piswarm-bench-roots.XXXXXX)
 export PISWARM_STATE_DIR=$work/state
 loops=()
