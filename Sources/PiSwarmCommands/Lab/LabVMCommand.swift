@@ -1,4 +1,6 @@
 import ArgumentParser
+import PiSwarmCore
+import PiSwarmLab
 
 struct LabVMCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -21,4 +23,15 @@ struct LabVMCommand: ParsableCommand {
       """,
     subcommands: [LabVMAdd.self, LabVMRemove.self, LabVMList.self, LabVMReset.self]
   )
+}
+
+extension GlobalOptions {
+  /// A lab VM verb (`rm`, `reset`): `body` on the lab under the state lock, journaled, then
+  /// `done` on stdout.
+  func changingLabVM(done: String, _ body: (VirtualLab) throws(PiSwarmError) -> Void) throws {
+    try reporting {
+      try mutating(commandLine) { _ throws(PiSwarmError) in try body(lab()) }
+      Console.out(done + "\n")
+    }
+  }
 }

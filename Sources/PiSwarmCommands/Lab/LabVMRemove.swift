@@ -10,11 +10,8 @@ struct LabVMRemove: ParsableCommand {
   @OptionGroup var target: LabNodeArguments
 
   func run() throws {
-    try reporting {
-      try global.mutating(commandLine) { _ throws(PiSwarmError) in
-        try global.lab().removeVM(lab: options.name, name: target.node)
-      }
-      Console.out("\(target.node) removed\n")
+    try global.changingLabVM(done: "\(target.node) removed") { lab throws(PiSwarmError) in
+      try lab.removeVM(lab: options.name, name: target.node)
     }
   }
 }

@@ -11,11 +11,8 @@ struct LabVMReset: ParsableCommand {
   @OptionGroup var target: LabNodeArguments
 
   func run() throws {
-    try reporting {
-      try global.mutating(commandLine) { _ throws(PiSwarmError) in
-        try global.lab().resetVM(lab: options.name, name: target.node)
-      }
-      Console.out("\(target.node) reset\n")
+    try global.changingLabVM(done: "\(target.node) reset") { lab throws(PiSwarmError) in
+      try lab.resetVM(lab: options.name, name: target.node)
     }
   }
 }
