@@ -23,6 +23,13 @@ import Testing
     #expect(warm.only(["swarm"]).actions.map(\.id) == warm.actions.map(\.id))
     #expect(warm.only(["stack"]).actions.isEmpty)
 
+    // Preflight is about Docker and the swarm: it does not hold back a run of only power.
+    let blocked = RunPlan(
+      findings: [Preflight.Finding(node: "node02", check: "docker", severity: .error, message: "Docker is not installed")],
+      actions: [.initSwarm(node: "node01")])
+    #expect(blocked.blocked && blocked.only(["docker"]).blocked && blocked.only(["stack"]).blocked)
+    #expect(!blocked.only(["power"]).blocked && !blocked.only(["power", "registry"]).blocked)
+
     let refused = RunPlan(actions: [.refuse(node: "node02", reason: "in another swarm"), .initSwarm(node: "node01")])
     #expect(refused.only(["docker"]).actions == [.refuse(node: "node02", reason: "in another swarm")])
   }

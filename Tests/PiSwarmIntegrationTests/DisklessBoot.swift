@@ -26,8 +26,15 @@ final class DisklessBoot {
   /// The lab whose VM this node is, once `addLabVM` registered it (then piswarm's lab power
   /// driver starts and ends QEMU, not `startVM`).
   var labVM: String?
+  /// The cluster's name, unique to the run: `up` writes the SSH alias
+  /// /etc/ssh/ssh_config.d/piswarm-NAME.conf, which `stop()` removes (the docker context goes
+  /// under the lab's folder, through DOCKER_CONFIG).
+  var clusterName: String { "e2e-\(lab.id)" }
   var environment: [String: String] {
-    ["PISWARM_STATE_DIR": lab.state, "PISWARM_FILE": lab.clusterFile, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]
+    [
+      "PISWARM_STATE_DIR": lab.state, "PISWARM_FILE": lab.clusterFile, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+      "DOCKER_CONFIG": lab.dir.file("docker-config"),
+    ]
   }
 
   init(mac: String, ip: String) throws {
@@ -46,7 +53,7 @@ final class DisklessBoot {
     lab.dir.write(
       "cluster.yml",
       """
-      name: e2e
+      name: \(clusterName)
       head:
         interface: br0
         address: \(NetbootLab.subnet).1/24
@@ -199,6 +206,7 @@ final class DisklessBoot {
   /// removes the lab; records what was left behind.
   func stop() {
     removeLabVM()
+    unlink("/etc/ssh/ssh_config.d/piswarm-\(clusterName).conf")
     if let ganesha { Self.stopNamespaceInit(ganesha) }
     if let qemu {
       Processes.signal(qemu, SIGTERM)
@@ -208,6 +216,7 @@ final class DisklessBoot {
     Cleanup.unmount(below: lab.dir.path)
     lab.cleanUp()
     #expect(lab.leftovers().isEmpty, "left behind: \(lab.leftovers())")
+    #expect(!Files.exists("/etc/ssh/ssh_config.d/piswarm-\(clusterName).conf"))
     #expect(Mounts.points().filter { $0.hasPrefix(lab.dir.path + "/") }.isEmpty)
   }
 

@@ -65,8 +65,8 @@ import Testing
     let second = try boot.labVMEntry()
     #expect(second.running && second.pid != first.pid, "a cycle is a new QEMU: \(first) → \(second)")
     if let old = first.pid { #expect(!Processes.isAlive(old)) }
-    let (again, _) = try boot.waitForSSH(["sh", "-c", "hostname; cat /root/cycled"], timeout: 120)
-    #expect(again.stdoutText.contains("\(boot.node)\nx\n"), "\(again.stdoutText)")
+    let (back, _) = try boot.waitForSSH(["sh", "-c", "hostname; cat /root/cycled"], timeout: 120)
+    #expect(back.stdoutText.contains("\(boot.node)\nx\n"), "\(back.stdoutText)")
 
     // Reset (QMP system_reset): the guest reboots in the same QEMU process.
     func bootID() throws -> String {
@@ -87,5 +87,20 @@ import Testing
     #expect(!last.running && last.pid == nil, "\(last)")
     if let pid = second.pid { #expect(!Processes.isAlive(pid), "QEMU \(pid) still runs after power off") }
     #expect(try boot.powerState() == "off")
+
+    // up from cold, narrowed to power: plan shows the switch and the wait, up switches the VM on
+    // and waits for its boot phases, and a second up changes nothing.
+    let plan = try boot.piswarm(["plan", "--only", "power", "--json"], timeout: 120)
+    print("plan --only power:\n\(plan.stdoutText)\n\(plan.stderrText)")
+    #expect(plan.stdoutText.contains("power on \(boot.node)"), "\(plan.stdoutText)")
+    #expect(plan.stdoutText.contains("wait boot \(boot.node)"), "\(plan.stdoutText)")
+    let up = try boot.piswarm(["up", "--only", "power"], timeout: 300)
+    print("up --only power:\n\(up.stdoutText)\n\(up.stderrText)")
+    #expect(up.status == 0, "\(up.stderrText)")
+    #expect(try boot.labVMEntry().running)
+    boot.qemu = try boot.labVMEntry().pid
+    let again = try boot.piswarm(["up", "--only", "power"], timeout: 300)
+    print("second up --only power:\n\(again.stdoutText)\n\(again.stderrText)")
+    #expect(again.status == 0 && again.stderrText.contains("no changes"), "\(again.stderrText)")
   }
 }

@@ -68,7 +68,8 @@ struct Up: ParsableCommand {
 
       --only STEPS runs a narrower part of the same plan (power, registry, docker, swarm,
       stack), e.g. --only docker,swarm for Docker and the swarm without powering nodes on or
-      deploying stacks; 'piswarm plan --only STEPS' prints it.
+      deploying stacks; 'piswarm plan --only STEPS' prints it. Preflight checks nodes for Docker
+      and the swarm: a run of only power (or the registry) does not stop on its findings.
 
       Examples:
         piswarm up
