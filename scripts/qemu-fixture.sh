@@ -24,6 +24,10 @@ usage() { echo "usage: $0 OUTDIR" >&2; exit 64; }
 OUT=$1
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
+# One run at a time per OUTDIR (tests that boot the fixture start in parallel): the others
+# wait, then find it built.
+exec 9>"$OUT/.lock"
+flock 9
 CACHE=$OUT/.cache
 DEBS=$CACHE/debs
 mkdir -p "$DEBS"

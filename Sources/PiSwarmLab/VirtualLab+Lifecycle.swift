@@ -101,6 +101,7 @@ extension VirtualLab {
       throw PiSwarmError(.notFound, "no lab \"\(name)\" here", advice: "'piswarm lab ls' lists the labs")
     }
 
+    removeVMs(lab: name)
     // Processes: every launcher started for this lab's nodes, found by PID through its command
     // line (so also after a crash before lab.json was written).
     let marker = directory + "/nodes/"

@@ -3,9 +3,9 @@ import PiSwarmLab
 import PiSwarmSystem
 import Synchronization
 
-/// Nodes of a lab on this machine (`piswarm lab up`): started and stopped as `piswarm lab
-/// start|stop` does (`VirtualLab`). Lab nodes are namespaces today; QEMU lab VMs (switched
-/// through QMP) come with the lab's VMs (issue #14).
+/// Nodes of a lab on this machine: a QEMU VM the lab owns (`piswarm lab vm add`) is switched
+/// through QMP (on starts QEMU, off is QMP `quit`, status is its process); any other node is a
+/// namespace node of `piswarm lab up`, started and stopped as `piswarm lab start|stop` does.
 struct LabPowerDriver: PowerDriver {
   let name = "lab"
 
@@ -16,6 +16,7 @@ struct LabPowerDriver: PowerDriver {
     let lab = VirtualLab(stateDirectory: context.stateDirectory)
     let name = config.settings["lab"] ?? ""
     return try Self.serial.withLock { _ throws(PiSwarmError) -> PowerState in
+      if let vm = lab.loadVM(lab: name, name: node.name) { return try Self.run(verb, vm: vm, lab: lab) }
       switch verb {
       case .on:
         try lab.start(lab: name, node: node.name)
@@ -35,5 +36,21 @@ struct LabPowerDriver: PowerDriver {
         return status.running ? .on : .off
       }
     }
+  }
+
+  /// A VM: a cycle is a new QEMU process (the kernel command line read again), as a Pi's power
+  /// cycle re-reads cmdline.txt.
+  static func run(_ verb: PowerVerb, vm: LabVM, lab: VirtualLab) throws(PiSwarmError) -> PowerState {
+    switch verb {
+    case .on: try lab.startVM(vm)
+    case .off: try lab.stopVM(vm)
+    case .cycle:
+      try lab.stopVM(vm)
+      // The record again: stopVM leaves the PID, startVM writes the new one.
+      try lab.startVM(lab.loadVM(lab: vm.lab, name: vm.name) ?? vm)
+    case .status: break
+    }
+    let current = lab.loadVM(lab: vm.lab, name: vm.name) ?? vm
+    return lab.runningPID(current) != nil ? .on : .off
   }
 }

@@ -20,24 +20,57 @@ public enum Probes {
 
   /// Writes `request` to a Unix stream socket and reads until the peer closes.
   public static func unixExchange(socket: String, request: Data, timeout: Double) -> Data? {
+    guard let fd = unixConnect(socket, timeout: timeout) else { return nil }
+    defer { close(fd) }
+    guard writeAll(fd, Array(request)) else { return nil }
+    return Data(readAll(fd, limit: 64 << 20))
+  }
+
+  /// Writes `request` to a Unix stream socket, then reads lines until `done(lines)` holds, the
+  /// peer closes or `timeout` seconds pass between two reads. Nil when nothing listens.
+  public static func unixLines(
+    socket: String, request: Data, timeout: Double, until done: ([String]) -> Bool
+  ) -> [String]? {
+    guard let fd = unixConnect(socket, timeout: timeout) else { return nil }
+    defer { close(fd) }
+    guard writeAll(fd, Array(request)) else { return nil }
+    var received: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    var lines: [String] = []
+    while received.count < 1 << 20 {
+      let count = read(fd, &buffer, buffer.count)
+      if count <= 0 { break }
+      received += buffer[0..<count]
+      // Split on the byte: "\r\n" is one Character, which a String split on "\n" would miss.
+      lines = received.split(separator: UInt8(ascii: "\n")).map { String(decoding: $0, as: UTF8.self) }
+      if received.last == UInt8(ascii: "\n"), done(lines) { break }
+    }
+    return lines
+  }
+
+  static func unixConnect(_ socket: String, timeout: Double) -> Int32? {
     Signals.ignoreBrokenPipes()
     let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { return nil }
-    defer { close(fd) }
     setTimeouts(fd, timeout)
     var address = sockaddr_un()
     address.sun_family = sa_family_t(AF_UNIX)
     let bytes = Array(socket.utf8)
-    guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return nil }
+    guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+      close(fd)
+      return nil
+    }
     withUnsafeMutableBytes(of: &address.sun_path) { buffer in
       for (index, byte) in bytes.enumerated() { buffer[index] = byte }
     }
     let connected = withUnsafePointer(to: &address) {
       $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
     }
-    guard connected == 0 else { return nil }
-    guard writeAll(fd, Array(request)) else { return nil }
-    return Data(readAll(fd, limit: 64 << 20))
+    guard connected == 0 else {
+      close(fd)
+      return nil
+    }
+    return fd
   }
 
   /// The first line a TCP server sends (an SSH banner), or nil.

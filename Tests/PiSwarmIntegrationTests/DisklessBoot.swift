@@ -21,9 +21,20 @@ final class DisklessBoot {
   let ip: String
   var ganesha: pid_t?
   var qemu: pid_t?
-  var console: String { lab.dir.file("console.log") }
+  /// The serial console: QEMU's file, or the lab VM's (`labVM`).
+  var console: String { labVM.map { lab.state + "/labs/\($0)/vms/\(node)/console.log" } ?? lab.dir.file("console.log") }
+  /// The lab whose VM this node is, once `addLabVM` registered it (then piswarm's lab power
+  /// driver starts and ends QEMU, not `startVM`).
+  var labVM: String?
+  /// The cluster's name, unique to the run: `up` writes the SSH alias
+  /// /etc/ssh/ssh_config.d/piswarm-NAME.conf, which `stop()` removes (the docker context goes
+  /// under the lab's folder, through DOCKER_CONFIG).
+  var clusterName: String { "e2e-\(lab.id)" }
   var environment: [String: String] {
-    ["PISWARM_STATE_DIR": lab.state, "PISWARM_FILE": lab.clusterFile, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]
+    [
+      "PISWARM_STATE_DIR": lab.state, "PISWARM_FILE": lab.clusterFile, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+      "DOCKER_CONFIG": lab.dir.file("docker-config"),
+    ]
   }
 
   init(mac: String, ip: String) throws {
@@ -35,14 +46,14 @@ final class DisklessBoot {
   /// The node's TFTP folder, named by its MAC.
   var tftpFolder: String { lab.tftpRoot + "/" + mac.replacingOccurrences(of: ":", with: "-") }
 
-  /// cluster.yml for one Pi 4 netbooting `image`, its Docker storage a loop file; a new SSH key
-  /// pair for the cluster.
-  func writeCluster(image: String) throws {
+  /// cluster.yml for one Pi 4 netbooting `image`, its Docker storage a loop file, its power
+  /// `power` (a flow mapping) when given; a new SSH key pair for the cluster.
+  func writeCluster(image: String, power: String? = nil) throws {
     try Command("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "piswarm-e2e", "-f", lab.dir.file("id_ed25519")]).check()
     lab.dir.write(
       "cluster.yml",
       """
-      name: e2e
+      name: \(clusterName)
       head:
         interface: br0
         address: \(NetbootLab.subnet).1/24
@@ -60,7 +71,7 @@ final class DisklessBoot {
           mac: "\(mac)"
           ip: \(ip)
           model: pi4
-
+      \(power.map { "    power: \($0)\n" } ?? "")
       """)
   }
 
@@ -102,15 +113,70 @@ final class DisklessBoot {
     lab.pids.append(pid)
   }
 
+  /// Registers the node as a VM of lab `name` (`piswarm lab vm add`, cabled to the head's
+  /// bridge), powered off; the cluster file must give the node `power: { driver: lab, lab: NAME }`.
+  func addLabVM(lab name: String, kernel: String, initrd: String, memoryMiB: Int) throws {
+    let added = try piswarm([
+      "lab", "vm", "add", node, "--name", name, "--mac", mac, "--kernel", kernel, "--initrd", initrd,
+      "--cmdline-file", tftpFolder + "/cmdline.txt", "--memory", "\(memoryMiB)", "--netns", lab.head, "--bridge", "br0",
+    ])
+    try #require(added.status == 0, "lab vm add: \(added.stderrText)")
+    labVM = name
+  }
+
+  struct LabVMEntry: Decodable {
+    var name: String
+    var running: Bool
+    var state: String?
+    var pid: Int32?
+  }
+
+  /// The lab VM as `piswarm lab vm ls --json` reports it.
+  func labVMEntry() throws -> LabVMEntry {
+    let listed = try piswarm(["lab", "vm", "ls", "--name", labVM ?? "", "--json"])
+    let entries = try JSONDecoder().decode([LabVMEntry].self, from: Data(listed.stdoutText.utf8))
+    return try #require(entries.first { $0.name == node }, "\(listed.stdoutText)")
+  }
+
+  /// `piswarm power VERB NODE` (on, cycle: without waiting, so that `waitForSSH` watches the
+  /// console); then `qemu` is the VM's new QEMU.
+  func power(_ verb: String, _ extra: [String] = []) throws -> Command.Output {
+    let output = try piswarm(["power", verb, node] + extra, timeout: 180)
+    if labVM != nil, verb != "status" { qemu = try labVMEntry().pid }
+    return output
+  }
+
+  /// The node's power state from `piswarm power status --json`.
+  func powerState() throws -> String? {
+    struct Row: Decodable { var state: String? }
+    let output = try piswarm(["power", "status", node, "--json"])
+    return try JSONDecoder().decode([Row].self, from: Data(output.stdoutText.utf8)).first?.state
+  }
+
+  /// `piswarm lab down` for the lab VM's lab: QEMU ended by PID, its tap and record gone.
+  func removeLabVM() {
+    guard let name = labVM else { return }
+    let down = try? piswarm(["lab", "down", "--name", name])
+    #expect(down?.status == 0, "lab down: \(down?.stderrText ?? "")")
+    #expect(
+      Processes.all().filter { Processes.commandLine($0).contains { $0.contains("/labs/\(name)/vms/") } }.isEmpty,
+      "a QEMU of lab \(name) outlived lab down")
+    qemu = nil
+  }
+
   func consoleText() -> String { (try? String(contentsOfFile: console, encoding: .utf8)) ?? "" }
 
   /// `piswarm exec NODE -- COMMAND…` from the head's side of the network: piswarm's own SSH,
   /// with the key it pinned (StrictHostKeyChecking=yes, no --trust-new).
   func exec(_ command: [String], connectTimeout: Int = 10, timeout: Double = 60) throws -> Command.Output {
+    try piswarm(["exec", node, "--connect-timeout", "\(connectTimeout)", "--"] + command, timeout: timeout)
+  }
+
+  /// `piswarm ARGUMENTS…` in the head's network namespace, with the lab's state and cluster file.
+  func piswarm(_ arguments: [String], timeout: Double = 60) throws -> Command.Output {
     try Command(
-      "nsenter",
-      ["--net=/run/netns/\(lab.head)", NetbootLab.piswarmBinary, "exec", node, "--connect-timeout", "\(connectTimeout)", "--"]
-        + command, environment: environment, timeout: timeout
+      "nsenter", ["--net=/run/netns/\(lab.head)", NetbootLab.piswarmBinary] + arguments, environment: environment,
+      timeout: timeout
     ).run()
   }
 
@@ -139,6 +205,8 @@ final class DisklessBoot {
   /// Ends QEMU and ganesha, unmounts the node's overlay root and the image's lower layer, and
   /// removes the lab; records what was left behind.
   func stop() {
+    removeLabVM()
+    unlink("/etc/ssh/ssh_config.d/piswarm-\(clusterName).conf")
     if let ganesha { Self.stopNamespaceInit(ganesha) }
     if let qemu {
       Processes.signal(qemu, SIGTERM)
@@ -151,6 +219,7 @@ final class DisklessBoot {
     Cleanup.unmount(below: lab.dir.path)
     lab.cleanUp()
     #expect(lab.leftovers().isEmpty, "left behind: \(lab.leftovers())")
+    #expect(!Files.exists("/etc/ssh/ssh_config.d/piswarm-\(clusterName).conf"))
     #expect(Mounts.points().filter { $0.hasPrefix(lab.dir.path + "/") }.isEmpty)
   }
 

@@ -13,9 +13,11 @@ import Testing
 /// docker.io; Pi OS's cmdline.txt, fstab, firstboot and ssh-off) is imported with `piswarm image
 /// import`, made a node root by `piswarm netboot apply`, and one QEMU VM boots it: its boot files
 /// come over TFTP from piswarm's dnsmasq (read by pi-bootrom, as a Pi's ROM would), its address
-/// from piswarm's DHCP, its root from piswarm's NFS export. `piswarm up` then gives it Docker on
-/// a loop-mounted ext4 file on the NFS root; the VM reboots and dockerd comes up at boot from
-/// that storage. Each boot phase is timed from the console and printed.
+/// from piswarm's DHCP, its root from piswarm's NFS export. The VM is a lab VM switched by
+/// `piswarm power` (the lab driver, QEMU through QMP). `piswarm up` then gives it Docker on a
+/// loop-mounted ext4 file on the NFS root; `piswarm power cycle` cuts and restores its power and
+/// it comes back with the same identity, dockerd up at boot from that storage and the same swarm
+/// node. Each boot phase is timed from the console and printed.
 ///
 /// Slow (a real systemd under TCG, and a cold image build of several minutes): it runs with
 /// `make e2e` (PISWARM_E2E=1), not in `make test`. See docs/netboot-roots.md.
@@ -35,7 +37,8 @@ import Testing
     let boot = try DisklessBoot(mac: Self.mac, ip: Self.ip)
     defer { boot.stop() }
     let lab = boot.lab
-    try boot.writeCluster(image: "realos")
+    let labName = "ro" + lab.id.prefix(8)
+    try boot.writeCluster(image: "realos", power: "{ driver: lab, lab: \(labName) }")
     let cmdline = try boot.importAndApply(image: RealOS.cache + "/realos.img", name: "realos")
 
     // The image's SD-card words stay on the card: piswarm's line has none of them.
@@ -74,14 +77,17 @@ import Testing
     Cleanup.deleteNamespace(board)
 
     // First boot: to multi-user.target and SSH with the pinned key.
-    // QEMU with the files the node got over TFTP; the console timed from QEMU's start; until
-    // SSH answers with the pinned key. Returns the clock and the seconds to SSH.
-    func bootVM() throws -> (ConsoleClock, Double) {
+    // The node is a lab VM with the files it got over TFTP (QEMU has no Pi boot ROM), switched
+    // by `piswarm power VERB` (on, cycle); the console timed from the switch; until SSH answers
+    // with the pinned key. Returns the clock and the seconds to SSH.
+    try boot.addLabVM(
+      lab: labName, kernel: boot.tftpFolder + "/kernel8.img", initrd: boot.tftpFolder + "/initramfs8", memoryMiB: 1024)
+    #expect(try boot.powerState() == "off")
+    func bootVM(_ verb: String) throws -> (ConsoleClock, Double) {
       try? FileManager.default.removeItem(atPath: boot.console)
       let clock = ConsoleClock(file: boot.console, markers: RealOS.markers.map(\.marker))
-      try boot.startVM(
-        kernel: boot.tftpFolder + "/kernel8.img", initrd: boot.tftpFolder + "/initramfs8", cmdline: cmdline,
-        memoryMiB: 1024, extra: ["-accel", "tcg,tb-size=256"])
+      let switched = try boot.power(verb, ["--no-wait"])
+      try #require(switched.status == 0, "power \(verb): \(switched.stderrText)")
       _ = try boot.waitForSSH(["true"], timeout: 600)
       return (clock, Date().timeIntervalSince(clock.started))
     }
@@ -96,7 +102,7 @@ import Testing
       }
       return nil
     }
-    var (clock, firstSSH) = try bootVM()
+    var (clock, firstSSH) = try bootVM("on")
     let multiUser = try waitForActive("multi-user.target", since: clock)
     clock.stop()
     #expect(multiUser != nil, "multi-user.target not reached within 300 s of SSH")
@@ -129,13 +135,12 @@ import Testing
       #expect(up.status == 0, "piswarm up (\(run)): \(up.stderrText.suffix(3000))")
     }
 
-    // A reboot (QEMU exits: -no-reboot), then the same VM again: dockerd from the loop file at boot.
-    _ = try? boot.exec(["systemctl", "reboot"], connectTimeout: 5, timeout: 30)
-    if let qemu = boot.qemu { _ = Processes.waitForExit([qemu], timeout: 120) }
-    try #require(boot.qemu.map(Processes.isAlive) == false, "QEMU did not exit at the reboot")
-    if let qemu = boot.qemu { Processes.reap(qemu) }
+    // A power cycle through piswarm (a new QEMU: the power cut, then on again), then the same
+    // node: dockerd from the loop file at boot, the same swarm node.
+    let before = try boot.labVMEntry().pid
     let secondSSH: Double
-    (clock, secondSSH) = try bootVM()
+    (clock, secondSSH) = try bootVM("cycle")
+    #expect(boot.qemu != before, "the cycle started a new QEMU")
     let dockerSeconds = try waitForActive("docker", since: clock)
     let secondMultiUser = try waitForActive("multi-user.target", since: clock)
     clock.stop()
@@ -149,6 +154,11 @@ import Testing
     #expect(docker.contains("store-fs=ext4"), "\(docker)")
     #expect(docker.contains("back-file=/var/lib/piswarm-node/docker.ext4"), "\(docker)")
     #expect(docker.contains("swarm=active"), "\(docker)")
+    #expect(docker.contains("nodes=1\n"), "one swarm node after the cycle, not a duplicate: \(docker)")
+    // piswarm status shows the same boot, phase by phase, to swarm-ready.
+    let status = try boot.piswarm(["status", "--json"], timeout: 120)
+    let rows = try JSONDecoder().decode([RealOS.StatusRow].self, from: Data(status.stdoutText.utf8))
+    #expect(rows.first { $0.node == boot.node }?.bootPhase == "swarm-ready", "\(status.stdoutText)")
     #expect(lab.dir.read("nfs/node01/etc/ssh/ssh_host_ed25519_key.pub") == hostKey, "the host key changed at the reboot")
     #expect(Files.exists(lab.dir.file("nfs/node01/var/lib/piswarm-node/docker.ext4")), "the loop file lives in the NFS root")
 
@@ -161,6 +171,12 @@ import Testing
 
 /// What the real-OS test needs, and how it reads the VM's console.
 enum RealOS {
+  /// A row of `piswarm status --json`: the node's boot phase.
+  struct StatusRow: Decodable {
+    var node: String
+    var bootPhase: String?
+  }
+
   static let cache = ProcessInfo.processInfo.environment["PISWARM_REALOS"] ?? "/var/cache/piswarm/realos"
   static var repository: String {
     URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").path
@@ -215,6 +231,7 @@ enum RealOS {
     echo "back-file=$(losetup -n -O BACK-FILE "$(findmnt -n -o SOURCE /var/lib/piswarm-node/storage)")"
     echo "data-root=$(findmnt -n -o SOURCE,FSTYPE /var/lib/docker)"
     echo "swarm=$(docker info --format '{{.Swarm.LocalNodeState}}')"
+    echo "nodes=$(docker node ls -q | wc -l)"
     """
 
   static func report(
@@ -227,7 +244,7 @@ enum RealOS {
       "  image (realos-image.sh, cached when warm)  \(seconds(imageSeconds))",
       "  DHCP (pi-bootrom, piswarm's dnsmasq)       \(seconds(dhcp))",
       "  TFTP kernel8.img + initramfs8 (\(tftpBytes / 1_048_576) MiB)    \(seconds(tftp))",
-      "  phase                      first boot   after up + reboot",
+      "  phase                      first boot   after up + power cycle",
     ]
     for (index, phase) in first.enumerated() {
       lines.append(

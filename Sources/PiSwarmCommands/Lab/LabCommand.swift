@@ -18,7 +18,7 @@ struct LabCommand: ParsableCommand {
         piswarm lab stop node02 && piswarm lab start node02
         piswarm lab down
       """,
-    subcommands: [LabUp.self, LabDown.self, LabList.self, LabStop.self, LabStart.self, LabKill.self]
+    subcommands: [LabUp.self, LabDown.self, LabList.self, LabStop.self, LabStart.self, LabKill.self, LabVMCommand.self]
   )
 }
 

@@ -25,12 +25,14 @@ struct Plan: ParsableCommand {
 
       Examples:
         piswarm plan
+        piswarm plan --only docker,swarm
         piswarm plan --json
       """
   )
 
   @OptionGroup var global: GlobalOptions
   @OptionGroup var remote: RemoteOptions
+  @OptionGroup var steps: RunStepOptions
 
   @Flag(help: "Print JSON on stdout.")
   var json = false
@@ -47,7 +49,7 @@ struct Plan: ParsableCommand {
         Console.err($0)
       }
       try Interrupts.finish(transport, cluster.nodes)
-      let plan = RunPlanner.plan(observation, cluster: cluster)
+      let plan = steps.apply(RunPlanner.plan(observation, cluster: cluster))
       let rows = RunSession.rows(plan, cluster: cluster)
       Console.out(json ? try Console.json(rows) : RunSession.table(rows, withStatus: false))
       if plan.blocked {

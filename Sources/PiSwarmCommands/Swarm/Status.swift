@@ -7,10 +7,17 @@ import PiSwarmSystem
 
 struct Status: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "One row per node: SSH, Docker, storage, swarm role, state, availability, leader, running tasks.",
+    abstract: "One row per node: boot phase, SSH, Docker, storage, swarm role, state, availability, leader, running tasks.",
     discussion: """
       Reads every node at once over SSH, and the swarm's view from a reachable manager. Exit 1
       when a node cannot be reached or its dockerd does not answer.
+
+      BOOT is how the node boots (netboot, sd, preinstalled); for netboot nodes with the
+      furthest phase of its last boot: seen (its DHCP/PXE request), firmware, kernel (files
+      sent over TFTP, from the boot events, as 'piswarm netboot status'), then nfs-root and
+      ssh (SSH answers with the pinned key), dockerd (its API answers), swarm-ready (the swarm
+      sees it ready). --json has the mode as boot, the phase as bootPhase, and bootPhaseSince
+      when the last observed phase was reached while SSH does not answer yet.
 
       Examples:
         piswarm status
@@ -29,6 +36,9 @@ struct Status: ParsableCommand {
     var ip: String
     /// netboot, sd or preinstalled.
     var boot: String
+    /// Netboot nodes: the furthest phase of the last boot (`BootJourney`).
+    var bootPhase: String?
+    var bootPhaseSince: Date?
     var ssh: String
     var docker: String?
     var storage: String?
@@ -101,6 +111,20 @@ struct Status: ParsableCommand {
           rows[index].tasks = tasks.filter { $0.NodeID == swarmNode.ID && $0.Status.State == .running }.count
         }
       }
+      // Netboot nodes: the boot phase from the boot events and the probes above.
+      let netboot = NFSExports.netbootNodes(cluster)
+      if !netboot.isEmpty {
+        let events = (try? BootEventsReader.all(stateDirectory: global.stateDirectory)) ?? []
+        let sshUp = Set(rows.filter { $0.ssh == "ok" }.map(\.node))
+        for progress in BootProgress.progress(cluster, events: events, sshUp: { sshUp.contains($0.name) }) {
+          guard let index = rows.firstIndex(where: { $0.node == progress.node }) else { continue }
+          let up = sshUp.contains(progress.node)
+          let docker = rows[index].docker.map { $0 != "down" } ?? false
+          rows[index].bootPhase = BootJourney.phase(
+            observed: progress.phase, sshUp: up, dockerUp: docker, swarmState: rows[index].state)
+          rows[index].bootPhaseSince = BootJourney.since(observed: progress.time, sshUp: up)
+        }
+      }
       // A manager that restarted under autolock: the managers see it down; say why.
       for (index, probe) in probes.enumerated() where probe.info?.Swarm.LocalNodeState == .locked {
         rows[index].state = LocalSwarm.State.locked.rawValue
@@ -111,13 +135,15 @@ struct Status: ParsableCommand {
       } else {
         let table = rows.map { row in
           [
-            row.node, row.ip, row.ssh, row.docker ?? "-", row.storage.map { "\($0)/\(row.backingFilesystem ?? "?")" } ?? "-",
+            row.node, row.ip, row.bootPhase.map { "\(row.boot): \($0)" } ?? row.boot, row.ssh, row.docker ?? "-",
+            row.storage.map { "\($0)/\(row.backingFilesystem ?? "?")" } ?? "-",
             row.role ?? "-", row.state ?? "-", row.availability ?? "-", row.leader ? "*" : "", row.tasks.map(String.init) ?? "-",
           ]
         }
         Console.out(
           TextTable.render(
-            header: ["NODE", "IP", "SSH", "DOCKER", "STORAGE", "ROLE", "STATE", "AVAILABILITY", "LEADER", "TASKS"], rows: table))
+            header: ["NODE", "IP", "BOOT", "SSH", "DOCKER", "STORAGE", "ROLE", "STATE", "AVAILABILITY", "LEADER", "TASKS"],
+            rows: table))
       }
       let failed = rows.filter { $0.error != nil }
       if !failed.isEmpty {

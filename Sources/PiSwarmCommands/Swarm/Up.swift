@@ -71,8 +71,14 @@ struct Up: ParsableCommand {
       filesystem. Storage changes only from root to another mode (or a loopfile or tmpfs to a
       larger size): anything else would lose the node's images and swarm identity.
 
+      --only STEPS runs a narrower part of the same plan (power, registry, docker, swarm,
+      stack), e.g. --only docker,swarm for Docker and the swarm without powering nodes on or
+      deploying stacks; 'piswarm plan --only STEPS' prints it. Preflight checks nodes for Docker
+      and the swarm: a run of only power (or the registry) does not stop on its findings.
+
       Examples:
         piswarm up
+        piswarm up --only docker,swarm
         piswarm up --format            # allow formatting device: partitions
         piswarm --file lab/cluster.yml up --json
       """
@@ -80,6 +86,7 @@ struct Up: ParsableCommand {
 
   @OptionGroup var global: GlobalOptions
   @OptionGroup var remote: RemoteOptions
+  @OptionGroup var steps: RunStepOptions
 
   @Flag(help: "Print the outcome per node as JSON on stdout.")
   var json = false
@@ -135,7 +142,7 @@ struct Up: ParsableCommand {
           }
           observation.bootFailed = bootFailed
           if Cancellation.isCancelled { return .interrupted }
-          let plan = RunPlanner.plan(observation, cluster: cluster)
+          let plan = steps.apply(RunPlanner.plan(observation, cluster: cluster))
           // Preflight: every problem in one table, before anything changes (again for nodes
           // that were just booted).
           if round == 1 || booted, !plan.findings.isEmpty { Console.err(PreflightTable.render(plan.findings)) }

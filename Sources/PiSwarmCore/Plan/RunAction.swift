@@ -76,6 +76,9 @@ public enum RunAction: Sendable, Equatable {
     }
   }
 
+  /// Every value of `step` but `error`, in the order a run does them: what `up --only` takes.
+  public static let steps = ["power", "registry", "docker", "swarm", "stack"]
+
   /// Whether it is a refusal: something cluster.yml asks for that is left undone, with why.
   public var isRefusal: Bool {
     switch self {
@@ -162,5 +165,19 @@ public struct RunPlan: Sendable, Equatable {
     self.unlocksFirst = unlocksFirst
     self.bootsFirst = bootsFirst
     self.via = via
+  }
+
+  /// The plan of a narrower run (`up --only docker,swarm`): only the actions of `steps` (values
+  /// of `RunAction.step`), refusals kept (what is left undone still says why). A run that skips
+  /// power does not wait for a second round after boots; one that skips the swarm does not wait
+  /// for unlocks. Preflight checks a node for Docker and the swarm: a run of only power or
+  /// the registry neither stops on its findings nor shows them.
+  public func only(_ steps: Set<String>) -> RunPlan {
+    var plan = self
+    if steps.isDisjoint(with: ["docker", "swarm", "stack"]) { plan.findings = [] }
+    plan.actions = actions.filter { $0.isRefusal || steps.contains($0.step) }
+    plan.bootsFirst = bootsFirst && steps.contains("power")
+    plan.unlocksFirst = unlocksFirst && steps.contains("swarm")
+    return plan
   }
 }
