@@ -56,3 +56,95 @@ import Testing
     #expect(try planThenUp().planned.isEmpty)
   }
 }
+
+/// The netboot step of `plan` and `up` for real, in a `NetbootLab`: `plan` lists each netboot
+/// node's root and the netboot files (a dry run: nothing is written), `up --only netboot` runs
+/// exactly those actions (its journal is the plan), the files and the root appear, dnsmasq
+/// serves a pi-bootrom board its own files from them, and the next `plan` has no netboot action.
+@Suite(.serialized, .enabled(if: NetbootLab.shouldRun)) struct NetbootPlanEqualsUpIntegrationTests {
+  @Test func upRunsTheNetbootActionsPlanListedAndTheNextPlanHasNone() throws {
+    guard NetbootLab.require() else { return }
+    let lab = try NetbootLab()
+    let name = "nbplan-\(lab.id)"
+    defer {
+      // up writes the docker context's SSH alias for the cluster's manager.
+      unlink("/etc/ssh/ssh_config.d/piswarm-\(name).conf")
+      lab.cleanUp()
+      #expect(lab.leftovers().isEmpty, "left behind: \(lab.leftovers())")
+    }
+    let raw = lab.dir.file("disk.img")
+    try TestImage.make(at: raw, scratch: lab.dir.file("parts"))
+    let imported = try lab.piswarm(["image", "import", raw, "--name", "test-os"])
+    try #require(imported.status == 0, "\(imported.stderrText)")
+    try Command("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "nbplan", "-f", lab.dir.file("id_ed25519")]).check()
+    let nfs = lab.dir.file("nfs")
+    // Off, with a power driver: up would switch it on after the netboot step (not with
+    // --only netboot).
+    lab.dir.write(
+      "cluster.yml",
+      """
+      name: \(name)
+      head:
+        interface: br0
+        address: \(NetbootLab.subnet).1/24
+        lan: dhcp
+        tftp_root: \(lab.tftpRoot)
+        nfs_root: \(nfs)
+        dnsmasq_conf: \(lab.dir.file("etc/dnsmasq.conf"))
+      ssh:
+        key: \(lab.dir.file("id_ed25519"))
+      defaults:
+        image: test-os
+        docker_storage: loopfile:1G
+        power: { driver: lab, lab: \(name) }
+      nodes:
+        - name: node01
+          mac: "b8:27:eb:00:00:01"
+          ip: \(NetbootLab.subnet).11
+          model: pi4
+      """)
+    let options = ["--dnsmasq-option", "no-ping", "--connect-timeout", "2", "--retries", "0"]
+    func planned(_ extra: [String] = []) throws -> [[String: String]] {
+      let plan = try lab.piswarm(["plan", "--json"] + options + extra, inHead: true)
+      #expect(plan.status == 0, "\(plan.stderrText)")
+      return (try JSONSerialization.jsonObject(with: plan.stdout) as? [[String: String]]) ?? []
+    }
+
+    let before = try planned()
+    let actions = before.compactMap { row in row["action"].map { "\(row["node"] ?? "?") \($0)" } }
+    #expect(
+      actions == [
+        "node01 root node01", "head netboot files on head", "node01 power on node01", "node01 wait boot node01",
+      ], "\(before)")
+    #expect(before.first?["change"] == "make its root from test-os")
+    #expect(before.first { $0["action"] == "netboot files on head" }?["change"]?.contains("tftp/b8-27-eb-00-00-01") == true)
+    // plan wrote nothing.
+    #expect(!Files.exists(lab.tftpRoot) && !Files.exists(lab.dir.file("etc/dnsmasq.conf")) && !Files.exists(nfs + "/node01"))
+
+    let up = try lab.piswarm(["up", "--only", "netboot"] + options, inHead: true)
+    #expect(up.status == 0, "\(up.stderrText)")
+    let store = try SQLiteStateStore(stateDirectory: lab.state)
+    let last = try #require(try store.runs(limit: 1).first)
+    let journaled = try store.steps(run: try #require(last.id)).map { "\($0.node) \($0.step)" }
+    #expect(journaled == Array(actions.prefix(2)), "up: \(up.stderrText)")
+
+    #expect(Files.exists(lab.tftpRoot + "/b8-27-eb-00-00-01/cmdline.txt"))
+    #expect(Files.exists(lab.dir.file("etc/dnsmasq.conf")))
+    #expect((try? String(contentsOfFile: nfs + "/node01/etc/hostname", encoding: .utf8)) == "node01\n")
+    #expect(Files.exists(lab.state + "/hostkeys/node01.pub"))
+
+    // dnsmasq with the files up wrote serves the board its own.
+    try lab.startHeadDnsmasq()
+    let board = try lab.addBoard(1, mac: "b8:27:eb:00:00:01")
+    let (boot, status) = try lab.boot(board, ["--model", "pi4", "--serial", "11111111"])
+    #expect(status == 0, "\(boot)")
+    #expect(boot.file("cmdline.txt")?.content?.contains("nfsroot=\(NetbootLab.subnet).1:\(nfs)/node01,") == true, "\(boot.files)")
+    #expect(boot.file("start4.elf")?.status == "ok", "\(boot.files)")
+
+    // Nothing netboot is left to do: only the power step.
+    let after = try planned()
+    #expect(!after.contains { $0["step"] == "netboot" }, "\(after)")
+    #expect(after.compactMap { $0["action"] } == ["power on node01", "wait boot node01"], "\(after)")
+    #expect(try planned(["--only", "netboot"]).allSatisfy { $0["action"] == nil })
+  }
+}
