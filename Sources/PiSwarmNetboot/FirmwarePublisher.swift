@@ -21,7 +21,9 @@ public enum FirmwarePublisher {
   /// `source` no longer has. Unchanged files (the same inode, or the same size and modification
   /// time) are left alone.
   /// `dryRun`: writes nothing and returns the changes it would make.
-  public static func publish(from source: String, to destination: String, dryRun: Bool = false) throws(PiSwarmError)
+  public static func publish(
+    from source: String, to destination: String, dryRun: Bool = false
+  ) throws(PiSwarmError)
     -> [FileChange]
   {
     var changes: [FileChange] = []

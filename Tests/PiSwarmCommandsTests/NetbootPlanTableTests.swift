@@ -24,7 +24,8 @@ import Testing
 
   static func observation(_ cluster: Cluster) -> RunObservation {
     var observed = RunObservation(
-      nodes: Dictionary(uniqueKeysWithValues: cluster.nodes.map { ($0.name, NodeObservation(unreachable: "connection refused")) }))
+      nodes: Dictionary(uniqueKeysWithValues: cluster.nodes.map { ($0.name, NodeObservation(unreachable: "connection refused")) })
+    )
     let tftp = cluster.head.tftpRoot
     if cluster.nodes.contains(where: { $0.boot == .netboot }) {
       observed.netboot = NetbootObservation(
@@ -33,7 +34,9 @@ import Testing
           cluster.head.dnsmasqConf,
         ],
         restarts: [.exports, .dnsmasq],
-        roots: ["node01": .missing(image: "raspios"), "node02": .stale(image: "raspios", paths: ["/etc/hostname", "/etc/hosts"])])
+        roots: [
+          "node01": .missing(image: "raspios"), "node02": .stale(image: "raspios", paths: ["/etc/hostname", "/etc/hosts"]),
+        ])
     }
     return observed
   }

@@ -19,7 +19,9 @@ import Testing
   static func seen(_ cluster: Cluster) -> NetbootObservation {
     let tftp = cluster.head.tftpRoot
     return NetbootObservation(
-      changes: [tftp + "/b8-27-eb-00-00-02", tftp + "/b8-27-eb-00-00-02/cmdline.txt", cluster.head.dnsmasqConf, "/state/netboot/exports"],
+      changes: [
+        tftp + "/b8-27-eb-00-00-02", tftp + "/b8-27-eb-00-00-02/cmdline.txt", cluster.head.dnsmasqConf, "/state/netboot/exports",
+      ],
       restarts: [.dnsmasq, .exports],
       roots: ["node02": .missing(image: "raspios"), "node03": .stale(image: "raspios", paths: ["/etc/hostname"])])
   }
@@ -42,7 +44,7 @@ import Testing
     #expect(
       plan.actions[2].change
         == "netboot files: 4 change(s) (tftp/b8-27-eb-00-00-02, tftp/b8-27-eb-00-00-02/cmdline.txt, "
-          + "\(run.cluster.head.dnsmasqConf.split(separator: "/").last ?? ""), …)")
+        + "\(run.cluster.head.dnsmasqConf.split(separator: "/").last ?? ""), …)")
 
     let report = run.execute(plan)
     #expect(report.results.allSatisfy { $0.status == .done }, "\(report.results)")
@@ -72,7 +74,8 @@ import Testing
     run.netboot = Self.seen(run.cluster)
     let plan = run.plan().only(["netboot"])
     #expect(!plan.bootsFirst)
-    #expect(plan.actions.map(\.id) == ["root node02", "root node03", "netboot files on head", "dnsmasq restart", "NFS exports reload"])
+    #expect(
+      plan.actions.map(\.id) == ["root node02", "root node03", "netboot files on head", "dnsmasq restart", "NFS exports reload"])
     #expect(!run.plan().only(["power"]).actions.contains { $0.step == "netboot" })
     #expect(RunAction.steps.first == "netboot")
   }

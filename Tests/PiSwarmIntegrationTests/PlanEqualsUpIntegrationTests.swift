@@ -118,7 +118,8 @@ import Testing
       ], "\(before)")
     #expect(before.first?["change"] == "make its root from test-os")
     let files = before.first { $0["action"] == "netboot files on head" }?["change"] ?? ""
-    #expect(files.hasPrefix("netboot files: ") && files.contains("change(s) (dnsmasq-hook, exports, ganesha.conf, …)"), "\(files)")
+    #expect(
+      files.hasPrefix("netboot files: ") && files.contains("change(s) (dnsmasq-hook, exports, ganesha.conf, …)"), "\(files)")
     // plan wrote nothing.
     #expect(!Files.exists(lab.tftpRoot) && !Files.exists(lab.dir.file("etc/dnsmasq.conf")) && !Files.exists(nfs + "/node01"))
 

@@ -80,6 +80,19 @@ import Testing
     #expect(try run(setup, cluster, dryRun: true, services: services).owed.isEmpty)
   }
 
+  @Test func aGaneshaServiceIsOwedARestartWhenItsExportsChange() throws {
+    let setup = Setup()
+    try FileManager.default.createDirectory(atPath: setup.dir.file("etc/ganesha"), withIntermediateDirectories: true)
+    let services = FakeServices(ganeshaFile: setup.dir.file("etc/ganesha/ganesha.conf"))
+    let cluster = try setup.cluster(NetbootApplyTests.twoNodes)
+    let files = try run(setup, cluster, deferRestarts: true, services: services)
+    #expect(files.owed == [.ganesha, .dnsmasq] && files.exports == "ganesha: restart owed", "\(files.exports)")
+    #expect(services.restarted.isEmpty)
+    try NetbootApply.restart(.ganesha, cluster, paths: setup.paths, services: services)
+    #expect(services.restarted == ["nfs-ganesha"])
+    #expect(try run(setup, cluster, dryRun: true, services: services).owed == [.dnsmasq])
+  }
+
   @Test func withoutSystemdNoRestartIsOwedAndThePlanSaysWhoRestartsDnsmasq() throws {
     let setup = Setup()
     let cluster = try setup.cluster(NetbootApplyTests.twoNodes)

@@ -85,7 +85,8 @@ struct NetbootStep: Sendable {
           let result = try session.make(node)
           seen.roots[node.name] =
             result.created
-            ? .missing(image: result.image) : result.changed.isEmpty ? .current : .stale(image: result.image, paths: result.changed)
+            ? .missing(image: result.image)
+            : result.changed.isEmpty ? .current : .stale(image: result.image, paths: result.changed)
           warnings += result.warnings.map { "\(node.name): \($0)" }
         } catch {
           seen.roots[node.name] = .failed("\(error)")

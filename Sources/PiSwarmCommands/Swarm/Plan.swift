@@ -51,7 +51,10 @@ struct Plan: ParsableCommand {
       let observation = RunSession.observe(
         cluster, transport: transport, parallel: remote.parallel, memory: memory, stateDirectory: global.stateDirectory,
         stacks: stacks,
-        netboot: (NetbootStep(cluster, global: global, dnsmasqExtra: netbootOptions.dnsmasqOptions), global.existingStore(), { Console.err($0) })
+        netboot: (
+          NetbootStep(cluster, global: global, dnsmasqExtra: netbootOptions.dnsmasqOptions), global.existingStore(),
+          { Console.err($0) }
+        )
       ) {
         Console.err($0)
       }
