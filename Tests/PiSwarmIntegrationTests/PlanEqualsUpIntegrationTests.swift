@@ -64,48 +64,20 @@ import Testing
 @Suite(.serialized, .enabled(if: NetbootLab.shouldRun)) struct NetbootPlanEqualsUpIntegrationTests {
   @Test func upRunsTheNetbootActionsPlanListedAndTheNextPlanHasNone() throws {
     guard NetbootLab.require() else { return }
-    let lab = try NetbootLab()
-    let name = "nbplan-\(lab.id)"
-    defer {
-      // up writes the docker context's SSH alias for the cluster's manager.
-      unlink("/etc/ssh/ssh_config.d/piswarm-\(name).conf")
-      lab.cleanUp()
-      #expect(lab.leftovers().isEmpty, "left behind: \(lab.leftovers())")
-    }
+    let boot = try DisklessBoot(mac: "b8:27:eb:00:00:01", ip: "\(NetbootLab.subnet).11")
+    defer { boot.stop() }
+    let lab = boot.lab
     let raw = lab.dir.file("disk.img")
     try TestImage.make(at: raw, scratch: lab.dir.file("parts"))
-    let imported = try lab.piswarm(["image", "import", raw, "--name", "test-os"])
+    let imported = try boot.piswarm(["image", "import", raw, "--name", "test-os"])
     try #require(imported.status == 0, "\(imported.stderrText)")
-    try Command("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "nbplan", "-f", lab.dir.file("id_ed25519")]).check()
-    let nfs = lab.dir.file("nfs")
     // Off, with a power driver: up would switch it on after the netboot step (not with
     // --only netboot).
-    lab.dir.write(
-      "cluster.yml",
-      """
-      name: \(name)
-      head:
-        interface: br0
-        address: \(NetbootLab.subnet).1/24
-        lan: dhcp
-        tftp_root: \(lab.tftpRoot)
-        nfs_root: \(nfs)
-        dnsmasq_conf: \(lab.dir.file("etc/dnsmasq.conf"))
-      ssh:
-        key: \(lab.dir.file("id_ed25519"))
-      defaults:
-        image: test-os
-        docker_storage: loopfile:1G
-        power: { driver: lab, lab: \(name) }
-      nodes:
-        - name: node01
-          mac: "b8:27:eb:00:00:01"
-          ip: \(NetbootLab.subnet).11
-          model: pi4
-      """)
+    try boot.writeCluster(image: "test-os", power: "{ driver: lab, lab: \(boot.clusterName) }")
+    let nfs = lab.dir.file("nfs")
     let options = ["--dnsmasq-option", "no-ping", "--connect-timeout", "2", "--retries", "0"]
     func planned(_ extra: [String] = []) throws -> [[String: String]] {
-      let plan = try lab.piswarm(["plan", "--json"] + options + extra, inHead: true)
+      let plan = try boot.piswarm(["plan", "--json"] + options + extra)
       #expect(plan.status == 0, "\(plan.stderrText)")
       return (try JSONSerialization.jsonObject(with: plan.stdout) as? [[String: String]]) ?? []
     }
@@ -123,7 +95,7 @@ import Testing
     // plan wrote nothing.
     #expect(!Files.exists(lab.tftpRoot) && !Files.exists(lab.dir.file("etc/dnsmasq.conf")) && !Files.exists(nfs + "/node01"))
 
-    let up = try lab.piswarm(["up", "--only", "netboot"] + options, inHead: true)
+    let up = try boot.piswarm(["up", "--only", "netboot"] + options, timeout: 120)
     #expect(up.status == 0, "\(up.stderrText)")
     let store = try SQLiteStateStore(stateDirectory: lab.state)
     let last = try #require(try store.runs(limit: 1).first)
@@ -138,10 +110,11 @@ import Testing
     // dnsmasq with the files up wrote serves the board its own.
     try lab.startHeadDnsmasq()
     let board = try lab.addBoard(1, mac: "b8:27:eb:00:00:01")
-    let (boot, status) = try lab.boot(board, ["--model", "pi4", "--serial", "11111111"])
-    #expect(status == 0, "\(boot)")
-    #expect(boot.file("cmdline.txt")?.content?.contains("nfsroot=\(NetbootLab.subnet).1:\(nfs)/node01,") == true, "\(boot.files)")
-    #expect(boot.file("start4.elf")?.status == "ok", "\(boot.files)")
+    let (served, status) = try lab.boot(board, ["--model", "pi4", "--serial", "11111111"])
+    #expect(status == 0, "\(served)")
+    #expect(
+      served.file("cmdline.txt")?.content?.contains("nfsroot=\(NetbootLab.subnet).1:\(nfs)/node01,") == true, "\(served.files)")
+    #expect(served.file("start4.elf")?.status == "ok", "\(served.files)")
 
     // Nothing netboot is left to do: only the power step.
     let after = try planned()
