@@ -163,7 +163,7 @@ public enum NetbootApply {
             owed.append(.exports)
             exportsState = "reload owed"
           } else {
-            try restart(.exports, cluster, paths: paths, services: services)
+            try restart(.exports, paths: paths, services: services)
             exportsState = "reloaded"
           }
         }
@@ -194,7 +194,7 @@ public enum NetbootApply {
           owed.append(.ganesha)
           exportsState = "ganesha: restart owed"
         } else {
-          try restart(.ganesha, cluster, paths: paths, services: services)
+          try restart(.ganesha, paths: paths, services: services)
           exportsState = "ganesha: restarted"
         }
       } else {
@@ -239,7 +239,7 @@ public enum NetbootApply {
         owed.append(.dnsmasq)
         state = "restart owed"
       } else {
-        try restart(.dnsmasq, cluster, paths: paths, services: services)
+        try restart(.dnsmasq, paths: paths, services: services)
         state = "restarted"
       }
     }
@@ -251,7 +251,7 @@ public enum NetbootApply {
   /// Restarts (or reloads) a service whose files changed, and forgets that it was owed; a
   /// failure keeps it owed, for the next run.
   public static func restart(
-    _ service: NetbootRestart, _ cluster: Cluster, paths: NetbootPaths, services: any ServiceControl = SystemdServices()
+    _ service: NetbootRestart, paths: NetbootPaths, services: any ServiceControl = SystemdServices()
   ) throws(PiSwarmError) {
     let marker: String
     do throws(PiSwarmError) {

@@ -72,10 +72,10 @@ import Testing
     #expect(owed.changes.isEmpty && owed.owed == [.exports, .dnsmasq])
     // A restart that fails stays owed.
     services.failing.withLock { $0 = true }
-    #expect(throws: PiSwarmError.self) { try NetbootApply.restart(.dnsmasq, cluster, paths: setup.paths, services: services) }
+    #expect(throws: PiSwarmError.self) { try NetbootApply.restart(.dnsmasq, paths: setup.paths, services: services) }
     services.failing.withLock { $0 = false }
-    try NetbootApply.restart(.exports, cluster, paths: setup.paths, services: services)
-    try NetbootApply.restart(.dnsmasq, cluster, paths: setup.paths, services: services)
+    try NetbootApply.restart(.exports, paths: setup.paths, services: services)
+    try NetbootApply.restart(.dnsmasq, paths: setup.paths, services: services)
     #expect(services.restarted == ["dnsmasq"] && services.reloads.withLock { $0 } == 1)
     #expect(try run(setup, cluster, dryRun: true, services: services).owed.isEmpty)
   }
@@ -88,7 +88,7 @@ import Testing
     let files = try run(setup, cluster, deferRestarts: true, services: services)
     #expect(files.owed == [.ganesha, .dnsmasq] && files.exports == "ganesha: restart owed", "\(files.exports)")
     #expect(services.restarted.isEmpty)
-    try NetbootApply.restart(.ganesha, cluster, paths: setup.paths, services: services)
+    try NetbootApply.restart(.ganesha, paths: setup.paths, services: services)
     #expect(services.restarted == ["nfs-ganesha"])
     #expect(try run(setup, cluster, dryRun: true, services: services).owed == [.dnsmasq])
   }
