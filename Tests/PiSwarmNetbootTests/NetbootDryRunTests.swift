@@ -58,9 +58,7 @@ import Testing
 
   @Test func deferredRestartsStayOwedUntilEachIsMade() throws {
     let setup = Setup()
-    let exportsFile = setup.dir.file("etc/exports.d/piswarm.exports")
-    try FileManager.default.createDirectory(atPath: setup.dir.file("etc/exports.d"), withIntermediateDirectories: true)
-    let services = FakeServices(exportsFile: exportsFile)
+    let (exportsFile, services) = try setup.kernelNFS()
     let cluster = try setup.cluster(NetbootApplyTests.twoNodes)
     #expect(try run(setup, cluster, dryRun: true, services: services).owed == [.exports, .dnsmasq])
     let files = try run(setup, cluster, deferRestarts: true, services: services)
