@@ -60,7 +60,8 @@ import Testing
 /// The netboot step of `plan` and `up` for real, in a `NetbootLab`: `plan` lists each netboot
 /// node's root and the netboot files (a dry run: nothing is written), `up --only netboot` runs
 /// exactly those actions (its journal is the plan), the files and the root appear, dnsmasq
-/// serves a pi-bootrom board its own files from them, and the next `plan` has no netboot action.
+/// serves a pi-bootrom board its own files from them, and the next `plan` has no netboot action;
+/// a root changed behind piswarm's back is planned for convergence, and converged by `up`.
 @Suite(.serialized, .enabled(if: NetbootLab.shouldRun)) struct NetbootPlanEqualsUpIntegrationTests {
   @Test func upRunsTheNetbootActionsPlanListedAndTheNextPlanHasNone() throws {
     guard NetbootLab.require() else { return }
@@ -120,6 +121,18 @@ import Testing
     let after = try planned()
     #expect(!after.contains { $0["step"] == "netboot" }, "\(after)")
     #expect(after.compactMap { $0["action"] } == ["power on node01", "wait boot node01"], "\(after)")
+    #expect(try planned(["--only", "netboot"]).allSatisfy { $0["action"] == nil })
+
+    // A file of the root's identity changed (by the node, or by hand): plan names it and leaves
+    // it; up converges the root, and only it.
+    try "someone-else\n".write(toFile: nfs + "/node01/etc/hostname", atomically: false, encoding: .utf8)
+    let stale = try planned(["--only", "netboot"]).filter { $0["action"] != nil }
+    #expect(stale.map { $0["action"] } == ["root node01"], "\(stale)")
+    #expect(stale.first?["change"] == "converge its root (from test-os): 1 file(s) (/etc/hostname)", "\(stale)")
+    #expect((try? String(contentsOfFile: nfs + "/node01/etc/hostname", encoding: .utf8)) == "someone-else\n")
+    let converge = try boot.piswarm(["up", "--only", "netboot"] + options, timeout: 120)
+    #expect(converge.status == 0, "\(converge.stderrText)")
+    #expect((try? String(contentsOfFile: nfs + "/node01/etc/hostname", encoding: .utf8)) == "node01\n")
     #expect(try planned(["--only", "netboot"]).allSatisfy { $0["action"] == nil })
   }
 }
