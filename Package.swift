@@ -208,6 +208,7 @@ let package = Package(
       dependencies: [
         "PiSwarmCommands", "PiSwarmStore", "PiSwarmSystem", "PiSwarmDocker", "PiSwarmCore", "PiSwarmTestSupport", "piswarm",
       ],
+      exclude: ["Golden"],
       swiftSettings: strict
     ),
   ]

@@ -197,11 +197,12 @@ extension RunExecution {
           "warning: the state store cannot record that the join tokens were rotated (the next run rotates them again): \(error)")
       }
       return nil
-    case .refuse(_, let reason): return reason
+    case .refuse(_, let reason), .refuseNetboot(_, let reason): return reason
     case .docker(let node, let plan): return executor.applyDocker(node, plan).error
     case .registry(let plan): return executor.applyRegistry(plan)
     case .nat(let plan): return executor.applyNAT(plan)
-    case .join, .setLabels, .promote, .demote, .powerOn, .waitBoot, .deployStack, .refuseStack:
+    case .join, .setLabels, .promote, .demote, .powerOn, .waitBoot, .deployStack, .refuseStack, .netbootRoot, .netbootFiles,
+      .netbootRestart:
       return "runs with the others of its kind"
     }
   }

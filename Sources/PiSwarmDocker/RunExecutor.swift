@@ -54,6 +54,15 @@ public struct RunExecutor: Sendable {
   /// Waits until a node switched on has booted (power-cycling it when stuck): an error (the
   /// phase it stuck in), and notes.
   public var waitBoot: @Sendable (Node) -> (error: String?, notes: [String]) = { _ in ("this run has no power control", []) }
+  /// Makes (or converges) a netboot node's root from the image: an error, and notes.
+  public var netbootRoot: @Sendable (Node, String) -> (error: String?, notes: [String]) = { _, _ in
+    ("this run cannot make node roots", [])
+  }
+  /// Writes the netboot files on the head, restarting nothing (the restarts they owe are actions
+  /// of their own): an error, and notes.
+  public var netbootFiles: @Sendable () -> (error: String?, notes: [String]) = { ("this run cannot write netboot files", []) }
+  /// Restarts (or reloads) a service on the head whose netboot files changed: nil, or why not.
+  public var netbootRestart: @Sendable (NetbootRestart) -> String? = { _ in "this run cannot restart services" }
   /// Deploys a stack of `stacks:` by name (through the docker CLI, which this module does not
   /// run) and waits for it; the error, and notes. Nil: stacks cannot be deployed by this run.
   public var deployStack: (@Sendable (String) -> (error: String?, notes: [String]))?
@@ -107,12 +116,13 @@ struct RunExecution {
   }
 
   enum Phase: Equatable {
-    case refuse, powerOn, waitBoot, registry, nat, unlock, docker, initSwarm, join, roles, labels, stale, swarm, stacks
+    case refuse, netboot, powerOn, waitBoot, registry, nat, unlock, docker, initSwarm, join, roles, labels, stale, swarm, stacks
   }
 
   static func phase(_ action: RunAction) -> Phase {
     switch action {
-    case .refuse: .refuse
+    case .refuse, .refuseNetboot: .refuse
+    case .netbootRoot, .netbootFiles, .netbootRestart: .netboot
     case .powerOn: .powerOn
     case .waitBoot: .waitBoot
     case .registry: .registry
@@ -180,8 +190,12 @@ struct RunExecution {
     switch Self.phase(actions[0]) {
     case .refuse:
       for action in actions {
-        if case .refuse(_, let reason) = action { record(action, Date(), error: reason) }
+        switch action {
+        case .refuse(_, let reason), .refuseNetboot(_, let reason): record(action, Date(), error: reason)
+        default: break
+        }
       }
+    case .netboot: netboot(actions)
     case .powerOn:
       let powerOn = executor.powerOn
       together(actions) { action in
@@ -237,6 +251,39 @@ struct RunExecution {
       }
     case .initSwarm, .stale, .swarm: for action in actions { one(action) }
     case .stacks: for action in actions { stack(action) }
+    }
+  }
+
+  /// Netboot, one action at a time in the plan's order (roots share their image's base): the
+  /// roots, the files, then the restarts, which are skipped when the files were not written.
+  mutating func netboot(_ actions: [RunAction]) {
+    var filesFailed: String?
+    for action in actions {
+      if let blocker = blocker(action) {
+        skip(action, blocker)
+        continue
+      }
+      let started = Date()
+      switch action {
+      case .netbootRoot(let node, let image, _):
+        executor.progress("\(node.name): root from \(image)")
+        let (error, notes) = executor.netbootRoot(node, image)
+        record(action, started, error: error, notes: notes)
+      case .netbootFiles:
+        executor.progress("head: netboot files")
+        let (error, notes) = executor.netbootFiles()
+        if error != nil { filesFailed = action.id }
+        record(action, started, error: error, notes: notes)
+      case .netbootRestart(let service):
+        if let filesFailed {
+          skip(action, "not started: \(filesFailed) did not succeed")
+        } else {
+          executor.progress("head: \(service.words)")
+          record(action, started, error: executor.netbootRestart(service))
+        }
+      default:
+        break
+      }
     }
   }
 

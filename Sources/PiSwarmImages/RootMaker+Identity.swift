@@ -32,6 +32,11 @@ extension RootMaker {
     }
     let (key, made, warning) = try hostKey(node: identity.node, in: root)
     if made { changed += [Self.hostKeyPath, Self.hostKeyPath + ".pub"] }
+    guard let key else { return WrittenIdentity(changed: changed, key: nil, warnings: []) }
+    if dryRun {
+      // The pin in known_hosts is the head's, not the root's: not one of the paths above.
+      return WrittenIdentity(changed: changed, key: key, warnings: warning.map { [$0] } ?? [])
+    }
     try KnownHosts.replace(
       hosts: [identity.ip.description], with: [NodeIdentity.knownHostsLine(ip: identity.ip, key: key)], in: knownHosts)
     return WrittenIdentity(changed: changed, key: key, warnings: warning.map { [$0] } ?? [])
@@ -42,7 +47,7 @@ extension RootMaker {
   /// The node's pinned host key. piswarm pins only keys it made: with no pin, or with no key
   /// pair in the root (a root made again), it makes a new one and pins it. A key in the root
   /// that is not the pinned one is left alone and reported, never pinned.
-  func hostKey(node: String, in root: ConfinedRoot) throws(PiSwarmError) -> (SSHHostKey, made: Bool, warning: String?) {
+  func hostKey(node: String, in root: ConfinedRoot) throws(PiSwarmError) -> (SSHHostKey?, made: Bool, warning: String?) {
     let pin = try pinFile(node)
     let pinned = try pinnedHostKey(node)
     let privateKind = try root.kind(Self.hostKeyPath)
@@ -58,6 +63,8 @@ extension RootMaker {
         "its root holds \(found), not the one piswarm made and pinned (\(pinned.fingerprint)): the pin stays, and SSH refuses the node until its root holds that key again; if the node was re-imaged on purpose, remove \(pin) and run again"
       )
     }
+    // A dry run makes no key: it would.
+    if dryRun { return (nil, true, nil) }
     let (privateKey, publicKey) = try makeHostKey(comment: "root@\(node)")
     try root.write(privateKey, to: Self.hostKeyPath, mode: 0o600)
     try root.write(publicKey.publicKeyLine, to: Self.hostKeyPath + ".pub", mode: 0o644)

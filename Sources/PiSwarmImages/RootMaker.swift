@@ -12,6 +12,9 @@ public struct RootMaker: Sendable {
   public var layout: RootLayout
   public var images: ImageStore
   public var stateDirectory: String
+  /// A dry run (`plan`): `make` writes, mounts and pins nothing, and says what it would do: a
+  /// root to make (`created`), or the paths in an existing root it would write (`changed`).
+  public var dryRun = false
 
   public init(nfsRoot: String, stateDirectory: String) {
     layout = RootLayout(nfsRoot: nfsRoot)
@@ -134,7 +137,19 @@ public struct RootMaker: Sendable {
     let started = Stopwatch()
     let root = layout.root(node.name)
     var created = false
-    if method == .overlay {
+    if dryRun {
+      // A root to make: what it will hold is known only once it exists.
+      guard Files.exists(method == .overlay ? layout.upper(node.name) : root) else {
+        return RootResult(
+          node: node.name, image: image, method: method, path: root, created: true, changed: [], hostKeyFingerprint: "",
+          seconds: started.seconds)
+      }
+      if method == .overlay, !Filesystems.isMountPoint(root) {
+        return RootResult(
+          node: node.name, image: image, method: method, path: root, created: false, changed: [Self.overlayMount],
+          hostKeyFingerprint: "", seconds: started.seconds)
+      }
+    } else if method == .overlay {
       try ensureBase(image: image, method: .overlay)
       if !Files.exists(layout.upper(node.name)) {
         try makeOverlayUpper(node: node.name, image: image)
@@ -165,7 +180,7 @@ public struct RootMaker: Sendable {
     let identity = NodeIdentity(
       node: node.name, ip: node.ip, headIP: headIP, nfsPath: root, authorizedKey: authorizedKey,
       dockerStorage: node.dockerStorage)
-    let confined = try ConfinedRoot(root)
+    let confined = try ConfinedRoot(root, dryRun: dryRun)
     var written = try writeIdentity(identity, into: confined, base: layout.source(image, method: method))
     written.changed += try prepareForNetboot(confined, node: node)
     // Docker's configuration, so that the node's dockerd starts as 'piswarm up' would leave it:
@@ -179,8 +194,12 @@ public struct RootMaker: Sendable {
     }
     return RootResult(
       node: node.name, image: image, method: method, path: root, created: created, changed: written.changed,
-      hostKeyFingerprint: written.key.fingerprint, seconds: started.seconds, warnings: written.warnings)
+      hostKeyFingerprint: written.key?.fingerprint ?? "", seconds: started.seconds, warnings: written.warnings)
   }
+
+  /// What a dry run says of an overlay root whose overlay is not mounted (the head restarted):
+  /// it is mounted again, and its files are read after.
+  public static let overlayMount = "(its overlay mount)"
 
   /// A new upper: made under a temporary name, mounted aside once to clear the base's identity
   /// (whiteouts land in the upper), unmounted, renamed into place.
@@ -236,8 +255,8 @@ public struct RootMaker: Sendable {
   /// What `writeIdentity` did.
   struct WrittenIdentity {
     var changed: [String]
-    /// The pinned host key.
-    var key: SSHHostKey
+    /// The pinned host key; nil in a dry run that would make one.
+    var key: SSHHostKey?
     var warnings: [String]
   }
 

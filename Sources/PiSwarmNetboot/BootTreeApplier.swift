@@ -16,10 +16,12 @@ public enum BootTreeApplier {
     var folders: [String]
   }
 
-  public static func apply(_ tree: BootTree, manifest path: String) throws(PiSwarmError) -> [FileChange] {
+  ///
+  /// `dryRun` (`plan`): writes nothing and returns the changes it would make.
+  public static func apply(_ tree: BootTree, manifest path: String, dryRun: Bool = false) throws(PiSwarmError) -> [FileChange] {
     var changes: [FileChange] = []
     if !isDirectory(tree.root) {
-      try Files.makeDirectory(tree.root, mode: 0o755)
+      if !dryRun { try Files.makeDirectory(tree.root, mode: 0o755) }
       changes.append(FileChange(tree.root, .created))
     }
     // The manifest is written first with old and new folders, so that an apply that stops half
@@ -30,16 +32,16 @@ public enum BootTreeApplier {
       for folder in moved.folders where isOwnFolderName(folder) {
         let full = moved.root + "/" + folder
         if exists(full) || isSymlink(full) {
-          try removeAny(full)
+          if !dryRun { try removeAny(full) }
           changes.append(FileChange(full, .removed))
         }
       }
-      try writeManifest(Manifest(root: tree.root, folders: []), to: path)
+      if !dryRun { try writeManifest(Manifest(root: tree.root, folders: []), to: path) }
       old = nil
     }
     let oldFolders = old?.folders ?? []
     let newFolders = tree.folders.map(\.name).uniqued()
-    try writeManifest(Manifest(root: tree.root, folders: (oldFolders + newFolders).uniqued()), to: path)
+    if !dryRun { try writeManifest(Manifest(root: tree.root, folders: (oldFolders + newFolders).uniqued()), to: path) }
 
     // cmdline.txt and config.txt of every folder: staged, then made durable and renamed into
     // place together (two syncs instead of two fsyncs a file: 1,000 nodes have 4,000 files).
@@ -50,7 +52,9 @@ public enum BootTreeApplier {
       planned.insert(entry.path)
       switch entry {
       case .directory(let folder):
-        if !isDirectory(folder) {
+        if dryRun {
+          if !isDirectory(folder) { changes.append(FileChange(folder, .created)) }
+        } else if !isDirectory(folder) {
           try removeAny(folder)
           try Files.makeDirectory(folder, mode: 0o755)
           changes.append(FileChange(folder, .created))
@@ -59,6 +63,12 @@ public enum BootTreeApplier {
         }
       case .file(let file, let content):
         let existed = exists(file)
+        if dryRun {
+          if isSymlink(file) || !AtomicFile.holds(content, at: file) {
+            changes.append(FileChange(file, existed ? .updated : .created))
+          }
+          continue
+        }
         if isSymlink(file) { try removeAny(file) }
         if try batch.stage(content, to: file, mode: 0o644) {
           changes.append(FileChange(file, existed ? .updated : .created))
@@ -67,6 +77,7 @@ public enum BootTreeApplier {
       case .link(let link, let target):
         switch linkTarget(link) {
         case target?: continue
+        case _ where dryRun: break
         case nil where !existsOrDangles(link):
           // Nothing there yet (a new folder's links): one symlink(2), no temporary and rename.
           if symlink(target, link) != 0 { try replaceWithSymlink(link, target: target) }
@@ -76,13 +87,15 @@ public enum BootTreeApplier {
         changes.append(FileChange(link, .linked))
       }
     }
-    try batch.commit()
-    for file in files { chmod(file, 0o644) }
+    if !dryRun {
+      try batch.commit()
+      for file in files { chmod(file, 0o644) }
+    }
     // Entries inside planned folders that the plan does not have.
     for folder in newFolders {
       let full = tree.root + "/" + folder
       for name in (try? FileManager.default.contentsOfDirectory(atPath: full)) ?? [] where !planned.contains(full + "/" + name) {
-        try removeAny(full + "/" + name)
+        if !dryRun { try removeAny(full + "/" + name) }
         changes.append(FileChange(full + "/" + name, .removed))
       }
     }
@@ -90,11 +103,11 @@ public enum BootTreeApplier {
     for folder in oldFolders where !newFolders.contains(folder) && isOwnFolderName(folder) {
       let full = tree.root + "/" + folder
       if exists(full) || isSymlink(full) {
-        try removeAny(full)
+        if !dryRun { try removeAny(full) }
         changes.append(FileChange(full, .removed))
       }
     }
-    try writeManifest(Manifest(root: tree.root, folders: newFolders), to: path)
+    if !dryRun { try writeManifest(Manifest(root: tree.root, folders: newFolders), to: path) }
     return changes
   }
 

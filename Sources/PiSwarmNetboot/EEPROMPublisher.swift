@@ -49,11 +49,13 @@ public enum EEPROMPublisher {
   }
 
   /// Writes `update` once: an update already published keeps its time stamp.
-  public static func write(_ update: Update, now: Date = Date()) throws(PiSwarmError) -> [FileChange] {
+  /// `dryRun`: writes nothing and returns the changes it would make.
+  public static func write(_ update: Update, now: Date = Date(), dryRun: Bool = false) throws(PiSwarmError) -> [FileChange] {
     let sig = update.folder + "/pieeprom.sig"
     let upd = update.folder + "/pieeprom.upd"
     // Its content is in its name (the .upd's hash): only a missing file is written.
     guard !Files.exists(sig) || !Files.exists(upd) else { return [] }
+    if dryRun { return [FileChange(upd, .created), FileChange(sig, .created)] }
     try Files.makeDirectory((update.folder as NSString).deletingLastPathComponent, mode: 0o755)
     try Files.makeDirectory(update.folder, mode: 0o755)
     _ = try AtomicFile.write(Data(update.image), to: upd, mode: 0o644)
@@ -64,13 +66,17 @@ public enum EEPROMPublisher {
   }
 
   /// Removes published updates no node links to any more (only folders named as piswarm names them).
-  public static func prune(root: String, keep: Set<String>) -> [FileChange] {
+  public static func prune(root: String, keep: Set<String>, dryRun: Bool = false) -> [FileChange] {
     guard let names = try? FileManager.default.contentsOfDirectory(atPath: root) else { return [] }
     var changes: [FileChange] = []
     for name in names.sorted()
     where !keep.contains(root + "/" + name) && name.count == 16
       && name.allSatisfy(\.isHexDigit)
     {
+      if dryRun {
+        changes.append(FileChange(root + "/" + name, .removed))
+        continue
+      }
       for file in files { unlink(root + "/" + name + "/" + file) }
       if rmdir(root + "/" + name) == 0 { changes.append(FileChange(root + "/" + name, .removed)) }
     }

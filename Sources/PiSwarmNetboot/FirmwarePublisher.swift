@@ -20,9 +20,15 @@ public enum FirmwarePublisher {
   /// Makes `destination` a world-readable mirror of `source` (recursively); removes what
   /// `source` no longer has. Unchanged files (the same inode, or the same size and modification
   /// time) are left alone.
-  public static func publish(from source: String, to destination: String) throws(PiSwarmError) -> [FileChange] {
+  /// `dryRun`: writes nothing and returns the changes it would make.
+  public static func publish(
+    from source: String, to destination: String, dryRun: Bool = false
+  ) throws(PiSwarmError)
+    -> [FileChange]
+  {
     var changes: [FileChange] = []
-    try mirror(source, destination, &changes)
+    try mirror(source, destination, dryRun: dryRun, &changes)
+    if dryRun { return changes }
     try AtomicFile.write("published by piswarm from \(source)\n", to: destination + "/" + marker, mode: 0o644)
     return changes
   }
@@ -31,22 +37,26 @@ public enum FirmwarePublisher {
   static let marker = ".piswarm-published"
 
   /// Removes published images that are not in `keep`: only folders piswarm published (marked).
-  public static func prune(root: String, keep: Set<String>) throws(PiSwarmError) -> [FileChange] {
+  public static func prune(root: String, keep: Set<String>, dryRun: Bool = false) throws(PiSwarmError) -> [FileChange] {
     guard let names = try? FileManager.default.contentsOfDirectory(atPath: root) else { return [] }
     var changes: [FileChange] = []
     for name in names.sorted() where !keep.contains(name) && Files.exists(root + "/" + name + "/" + marker) {
-      try BootTreeApplier.removeAny(root + "/" + name)
+      if !dryRun { try BootTreeApplier.removeAny(root + "/" + name) }
       changes.append(FileChange(root + "/" + name, .removed))
     }
     return changes
   }
 
-  static func mirror(_ source: String, _ destination: String, _ changes: inout [FileChange]) throws(PiSwarmError) {
+  static func mirror(
+    _ source: String, _ destination: String, dryRun: Bool, _ changes: inout [FileChange]
+  ) throws(PiSwarmError) {
     if !BootTreeApplier.isDirectory(destination) {
-      try BootTreeApplier.removeAny(destination)
-      try Files.makeDirectory(destination, mode: 0o755)
+      if !dryRun {
+        try BootTreeApplier.removeAny(destination)
+        try Files.makeDirectory(destination, mode: 0o755)
+      }
       changes.append(FileChange(destination, .created))
-    } else {
+    } else if !dryRun {
       chmod(destination, 0o755)
     }
     let names: [String]
@@ -59,7 +69,7 @@ public enum FirmwarePublisher {
       var info = stat()
       guard stat(from, &info) == 0 else { continue }
       if (info.st_mode & S_IFMT) == S_IFDIR {
-        try mirror(from, to, &changes)
+        try mirror(from, to, dryRun: dryRun, &changes)
         continue
       }
       guard (info.st_mode & S_IFMT) == S_IFREG else { continue }
@@ -69,15 +79,15 @@ public enum FirmwarePublisher {
         && ((existing.st_ino == info.st_ino && existing.st_dev == info.st_dev)
           || (existing.st_size == info.st_size && existing.st_mtim.tv_sec == info.st_mtim.tv_sec))
       {
-        if existing.st_mode & 0o004 == 0 { chmod(to, 0o644) }
+        if existing.st_mode & 0o004 == 0, !dryRun { chmod(to, 0o644) }
         continue
       }
-      try place(from, to, info)
+      if !dryRun { try place(from, to, info) }
       changes.append(FileChange(to, present ? .updated : .created))
     }
     for name in (try? FileManager.default.contentsOfDirectory(atPath: destination)) ?? []
     where !names.contains(name) && name != marker {
-      try BootTreeApplier.removeAny(destination + "/" + name)
+      if !dryRun { try BootTreeApplier.removeAny(destination + "/" + name) }
       changes.append(FileChange(destination + "/" + name, .removed))
     }
   }

@@ -23,6 +23,15 @@ public enum NetbootApply {
     /// What nodes last reported as their bootloader configuration (`bootloader_config` facts):
     /// a node running its `eeprom:` settings is offered no update.
     public var eepromReported: [String: String] = [:]
+    /// Compute what a run would change and which restarts it would make, and write nothing
+    /// (`plan`): `changes` and `owed` say it.
+    public var dryRun = false
+    /// Write the files (as without --files-only), restart nothing: the restarts they owe are in
+    /// `owed`, for `restart` (`up` runs them as actions of their own).
+    public var deferRestarts = false
+
+    /// Restarts are left owed, not made.
+    var defersRestarts: Bool { dryRun || deferRestarts }
 
     public init(filesOnly: Bool, firmwareDirectory: String?, dnsmasqExtra: [String], piswarm: String) {
       self.filesOnly = filesOnly
@@ -44,6 +53,9 @@ public enum NetbootApply {
     /// The kernel NFS server's exports: `reloaded`, `unchanged`, `not reloaded (--files-only)`,
     /// or that there is none.
     public var exports: String
+    /// Restarts and reloads owed and not made (a dry run, or `deferRestarts`), in the order
+    /// they are made.
+    public var owed: [NetbootRestart] = []
   }
 
   public static func run(
@@ -116,15 +128,24 @@ public enum NetbootApply {
     for (node, reason) in tree.skipped { warnings.append("\(node): not served: \(reason)") }
 
     var changes: [FileChange] = []
-    try Files.makeDirectory(paths.folder, mode: 0o755)
+    let dry = options.dryRun
+    // Restarts and reloads are owed by a marker file from the change until one succeeds, also
+    // across runs. A dry run only notes which markers it would write.
+    var marked: Set<String> = []
+    func owe(_ marker: String, _ file: String) throws(PiSwarmError) {
+      if dry { marked.insert(marker) } else { try AtomicFile.write("\(file)\n", to: marker, mode: 0o600) }
+    }
+    func isOwed(_ marker: String) -> Bool { marked.contains(marker) || Files.exists(marker) }
+    var owed: [NetbootRestart] = []
+    if !dry { try Files.makeDirectory(paths.folder, mode: 0o755) }
     func write(_ text: String, _ path: String, mode: mode_t = 0o644) throws(PiSwarmError) -> Bool {
       let existed = Files.exists(path)
-      let wrote = try AtomicFile.write(text, to: path, mode: mode)
+      let wrote = dry ? !AtomicFile.holds(text, at: path) : try AtomicFile.write(text, to: path, mode: mode)
       if wrote { changes.append(FileChange(path, existed ? .updated : .created)) }
       return wrote
     }
     _ = try write(hook, paths.hookScript, mode: 0o755)
-    try DnsmasqLogRotation.rotate(paths.log)
+    if !dry { try DnsmasqLogRotation.rotate(paths.log) }
     _ = try write(exports, paths.exports)
     // A kernel NFS server on the head serves the same exports, reloaded when they change (owed
     // across runs when the reload fails). --files-only writes nothing outside the cluster file's
@@ -135,49 +156,45 @@ public enum NetbootApply {
       if options.filesOnly {
         exportsState = "not written (--files-only)"
       } else {
-        if try write(exports, kernelExports) { try AtomicFile.write("\(kernelExports)\n", to: paths.exportsPending, mode: 0o600) }
+        if try write(exports, kernelExports) { try owe(paths.exportsPending, kernelExports) }
         exportsState = "unchanged"
-        if Files.exists(paths.exportsPending) {
-          do { try services.reloadExports() } catch {
-            var failure = error
-            failure.message = "the NFS exports changed and 'exportfs -ra' failed: \(error.message)"
-            failure.advice = "check \(kernelExports) and 'systemctl status nfs-kernel-server'; the next apply tries again"
-            throw failure
+        if isOwed(paths.exportsPending) {
+          if options.defersRestarts {
+            owed.append(.exports)
+            exportsState = "reload owed"
+          } else {
+            try restart(.exports, paths: paths, services: services)
+            exportsState = "reloaded"
           }
-          unlink(paths.exportsPending)
-          exportsState = "reloaded"
         }
       }
     }
     let ganeshaChanged = try write(ganesha, paths.ganesha)
     let ganeshaMain = kernelExportsFile == nil ? services.ganeshaMainConfig : nil
     // A changed configuration owes ganesha a restart, also when this run is --files-only.
-    if ganeshaChanged, let ganeshaMain { try AtomicFile.write("\(ganeshaMain)\n", to: paths.ganeshaPending, mode: 0o600) }
+    if ganeshaChanged, let ganeshaMain { try owe(paths.ganeshaPending, ganeshaMain) }
     // Without a kernel NFS server, a ganesha service serves the roots: piswarm's file is its
     // configuration when the main file is piswarm's (or absent), or %included from the user's.
     if !options.filesOnly, let main = ganeshaMain {
       let existing = try? String(contentsOfFile: main, encoding: .utf8)
       let include = "%include \"\(Files.absolute(paths.ganesha))\""
-      var owed = false
+      var changed = false
       if existing == nil || existing?.hasPrefix(GaneshaRootExports.header) == true {
-        owed = try write(ganesha, main)
+        changed = try write(ganesha, main)
       } else if existing?.contains(include) == true {
-        owed = ganeshaChanged
+        changed = ganeshaChanged
       } else {
         warnings.append("\(main) is not piswarm's: add the line \(include) to it so that ganesha serves the node roots")
       }
-      if owed { try AtomicFile.write("\(main)\n", to: paths.ganeshaPending, mode: 0o600) }
-      if Files.exists(paths.ganeshaPending) {
+      if changed { try owe(paths.ganeshaPending, main) }
+      if isOwed(paths.ganeshaPending) {
         if let reason = services.unavailableReason {
           exportsState = "ganesha: not restarted: \(reason)"
+        } else if options.defersRestarts {
+          owed.append(.ganesha)
+          exportsState = "ganesha: restart owed"
         } else {
-          do { try services.restart("nfs-ganesha") } catch {
-            var failure = error
-            failure.message = "the NFS exports changed and restarting nfs-ganesha failed: \(error.message)"
-            failure.advice = "see 'journalctl -u nfs-ganesha'; the next 'piswarm netboot apply' tries again"
-            throw failure
-          }
-          unlink(paths.ganeshaPending)
+          try restart(.ganesha, paths: paths, services: services)
           exportsState = "ganesha: restarted"
         }
       } else {
@@ -185,54 +202,88 @@ public enum NetbootApply {
       }
     }
     for item in publish {
-      try Files.makeDirectory(publishedRoot, mode: 0o755)
-      changes += try FirmwarePublisher.publish(from: item.source, to: item.destination)
+      if !dry { try Files.makeDirectory(publishedRoot, mode: 0o755) }
+      changes += try FirmwarePublisher.publish(from: item.source, to: item.destination, dryRun: dry)
     }
     if options.firmwareDirectory == nil {
-      changes += try FirmwarePublisher.prune(root: publishedRoot, keep: Set([cluster.defaults.image].compactMap { $0 }))
+      changes += try FirmwarePublisher.prune(
+        root: publishedRoot, keep: Set([cluster.defaults.image].compactMap { $0 }), dryRun: dry)
     }
     for folder in updates.keys.sorted() {
-      if let update = updates[folder] { changes += try EEPROMPublisher.write(update) }
+      if let update = updates[folder] { changes += try EEPROMPublisher.write(update, dryRun: dry) }
     }
-    changes += try BootTreeApplier.apply(tree, manifest: paths.manifest)
-    changes += EEPROMPublisher.prune(root: eepromRoot, keep: Set(updates.keys))
+    changes += try BootTreeApplier.apply(tree, manifest: paths.manifest, dryRun: dry)
+    changes += EEPROMPublisher.prune(root: eepromRoot, keep: Set(updates.keys), dryRun: dry)
     // piswarm makes the TFTP root 0755 but never loosens the mode of one that exists.
-    if let problem = BootTreeApplier.unreadableByOthers(cluster.head.tftpRoot) {
+    if let problem = BootTreeApplier.unreadableByOthers(cluster.head.tftpRoot), !dry || Files.exists(cluster.head.tftpRoot) {
       warnings.append("dnsmasq serves files as an unprivileged user, and \(problem): nodes will not get their boot files")
     }
     for stranger in BootTreeApplier.strangers(in: tree) {
       warnings.append("\(stranger) is in the TFTP root: machines without a folder of their own are served from there; remove it")
     }
     let confFolder = URL(fileURLWithPath: cluster.head.dnsmasqConf).deletingLastPathComponent().path
-    if !Files.exists(confFolder) { try Files.makeDirectory(confFolder, mode: 0o755) }
+    if !Files.exists(confFolder), !dry { try Files.makeDirectory(confFolder, mode: 0o755) }
     let dnsmasqChanged = try write(dnsmasq, cluster.head.dnsmasqConf)
 
     // A restart is owed from the change until one succeeds, also across runs: a failed restart
     // or a --files-only run is followed up by the next apply.
-    if dnsmasqChanged { try AtomicFile.write("\(cluster.head.dnsmasqConf)\n", to: paths.restartPending, mode: 0o600) }
-    let pending = Files.exists(paths.restartPending)
+    if dnsmasqChanged { try owe(paths.restartPending, cluster.head.dnsmasqConf) }
     var state = "unchanged"
-    if pending {
+    if isOwed(paths.restartPending) {
       if options.filesOnly {
         state = dnsmasqChanged ? "not restarted (--files-only)" : "unchanged (restart owed since an earlier run)"
       } else if let reason = services.unavailableReason {
         state = "not restarted: \(reason)"
         warnings.append("dnsmasq's configuration changed but \(reason): restart dnsmasq yourself")
+      } else if options.defersRestarts {
+        owed.append(.dnsmasq)
+        state = "restart owed"
       } else {
-        do { try services.restart("dnsmasq") } catch {
-          var failure = error
-          failure.message = "dnsmasq's configuration changed and restarting dnsmasq failed: \(error.message)"
-          failure.advice =
-            "see 'systemctl status dnsmasq' and 'journalctl -u dnsmasq' (is Debian's dnsmasq package installed?); the next 'piswarm netboot apply' tries again"
-          throw failure
-        }
-        unlink(paths.restartPending)
+        try restart(.dnsmasq, paths: paths, services: services)
         state = "restarted"
       }
     }
     return Result(
       changes: changes, dnsmasqConfig: cluster.head.dnsmasqConf, dnsmasqChanged: dnsmasqChanged, dnsmasq: state,
-      folders: tree.folders, warnings: warnings, exports: exportsState)
+      folders: tree.folders, warnings: warnings, exports: exportsState, owed: owed)
+  }
+
+  /// Restarts (or reloads) a service whose files changed, and forgets that it was owed; a
+  /// failure keeps it owed, for the next run.
+  public static func restart(
+    _ service: NetbootRestart, paths: NetbootPaths, services: any ServiceControl = SystemdServices()
+  ) throws(PiSwarmError) {
+    let marker: String
+    do throws(PiSwarmError) {
+      switch service {
+      case .dnsmasq:
+        marker = paths.restartPending
+        try services.restart("dnsmasq")
+      case .exports:
+        marker = paths.exportsPending
+        try services.reloadExports()
+      case .ganesha:
+        marker = paths.ganeshaPending
+        try services.restart("nfs-ganesha")
+      }
+    } catch {
+      var failure = error
+      switch service {
+      case .dnsmasq:
+        failure.message = "dnsmasq's configuration changed and restarting dnsmasq failed: \(error.message)"
+        failure.advice =
+          "see 'systemctl status dnsmasq' and 'journalctl -u dnsmasq' (is Debian's dnsmasq package installed?); the next 'piswarm netboot apply' or 'piswarm up' tries again"
+      case .exports:
+        failure.message = "the NFS exports changed and 'exportfs -ra' failed: \(error.message)"
+        failure.advice =
+          "check \(services.kernelExportsFile ?? "the exports") and 'systemctl status nfs-kernel-server'; the next apply tries again"
+      case .ganesha:
+        failure.message = "the NFS exports changed and restarting nfs-ganesha failed: \(error.message)"
+        failure.advice = "see 'journalctl -u nfs-ganesha'; the next 'piswarm netboot apply' or 'piswarm up' tries again"
+      }
+      throw failure
+    }
+    unlink(marker)
   }
 }
 

@@ -12,7 +12,7 @@ public enum AtomicFile {
   /// A new file gets `mode`; an existing file keeps its mode.
   @discardableResult
   public static func write(_ data: Data, to path: String, mode: mode_t = 0o644) throws(PiSwarmError) -> Bool {
-    if let existing = FileManager.default.contents(atPath: path), existing == data { return false }
+    if holds(data, at: path) { return false }
     let url = URL(fileURLWithPath: path)
     let folder = url.deletingLastPathComponent().path
     var info = stat()
@@ -39,6 +39,14 @@ public enum AtomicFile {
     }
     return true
   }
+
+  /// Whether the file at `path` holds exactly `data`: `write` would leave it alone (a dry run
+  /// asks this instead of writing).
+  public static func holds(_ data: Data, at path: String) -> Bool {
+    FileManager.default.contents(atPath: path) == data
+  }
+
+  public static func holds(_ text: String, at path: String) -> Bool { holds(Data(text.utf8), at: path) }
 
   @discardableResult
   public static func write(_ text: String, to path: String, mode: mode_t = 0o644) throws(PiSwarmError) -> Bool {

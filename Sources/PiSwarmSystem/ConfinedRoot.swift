@@ -26,6 +26,9 @@ public final class ConfinedRoot: Sendable {
   /// The root's folder on the head (for messages).
   public let path: String
   let fd: Int32
+  /// A dry run (`plan`): reads as usual; a write, link, removal or new folder changes nothing
+  /// and says whether it would have (`write` and `link` return whether they would write).
+  public let dryRun: Bool
 
   /// The most a read returns: a node cannot make the head read a file of any size.
   public static let readLimit = 16 << 20
@@ -34,11 +37,12 @@ public final class ConfinedRoot: Sendable {
   static let resolve = UInt64(PISWARM_RESOLVE_IN_ROOT | PISWARM_RESOLVE_NO_MAGICLINKS)
 
   /// Opens the folder `path` (itself not a link) as a root.
-  public init(_ path: String) throws(PiSwarmError) {
+  public init(_ path: String, dryRun: Bool = false) throws(PiSwarmError) {
     let fd = open(path, Self.oPath | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
     guard fd >= 0 else { throw Self.failure("cannot open the root folder \(path)") }
     self.path = path
     self.fd = fd
+    self.dryRun = dryRun
     // openat2 came with Linux 5.6; without it there is no safe way in.
     let probe = piswarm_openat2(fd, ".", UInt64(Self.oPath | O_DIRECTORY | O_CLOEXEC), 0, Self.resolve)
     guard probe >= 0 else {
@@ -124,6 +128,7 @@ public final class ConfinedRoot: Sendable {
     -> Bool
   {
     if try kind(path) == .file, try read(path) == data { return false }
+    if dryRun { return true }
     let (folder, name) = try components(path)
     let parent = try makeFolders(folder, mode: folderMode, path: path)
     defer { close(parent) }
@@ -188,6 +193,7 @@ public final class ConfinedRoot: Sendable {
   @discardableResult
   public func link(_ target: String, at path: String) throws(PiSwarmError) -> Bool {
     if try linkTarget(path) == target { return false }
+    if dryRun { return true }
     let (folder, name) = try components(path)
     let parent = try makeFolders(folder, mode: 0o755, path: path)
     defer { close(parent) }
@@ -207,11 +213,13 @@ public final class ConfinedRoot: Sendable {
   /// Makes the folder `path` and its missing parents inside the root; `mode` for the folders it
   /// makes, folders that exist keep theirs.
   public func makeDirectory(_ path: String, mode: mode_t = 0o755) throws(PiSwarmError) {
+    if dryRun { return }
     close(try makeFolders(Self.split(path), mode: mode, path: path))
   }
 
   /// Removes the file or link at `path` (a link itself, never its target); nothing there is fine.
   public func unlink(_ path: String) throws(PiSwarmError) {
+    if dryRun { return }
     let (folder, name) = try components(path)
     guard let parent = try openFolder(folder, path: path) else { return }
     defer { close(parent) }
@@ -222,6 +230,7 @@ public final class ConfinedRoot: Sendable {
 
   /// Renames `from` to `to`, both inside the root (a link at either name is the link itself).
   public func rename(_ from: String, to: String) throws(PiSwarmError) {
+    if dryRun { return }
     let (sourceFolder, sourceName) = try components(from)
     let (targetFolder, targetName) = try components(to)
     guard let source = try openFolder(sourceFolder, path: from) else {
@@ -238,6 +247,7 @@ public final class ConfinedRoot: Sendable {
   /// Removes `path` and everything below it, through descriptors: links are removed, never
   /// followed, and a folder on another filesystem (a mount inside) stops the removal.
   public func removeTree(_ path: String) throws(PiSwarmError) {
+    if dryRun { return }
     let (folder, name) = try components(path)
     guard let parent = try openFolder(folder, path: path) else { return }
     defer { close(parent) }

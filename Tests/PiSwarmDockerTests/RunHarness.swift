@@ -29,6 +29,12 @@ final class RunHarness {
   var neverUp: Set<String> = []
   /// Nodes that failed to boot in an earlier round of the run.
   var bootFailed: [String: String] = [:]
+  /// The head's netboot side as a dry run found it (nil: a cluster without netboot nodes).
+  var netboot: NetbootObservation?
+  /// Netboot actions run, in order (`root NODE`, `files`, `restart SERVICE`).
+  let netbooted = Recorder()
+  /// Netboot actions that fail (`root NODE`, `files`, `restart SERVICE`).
+  var failingNetboot: Set<String> = []
 
   final class Recorder: Sendable {
     let items = Mutex<[String]>([])
@@ -38,7 +44,7 @@ final class RunHarness {
 
   init(
     managers: [String], nodes: Int, labels: [String: String] = [:], extra: String = "", power: String? = nil,
-    onJoin: @escaping @Sendable (String) -> Void = { _ in }
+    nodeKeys: [String: String] = [:], onJoin: @escaping @Sendable (String) -> Void = { _ in }
   ) throws {
     var text = """
       name: t
@@ -52,7 +58,7 @@ final class RunHarness {
       """
     for index in 1...nodes {
       let name = "node0\(index)"
-      let own = labels[name].map { ", labels: {\($0)}" } ?? ""
+      let own = (labels[name].map { ", labels: {\($0)}" } ?? "") + (nodeKeys[name].map { ", \($0)" } ?? "")
       text += "  - {name: \(name), ip: \(Self.ip(index))\(own)}\n"
     }
     let decoded = ClusterFile.decode(text: text)
@@ -79,6 +85,7 @@ final class RunHarness {
     observer.memory = otherMemory ?? memory
     var observation = observer.observe(nodes)
     observation.bootFailed = bootFailed
+    observation.netboot = netboot
     return observation
   }
 
@@ -109,6 +116,14 @@ final class RunHarness {
       return neverUp.contains(node.name)
         ? ("stuck in phase ssh: no SSH within 180 s", ["power-cycled once stuck in phase ssh"]) : (nil, [])
     }
+    let (netbooted, failingNetboot) = (self.netbooted, self.failingNetboot)
+    let netboot: @Sendable (String) -> String? = { name in
+      netbooted.add(name)
+      return failingNetboot.contains(name) ? "\(name) failed: disk full" : nil
+    }
+    executor.netbootRoot = { node, _ in (netboot("root \(node.name)"), []) }
+    executor.netbootFiles = { (netboot("files"), []) }
+    executor.netbootRestart = { netboot("restart \($0.rawValue)") }
     let lines = self.lines
     executor.progress = { lines.add($0) }
     return executor.execute(plan)

@@ -64,6 +64,13 @@ final class FakeServices: ServiceControl {
       return try #require(decoded.cluster, "\(decoded.diagnostics)")
     }
 
+    /// A kernel NFS server's exports file (its folder made), and services that have it.
+    func kernelNFS() throws -> (file: String, services: FakeServices) {
+      try FileManager.default.createDirectory(atPath: dir.file("etc/exports.d"), withIntermediateDirectories: true)
+      let file = dir.file("etc/exports.d/piswarm.exports")
+      return (file, FakeServices(exportsFile: file))
+    }
+
     func apply(_ cluster: Cluster, filesOnly: Bool = false, services: FakeServices) throws -> NetbootApply.Result {
       try NetbootApply.run(
         cluster, paths: paths,
@@ -118,9 +125,7 @@ final class FakeServices: ServiceControl {
 
   @Test func aKernelNFSServerGetsTheExportsAndIsReloadedOnlyOnChange() throws {
     let setup = Setup()
-    let exportsFile = setup.dir.file("etc/exports.d/piswarm.exports")
-    try FileManager.default.createDirectory(atPath: setup.dir.file("etc/exports.d"), withIntermediateDirectories: true)
-    let services = FakeServices(exportsFile: exportsFile)
+    let (exportsFile, services) = try setup.kernelNFS()
     let cluster = try setup.cluster(Self.twoNodes)
     // --files-only writes nothing outside the cluster file's paths and the state directory.
     let first = try setup.apply(cluster, filesOnly: true, services: services)

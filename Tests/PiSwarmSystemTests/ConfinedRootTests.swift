@@ -34,6 +34,23 @@ import Testing
     return lstat(path, &info) == 0 ? info.st_mode & S_IFMT : 0
   }
 
+  @Test func aDryRunSaysWhatItWouldWriteAndChangesNothing() throws {
+    try link("etc/masked.service", to: "/dev/null")
+    let before = folder.snapshot()
+    let dry = try ConfinedRoot(root, dryRun: true)
+    #expect(try dry.write("inside\n", to: "/etc/hostname") == false)
+    #expect(try dry.write("other\n", to: "/etc/hostname") == true)
+    #expect(try dry.write("new\n", to: "/etc/new/file") == true)
+    #expect(try dry.link("/dev/null", at: "/etc/masked.service") == false)
+    #expect(try dry.link("/dev/null", at: "/etc/other.service") == true)
+    try dry.unlink("/etc/hostname")
+    try dry.makeDirectory("/var/lib/docker")
+    try dry.removeTree("/etc")
+    try dry.rename("/etc/hostname", to: "/etc/hostname.old")
+    #expect(folder.snapshot() == before)
+    #expect(text(try dry.read("/etc/hostname")) == "inside\n")
+  }
+
   @Test func readsAndWritesFilesInside() throws {
     let confined = try ConfinedRoot(root)
     #expect(text(try confined.read("/etc/hostname")) == "inside\n")

@@ -80,16 +80,9 @@ struct NetbootApplyCommand: ParsableCommand {
         }
         guard !Cancellation.isCancelled else { return nil }
         let started = Date()
-        var options = NetbootApply.Options(
-          filesOnly: filesOnly, firmwareDirectory: firmware.map(Files.absolute), dnsmasqExtra: dnsmasqOptions,
-          piswarm: Self.executable)
-        // Pi 4/5 nodes whose last facts report their eeprom: settings are offered no update.
-        for node in cluster.nodes where !node.eeprom.settings.isEmpty {
-          let facts = (try? journal.store.facts(node: node.name)) ?? []
-          if let reported = facts.first(where: { $0.name == "bootloader_config" }) {
-            options.eepromReported[node.name] = reported.value
-          }
-        }
+        let options = NetbootStep.options(
+          cluster, store: journal.store, filesOnly: filesOnly, firmware: firmware.map(Files.absolute),
+          dnsmasqExtra: dnsmasqOptions)
         let result = try NetbootApply.run(
           loaded.cluster, paths: NetbootPaths(stateDirectory: Files.absolute(global.stateDirectory)), options: options)
         try journal.step(node: "head", "netboot apply", .succeeded, started: started)

@@ -9,7 +9,11 @@ struct Plan: ParsableCommand {
     abstract: "Print the actions 'piswarm up' would run, in its order, changing nothing.",
     discussion: """
       Reads every node (preflight, Docker's setup and the swarm's state) and prints the actions
-      'up' would run from what it read, in the order it runs them: power on and wait boot (a
+      'up' would run from what it read, in the order it runs them: with netboot nodes first the
+      netboot step, found by a dry run of 'piswarm netboot apply' (each node's root to make from
+      defaults.image or to converge, "netboot files on head" with the number of files that would
+      change, then "dnsmasq restart", "NFS exports reload" or "nfs-ganesha restart" when those
+      files changed); power on and wait boot (a
       node that cannot be reached and has a power driver; the rest is then planned once it is
       up); the head's registry ("registry on head": install docker-registry, the cluster CA, the
       server certificate, configuration, start the cache and the private registry); unlock (a
@@ -26,6 +30,7 @@ struct Plan: ParsableCommand {
       Examples:
         piswarm plan
         piswarm plan --only docker,swarm
+        piswarm plan --only netboot
         piswarm plan --json
       """
   )
@@ -33,6 +38,7 @@ struct Plan: ParsableCommand {
   @OptionGroup var global: GlobalOptions
   @OptionGroup var remote: RemoteOptions
   @OptionGroup var steps: RunStepOptions
+  @OptionGroup var netbootOptions: NetbootStepOptions
 
   @Flag(help: "Print JSON on stdout.")
   var json = false
@@ -44,7 +50,11 @@ struct Plan: ParsableCommand {
       let stacks = cluster.stacks.isEmpty ? nil : (global.clusterFolder, RunSession.stackCLI(cluster, install: false))
       let observation = RunSession.observe(
         cluster, transport: transport, parallel: remote.parallel, memory: memory, stateDirectory: global.stateDirectory,
-        stacks: stacks
+        stacks: stacks,
+        netboot: (
+          NetbootStep(cluster, global: global, dnsmasqExtra: netbootOptions.dnsmasqOptions), global.existingStore(),
+          { Console.err($0) }
+        )
       ) {
         Console.err($0)
       }

@@ -4,6 +4,7 @@ import PiSwarmDocker
 import PiSwarmNetboot
 import PiSwarmRegistry
 import PiSwarmSSH
+import PiSwarmStore
 
 /// What `plan` and `up` share: one observation of the nodes and the swarm, and one way to show
 /// the actions `RunPlanner` made from it.
@@ -11,10 +12,13 @@ enum RunSession {
   /// Preflight and Docker's setup probe in one round trip per node, then each node's dockerd
   /// and the swarm's view from one of its managers, and the head's registry services.
   /// With `stacks:`, `stacks` gives the cluster file's folder and the docker CLI (or why there
-  /// is none) to read them with.
+  /// is none) to read them with. With netboot nodes, `netboot` reads the head's netboot files
+  /// and the nodes' roots by a dry run (with the state store, when there is one); its warnings
+  /// go to `warn`.
   static func observe(
     _ cluster: Cluster, transport: SSHTransport, parallel: Int, memory: any SwarmMemory, stateDirectory: String,
     stacks: (folder: String, cli: Result<DockerCLI, PiSwarmError>)? = nil,
+    netboot: (step: NetbootStep, store: SQLiteStateStore?, warn: (String) -> Void)? = nil,
     progress: @escaping @Sendable (String) -> Void = { _ in }
   ) -> RunObservation {
     let (findings, probed) = transport.reportingNewKeys(cluster.nodes) {
@@ -32,6 +36,10 @@ enum RunSession {
     } catch {
       // Without nft there is no table of piswarm's to remove: only a wanted NAT is refused.
       observation.natError = "\(error)"
+    }
+    if let netboot, let (seen, warnings) = netboot.step.observe(store: netboot.store) {
+      observation.netboot = seen
+      for warning in warnings { netboot.warn("warning: \(warning)") }
     }
     if let stacks {
       StackObserver.observe(&observation, cluster: cluster, clusterFolder: stacks.folder, cli: stacks.cli, transport: transport)

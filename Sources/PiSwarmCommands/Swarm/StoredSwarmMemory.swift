@@ -21,8 +21,13 @@ extension GlobalOptions {
   /// The swarm memory of an existing state store, for commands that only read (plan); nil
   /// when there is none yet.
   func existingSwarmMemory() -> StoredSwarmMemory? {
+    existingStore().map { StoredSwarmMemory(store: $0) }
+  }
+
+  /// The state store when there is one (a command that only reads makes none).
+  func existingStore() -> SQLiteStateStore? {
     let path = stateDirectory + "/" + SQLiteStateStore.fileName
-    guard FileManager.default.fileExists(atPath: path), let store = try? SQLiteStateStore(path: path) else { return nil }
-    return StoredSwarmMemory(store: store)
+    guard FileManager.default.fileExists(atPath: path) else { return nil }
+    return try? SQLiteStateStore(path: path)
   }
 }

@@ -33,6 +33,16 @@ struct Up: ParsableCommand {
       prints for that state, in that order, journaling each by its identity; an action of a node
       whose earlier action did not succeed is skipped and reported.
 
+      Netboot first, for a cluster with netboot nodes: what 'piswarm netboot apply' does, as
+      actions of the plan, before any node is switched on. Each netboot node's root under
+      head.nfs_root is made from defaults.image (or converged: its identity, netboot OS changes
+      and daemon.json written again where they differ); then the netboot files on the head
+      (dnsmasq's configuration, the TFTP folders, the NFS exports, the hook script) are written
+      where they changed; then dnsmasq is restarted and the NFS exports reloaded (exportfs -ra,
+      or nfs-ganesha restarted), each only when its files changed and systemd runs here (without
+      systemd, start or restart them yourself). 'piswarm netboot apply' stays for the files
+      alone (--files-only). --only netboot runs just this step.
+
       From cold: a node that cannot be reached and has a power driver (see 'piswarm power' and
       docs/power.md) is switched on first, then waited for phase by phase (netboot nodes: DHCP,
       TFTP, NFS root, SSH, from the boot events; others: SSH) with power.boot_timeouts; a node
@@ -71,14 +81,15 @@ struct Up: ParsableCommand {
       filesystem. Storage changes only from root to another mode (or a loopfile or tmpfs to a
       larger size): anything else would lose the node's images and swarm identity.
 
-      --only STEPS runs a narrower part of the same plan (power, registry, docker, swarm,
-      stack), e.g. --only docker,swarm for Docker and the swarm without powering nodes on or
+      --only STEPS runs a narrower part of the same plan (netboot, power, registry, docker,
+      swarm, stack), e.g. --only docker,swarm for Docker and the swarm without powering nodes on or
       deploying stacks; 'piswarm plan --only STEPS' prints it. Preflight checks nodes for Docker
       and the swarm: a run of only power (or the registry) does not stop on its findings.
 
       Examples:
         piswarm up
         piswarm up --only docker,swarm
+        piswarm up --only netboot      # node roots and netboot files only
         piswarm up --format            # allow formatting device: partitions
         piswarm --file lab/cluster.yml up --json
       """
@@ -87,6 +98,7 @@ struct Up: ParsableCommand {
   @OptionGroup var global: GlobalOptions
   @OptionGroup var remote: RemoteOptions
   @OptionGroup var steps: RunStepOptions
+  @OptionGroup var netbootOptions: NetbootStepOptions
 
   @Flag(help: "Print the outcome per node as JSON on stdout.")
   var json = false
@@ -133,10 +145,12 @@ struct Up: ParsableCommand {
         // once unlocked: each time, the next round plans the rest from a new observation.
         var bootFailed: [String: String] = [:]
         var booted = false
+        let netboot = NetbootStep(cluster, global: global, dnsmasqExtra: netbootOptions.dnsmasqOptions)
+        let store = journal.store
         for round in 1...3 {
           var observation = RunSession.observe(
             cluster, transport: transport, parallel: remote.parallel, memory: memory, stateDirectory: global.stateDirectory,
-            stacks: stacks
+            stacks: stacks, netboot: (netboot, store, { if round == 1 { Console.err($0) } })
           ) {
             Console.err($0)
           }
@@ -149,6 +163,13 @@ struct Up: ParsableCommand {
           if plan.blocked { return .blocked }
           let board = ProgressBoard(nodes: cluster.nodes.map(\.name))
           var executor = executor(cluster, transport: transport, memory: memory, board: board)
+          executor.netbootRoot = { node, _ in netboot.makeRoot(node, store: store) }
+          executor.netbootFiles = {
+            let (error, notes, warnings) = netboot.writeFiles(store: store)
+            for warning in warnings { board.line("head: warning: \(warning)") }
+            return (error, notes)
+          }
+          executor.netbootRestart = { netboot.restart($0) }
           if case .success(let cli) = cli {
             executor.deployStack = stackDeploy(cluster, cli: cli, transport: transport, board: board)
           }

@@ -40,8 +40,17 @@ public enum RunAction: Sendable, Equatable {
   /// A stack of `stacks:` that cannot be deployed (its compose files are broken, the docker CLI
   /// is missing, the swarm cannot be read), with why.
   case refuseStack(name: String, reason: String)
-  // Further kinds come with later features, each with its identity and words below: netboot
-  // roots.
+  /// A netboot node's root under head.nfs_root, made from `image` (`paths` nil) or converged:
+  /// `paths` in it written again (identity, netboot OS changes, Docker's configuration).
+  case netbootRoot(node: Node, image: String, paths: [String]?)
+  /// The netboot files on the head (dnsmasq's configuration, TFTP folders, exports, hook)
+  /// that differ from what cluster.yml renders, written; `paths` as a dry run found them.
+  case netbootFiles(paths: [String], tftpRoot: String)
+  /// A service on the head restarted (or reloaded) because its netboot files changed.
+  case netbootRestart(NetbootRestart)
+  /// Netboot that cannot be done, with why: a node's root (`node`), or the head's files
+  /// (`node` is `head`).
+  case refuseNetboot(node: String, reason: String)
 
   /// The node the action is about; nil for the swarm as a whole.
   public var node: String? {
@@ -49,24 +58,30 @@ public enum RunAction: Sendable, Equatable {
     case .refuse(let node, _), .unlock(let node), .initSwarm(let node), .join(let node, _), .promote(let node),
       .demote(let node), .setLabels(let node, _), .removeStaleEntry(let node, _):
       node
-    case .docker(let node, _), .powerOn(let node), .waitBoot(let node): node.name
-    case .registry, .nat, .setAutolock, .keepUnlockKey, .forgetUnlockKey, .rotateJoinTokens, .deployStack, .refuseStack: nil
+    case .docker(let node, _), .powerOn(let node), .waitBoot(let node), .netbootRoot(let node, _, _): node.name
+    case .refuseNetboot(let node, _): node == "head" ? nil : node
+    case .registry, .nat, .setAutolock, .keepUnlockKey, .forgetUnlockKey, .rotateJoinTokens, .deployStack, .refuseStack,
+      .netbootFiles, .netbootRestart:
+      nil
     }
   }
 
   /// Where the action happens, for tables and the journal: its node, the head, or the swarm.
   public var place: String {
     switch self {
-    case .registry, .nat: return "head"
+    case .registry, .nat, .netbootFiles, .netbootRestart: return "head"
+    case .refuseNetboot(let node, _): return node
     default: break
     }
     return node ?? "swarm"
   }
 
-  /// What part of the run it belongs to: `error`, `power`, `registry`, `nat`, `docker`, `swarm` or `stack`.
+  /// What part of the run it belongs to: `error`, `netboot`, `power`, `registry`, `nat`,
+  /// `docker`, `swarm` or `stack`.
   public var step: String {
     switch self {
-    case .refuse, .refuseStack: "error"
+    case .refuse, .refuseStack, .refuseNetboot: "error"
+    case .netbootRoot, .netbootFiles, .netbootRestart: "netboot"
     case .powerOn, .waitBoot: "power"
     case .docker: "docker"
     case .registry: "registry"
@@ -77,12 +92,12 @@ public enum RunAction: Sendable, Equatable {
   }
 
   /// Every value of `step` but `error`, in the order a run does them: what `up --only` takes.
-  public static let steps = ["power", "registry", "docker", "swarm", "stack"]
+  public static let steps = ["netboot", "power", "registry", "docker", "swarm", "stack"]
 
   /// Whether it is a refusal: something cluster.yml asks for that is left undone, with why.
   public var isRefusal: Bool {
     switch self {
-    case .refuse, .refuseStack: true
+    case .refuse, .refuseStack, .refuseNetboot: true
     default: false
     }
   }
@@ -109,6 +124,10 @@ public enum RunAction: Sendable, Equatable {
     case .rotateJoinTokens: "rotate join tokens"
     case .deployStack(let name, _): "deploy stack \(name)"
     case .refuseStack(let name, _): "refuse stack \(name)"
+    case .netbootRoot(let node, _, _): "root \(node.name)"
+    case .netbootFiles: "netboot files on head"
+    case .netbootRestart(let service): service.id
+    case .refuseNetboot(let node, _): node == "head" ? "refuse netboot files" : "refuse root \(node)"
     }
   }
 
@@ -136,7 +155,20 @@ public enum RunAction: Sendable, Equatable {
     case .rotateJoinTokens: "rotate join tokens"
     case .deployStack(let name, let new): new ? "deploy stack \(name)" : "update stack \(name) (its configuration changed)"
     case .refuseStack(let name, let reason): "stack \(name): \(reason)"
+    case .netbootRoot(_, let image, let paths?):
+      "converge its root (from \(image)): \(Self.listed(paths, noun: "file"))"
+    case .netbootRoot(_, let image, nil): "make its root from \(image)"
+    case .netbootFiles(let paths, let tftpRoot):
+      "netboot files: \(Self.listed(paths.map { RunPlanner.shortPath($0, tftpRoot: tftpRoot) }, noun: "change"))"
+    case .netbootRestart(let service): service.words
+    case .refuseNetboot(_, let reason): reason
     }
+  }
+
+  /// `3 change(s) (a, b, c)`, the first few named and the rest counted.
+  static func listed(_ items: [String], noun: String, shown: Int = 3) -> String {
+    let named = items.prefix(shown).joined(separator: ", ") + (items.count > shown ? ", …" : "")
+    return "\(items.count) \(noun)(s) (\(named))"
   }
 }
 

@@ -22,6 +22,9 @@ public struct RunObservation: Sendable, Equatable {
   public var natError: String?
   /// The stacks of `stacks:`, by name: their configuration and what is deployed of them.
   public var stacks: [String: StackObservation] = [:]
+  /// The head's netboot files and the netboot nodes' roots, as a dry run found them; nil for a
+  /// cluster without netboot nodes (or when not read).
+  public var netboot: NetbootObservation?
 
   public enum KeptKey: Sendable, Equatable {
     case none

@@ -1,7 +1,8 @@
 /// `up`'s decisions, purely: what was observed and `cluster.yml` in, the ordered actions out.
 /// `plan` prints exactly this list and `up` runs exactly it.
 ///
-/// The order: nodes left alone (with why); NAT on the head (`head.nat`); the head's registry services (before any node's
+/// The order: netboot first (each netboot node's root, the head's netboot files, the restarts
+/// they owe: before any node is switched on); nodes left alone (with why); NAT on the head (`head.nat`); the head's registry services (before any node's
 /// Docker setup, which installs the CA the registry action makes); locked managers unlocked (before anything else is
 /// done with them); Docker's setup (in parallel, except managers whose dockerd stops: one at a
 /// time, the swarm's leader last, so quorum holds); swarm init on the first manager when there
@@ -23,18 +24,19 @@ public enum RunPlanner {
       observed.nodes[node.name]?.unreachable != nil && node.power.driver != PowerConfig.none.driver
         && observed.bootFailed[node.name] == nil
     }
+    let netboot = netboot(observed, cluster: cluster)
     if !cold.isEmpty {
       let left = cluster.nodes.compactMap { node -> RunAction? in
         guard let reason = observed.nodes[node.name]?.unreachable, !cold.contains(node) else { return nil }
         return .refuse(node: node.name, reason: unreachable(node, reason, observed))
       }
-      plan.actions = left + cold.map { .powerOn(node: $0) } + cold.map { .waitBoot(node: $0) }
+      plan.actions = netboot + left + cold.map { .powerOn(node: $0) } + cold.map { .waitBoot(node: $0) }
       plan.bootsFirst = true
       return plan
     }
     var planner = Planner(observed: observed, cluster: cluster)
     planner.run()
-    plan.actions = planner.refusals() + planner.actions + stacks(observed, cluster: cluster)
+    plan.actions = netboot + planner.refusals() + planner.actions + stacks(observed, cluster: cluster)
     plan.unlocksFirst = planner.unlocksFirst
     plan.via = observed.swarm?.via
     return plan
