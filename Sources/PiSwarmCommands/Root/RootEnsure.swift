@@ -28,6 +28,12 @@ struct RootEnsure: ParsableCommand {
           let mounted = try maker.ensure(
             roots: roots.filter { $0.nfsRoot == nfsRoot }.map { ($0.node, $0.image, $0.rootMethod) })
           for point in mounted { Console.out("mounted \(point)\n") }
+          // Generations kept for a rollback (and the current one, after an upgrade).
+          for root in roots where root.nfsRoot == nfsRoot {
+            for point in try maker.ensure(generations: try root.generations(journal.store).filter { $0.number > 1 }) {
+              Console.out("mounted \(point)\n")
+            }
+          }
         }
       }
     }
