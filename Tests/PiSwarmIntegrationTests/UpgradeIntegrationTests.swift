@@ -101,4 +101,19 @@ import Testing
     #expect(stopped.stderrText.contains("node02 stays drained"), "\(stopped.stderrText)")
     try pins.write(toFile: knownHosts, atomically: true, encoding: .utf8)
   }
+
+  /// The branches of Scripts/upgrade-packages.sh the lab run does not take: a mode it does not
+  /// know, and a system without apt-get. (Its `full-upgrade` branch changes the system it runs
+  /// on: the lab's nodes share the head's /usr, so it runs only on real nodes and in the e2e.)
+  @Test func thePackageScriptRefusesWhatItCannotDo() throws {
+    let script = RemoteScript.upgradePackages
+    let bogus = try Command("/bin/sh", ["-c", script.text, script.name], environment: ["PISWARM_APT": "dist", "PATH": "/usr/bin:/bin"]).run()
+    #expect(bogus.status == 2 && bogus.stderrText.contains("not dist"), "\(bogus.stderrText)")
+    let empty = TemporaryDirectory("piswarm-noapt")
+    let noApt = try Command("/bin/sh", ["-c", script.text, script.name], environment: ["PISWARM_APT": "simulate", "PATH": empty.path])
+      .run()
+    #expect(noApt.status == 3 && noApt.stderrText.contains("no apt-get"), "\(noApt.stderrText)")
+    let unset = try Command("/bin/sh", ["-c", script.text, script.name], environment: ["PATH": "/usr/bin:/bin"]).run()
+    #expect(unset.status != 0 && unset.stderrText.contains("PISWARM_APT"), "\(unset.stderrText)")
+  }
 }
