@@ -247,7 +247,8 @@ public struct RootMaker: Sendable {
     if Filesystems.isMountPoint(root) { return }
     if !Files.exists(root) { try Files.makeDirectory(root, mode: 0o755) }
     let options = RootLayout.overlayOptions(
-      lower: layout.lower(image), upper: layout.upper(node, generation: generation), work: layout.work(node, generation: generation))
+      lower: layout.lower(image), upper: layout.upper(node, generation: generation),
+      work: layout.work(node, generation: generation))
     try Command("mount", ["-t", "overlay", "overlay", "-o", "\(Self.safeMount),\(options)", root]).check()
   }
 

@@ -47,7 +47,8 @@ extension SQLiteStateStore {
       for generation in generations {
         if existing.contains(generation.number) {
           try db.execute(
-            sql: "UPDATE root_generations SET image = ?, method = ?, path = ?, role = ?, purpose = ? WHERE node = ? AND number = ?",
+            sql:
+              "UPDATE root_generations SET image = ?, method = ?, path = ?, role = ?, purpose = ? WHERE node = ? AND number = ?",
             arguments: [
               generation.image, generation.method.rawValue, generation.path, generation.role.rawValue, generation.purpose, node,
               generation.number,

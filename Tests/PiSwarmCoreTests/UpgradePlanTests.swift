@@ -111,7 +111,8 @@ import Testing
     #expect(packages.steps(of: "node05").map(\.action) == [.drain, .upgrade, .reboot, .check, .activate, .settle])
     #expect(packages.steps(of: "node05").first { $0.action == .reboot }?.detail.contains("over SSH") == true)
     // Not in a swarm: no drain, no activation.
-    let alone = UpgradePlanner.plan(.packages, candidates: [Self.candidate(6, swarm: .absent)], managers: 0, unreachableManagers: [])
+    let alone = UpgradePlanner.plan(
+      .packages, candidates: [Self.candidate(6, swarm: .absent)], managers: 0, unreachableManagers: [])
     #expect(alone.steps.map(\.action) == [.snapshot, .upgrade, .reboot, .check])
   }
 
@@ -123,7 +124,8 @@ import Testing
   }
 
   @Test func theRunStopsAtTheFirstFailure() {
-    let plan = UpgradePlanner.plan(.image("new"), candidates: Self.cluster, canary: "node05", managers: 3, unreachableManagers: [])
+    let plan = UpgradePlanner.plan(
+      .image("new"), candidates: Self.cluster, canary: "node05", managers: 3, unreachableManagers: [])
     var performed: [String] = []
     var reported = 0
     let outcomes = UpgradeSequence.run(plan, report: { _ in reported += 1 }) { step in
@@ -132,7 +134,8 @@ import Testing
       return .done(nil)
     }
     // The canary's steps up to its check ran; nothing after it, on it or on any other node.
-    #expect(performed == ["node05 root", "node05 drain", "node05 power off", "node05 switch root", "node05 power on", "node05 check"])
+    #expect(
+      performed == ["node05 root", "node05 drain", "node05 power off", "node05 switch root", "node05 power on", "node05 check"])
     #expect(reported == performed.count)
     #expect(outcomes.count == plan.steps.count)
     #expect(outcomes.filter { $0.status == .failed }.map(\.node) == ["node05"])
@@ -140,7 +143,8 @@ import Testing
   }
 
   @Test func skippedStepsDoNotStopTheRun() {
-    let plan = UpgradePlanner.plan(.packages, candidates: [Self.candidate(4), Self.candidate(5)], managers: 3, unreachableManagers: [])
+    let plan = UpgradePlanner.plan(
+      .packages, candidates: [Self.candidate(4), Self.candidate(5)], managers: 3, unreachableManagers: [])
     let outcomes = UpgradeSequence.run(plan) { step in step.action == .reboot ? .skipped("no restart asked for") : .done(nil) }
     #expect(outcomes.allSatisfy { $0.status != .failed && $0.status != .notStarted })
     #expect(outcomes.filter { $0.status == .skipped }.count == 2)
@@ -163,7 +167,9 @@ import Testing
     #expect(layout.upper("node01", generation: 1) == "/srv/nfs/.upper/node01/upper")
     #expect(layout.upper("node01", generation: 3) == "/srv/nfs/.upper/node01/3/upper")
     #expect(layout.work("node01", generation: 3) == "/srv/nfs/.upper/node01/3/work")
-    for number in [1, 2, 17] { #expect(layout.generationNumber(of: layout.generation("node01", number), node: "node01") == number) }
+    for number in [1, 2, 17] {
+      #expect(layout.generationNumber(of: layout.generation("node01", number), node: "node01") == number)
+    }
     #expect(layout.generationNumber(of: "/srv/nfs/.roots/node01/x", node: "node01") == nil)
     #expect(layout.generationNumber(of: "/srv/nfs/.roots/node02/2", node: "node01") == nil)
     #expect(layout.generationNumber(of: "/srv/nfs/.roots/node01/1", node: "node01") == nil)
@@ -218,7 +224,8 @@ import Testing
   @Test func theListingShowsGenerationsNewestFirst() {
     let entry = RootListing.Entry(
       node: "node01", image: "new", method: "overlay", path: "/srv/nfs/.roots/node01/2", hostKey: "SHA256:x", ready: true,
-      generations: [generation(1, .previous, image: "old"), generation(2, .current, image: "new")].map(RootListing.Generation.init))
+      generations: [generation(1, .previous, image: "old"), generation(2, .current, image: "new")].map(
+        RootListing.Generation.init))
     #expect(RootListing.generations(entry) == "2 current (new), 1 previous (old)")
   }
 }

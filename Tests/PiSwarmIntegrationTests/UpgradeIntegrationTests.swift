@@ -85,9 +85,10 @@ import Testing
     try Command("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", stranger]).check()
     let strangerKey = try String(contentsOfFile: stranger + ".pub", encoding: .utf8).split(separator: " ").prefix(2)
       .joined(separator: " ")
-    let wrong = pins.split(separator: "\n").map { line in
-      line.hasPrefix(ip(2) + " ") ? "\(ip(2)) \(strangerKey)" : String(line)
-    }.joined(separator: "\n") + "\n"
+    let wrong =
+      pins.split(separator: "\n").map { line in
+        line.hasPrefix(ip(2) + " ") ? "\(ip(2)) \(strangerKey)" : String(line)
+      }.joined(separator: "\n") + "\n"
     try wrong.write(toFile: knownHosts, atomically: true, encoding: .utf8)
     let stopped = try lab.piswarm(
       ["--file", file, "upgrade", "--packages", "--apt", "simulate", "--yes", "--json", "--wait", "60", "--retries", "0"],
@@ -107,11 +108,15 @@ import Testing
   /// on: the lab's nodes share the head's /usr, so it runs only on real nodes and in the e2e.)
   @Test func thePackageScriptRefusesWhatItCannotDo() throws {
     let script = RemoteScript.upgradePackages
-    let bogus = try Command("/bin/sh", ["-c", script.text, script.name], environment: ["PISWARM_APT": "dist", "PATH": "/usr/bin:/bin"]).run()
+    let bogus = try Command(
+      "/bin/sh", ["-c", script.text, script.name], environment: ["PISWARM_APT": "dist", "PATH": "/usr/bin:/bin"]
+    ).run()
     #expect(bogus.status == 2 && bogus.stderrText.contains("not dist"), "\(bogus.stderrText)")
     let empty = TemporaryDirectory("piswarm-noapt")
-    let noApt = try Command("/bin/sh", ["-c", script.text, script.name], environment: ["PISWARM_APT": "simulate", "PATH": empty.path])
-      .run()
+    let noApt = try Command(
+      "/bin/sh", ["-c", script.text, script.name], environment: ["PISWARM_APT": "simulate", "PATH": empty.path]
+    )
+    .run()
     #expect(noApt.status == 3 && noApt.stderrText.contains("no apt-get"), "\(noApt.stderrText)")
     let unset = try Command("/bin/sh", ["-c", script.text, script.name], environment: ["PATH": "/usr/bin:/bin"]).run()
     #expect(unset.status != 0 && unset.stderrText.contains("PISWARM_APT"), "\(unset.stderrText)")

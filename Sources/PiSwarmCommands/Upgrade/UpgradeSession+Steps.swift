@@ -160,7 +160,9 @@ extension UpgradeSession {
     }
     let up = Deadline(in: options.checkTimeout)
     while !PowerWiring.sshUp(node) {
-      if up.hasPassed || Cancellation.isCancelled { return .failed("SSH did not come back within \(Int(options.checkTimeout)) s") }
+      if up.hasPassed || Cancellation.isCancelled {
+        return .failed("SSH did not come back within \(Int(options.checkTimeout)) s")
+      }
       sleep(2)
     }
     return .done("rebooted over SSH")

@@ -62,7 +62,9 @@ final class UpgradeSession {
 
   /// The planner's view of `nodes`: each node's place in the swarm, the managers' count and
   /// who of them is not reachable, and the root generations of netboot nodes.
-  func candidates(_ nodes: [Node], store: SQLiteStateStore) throws(PiSwarmError) -> (
+  func candidates(
+    _ nodes: [Node], store: SQLiteStateStore
+  ) throws(PiSwarmError) -> (
     [UpgradeCandidate], managers: Int, unreachable: Set<String>
   ) {
     var entries: [SwarmNode] = []
@@ -176,14 +178,19 @@ final class UpgradeSession {
     var lines = ["stopped at \(failed.node) (\(failed.step)): \(failed.detail ?? "failed")"]
     let left = Set(outcomes.filter { $0.status == .notStarted }.map(\.node)).subtracting([failed.node]).sorted()
     if !left.isEmpty { lines.append("not started: \(left.joined(separator: ", "))") }
-    let switched = outcomes.contains { $0.node == failed.node && $0.step == UpgradePlan.Action.switchRoot.rawValue && $0.status == .done }
+    let switched = outcomes.contains {
+      $0.node == failed.node && $0.step == UpgradePlan.Action.switchRoot.rawValue && $0.status == .done
+    }
     if switched, kind != .rollback {
       let current = generations[failed.node].flatMap(RootGenerations.current)
       lines.append(
         "\(failed.node) boots root generation \(current?.number ?? 0) (\(current?.image ?? "?")) and stays drained; look at it, then 'piswarm rollback \(failed.node)' boots its previous root again"
       )
-    } else if outcomes.contains(where: { $0.node == failed.node && $0.step == UpgradePlan.Action.drain.rawValue && $0.status == .done }) {
-      lines.append("\(failed.node) stays drained: 'docker node update --availability active \(failed.node)' on a manager, or run again")
+    } else if outcomes.contains(where: {
+      $0.node == failed.node && $0.step == UpgradePlan.Action.drain.rawValue && $0.status == .done
+    }) {
+      lines.append(
+        "\(failed.node) stays drained: 'docker node update --availability active \(failed.node)' on a manager, or run again")
     }
     return lines
   }

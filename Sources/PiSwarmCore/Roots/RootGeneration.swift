@@ -120,7 +120,8 @@ public enum RootGenerations {
   /// it becomes previous, the previous one kept; the current one stays current.
   public static func backup(_ generations: [RootGeneration], _ number: Int) throws(PiSwarmError) -> [RootGeneration] {
     guard generations.contains(where: { $0.number == number && $0.role != .current }) else {
-      throw PiSwarmError(.notFound, "\(generations.first?.node ?? "the node") has no root generation \(number) to keep as a backup")
+      throw PiSwarmError(
+        .notFound, "\(generations.first?.node ?? "the node") has no root generation \(number) to keep as a backup")
     }
     return generations.map { generation in
       var changed = generation

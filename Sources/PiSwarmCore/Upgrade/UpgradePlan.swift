@@ -208,7 +208,8 @@ public enum UpgradePlanner {
     case .image(let image):
       add(
         .root,
-        "make root generation \(generation) from \(image): its identity (host key, machine-id) carried, its Docker storage shared")
+        "make root generation \(generation) from \(image): its identity (host key, machine-id) carried, its Docker storage shared"
+      )
     case .packages:
       if node.boot == .netboot, candidate.nextGeneration != nil {
         add(.snapshot, "copy its root as generation \(generation): the way back")
