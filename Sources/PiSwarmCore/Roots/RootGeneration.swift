@@ -103,17 +103,7 @@ public enum RootGenerations {
       throw PiSwarmError(.notFound, "\(generations.first?.node ?? "the node") has no root generation \(number)")
     }
     if target.role == .current { return generations }
-    return generations.map { generation in
-      var changed = generation
-      if generation.number == number {
-        changed.role = .current
-      } else if generation.role == .current {
-        changed.role = .previous
-      } else if generation.role == .previous {
-        changed.role = .kept
-      }
-      return changed
-    }
+    return promote(generations, number, to: .current)
   }
 
   /// A backup was made as `number` (a copy of the current root before it is changed in place):
@@ -123,9 +113,17 @@ public enum RootGenerations {
       throw PiSwarmError(
         .notFound, "\(generations.first?.node ?? "the node") has no root generation \(number) to keep as a backup")
     }
-    return generations.map { generation in
+    return promote(generations, number, to: .previous)
+  }
+
+  /// `number` takes `role` (current or previous); each one at or below that role moves down a
+  /// place: current to previous, previous to kept.
+  static func promote(_ generations: [RootGeneration], _ number: Int, to role: RootGeneration.Role) -> [RootGeneration] {
+    generations.map { generation in
       var changed = generation
       if generation.number == number {
+        changed.role = role
+      } else if generation.role == .current, role == .current {
         changed.role = .previous
       } else if generation.role == .previous {
         changed.role = .kept
