@@ -13,7 +13,6 @@ enum UpgradeRun {
     global: GlobalOptions, apt: String = "full-upgrade", validate: (Cluster, SQLiteStateStore) throws(PiSwarmError) -> Void
   ) throws {
     var failed = false
-    Interrupts.install(signalChildren: false)
     try reporting {
       let loaded = try global.loadCluster(printWarnings: false)
       let nodes = try Targets.resolve(targets, in: loaded.cluster).get()
@@ -26,7 +25,8 @@ enum UpgradeRun {
       }
       let transport = remote.transport(loaded.cluster, global: global)
       try transport.prepare()
-      Interrupts.install { transport.closeMasters(nodes) }
+      // Ctrl-C lets the step under way end (a root half made is never switched to) and starts no other.
+      Interrupts.install(signalChildren: false) { transport.closeMasters(nodes) }
       let session = UpgradeSession(
         kind: kind, cluster: loaded.cluster, global: global, options: options, transport: transport, apt: apt)
       let plan = try global.mutating(commandLine) { (journal) throws(PiSwarmError) -> UpgradePlan in
@@ -55,9 +55,10 @@ enum UpgradeRun {
       let outcomes = try global.mutating(commandLine) { (journal) throws(PiSwarmError) -> [UpgradeSequence.Outcome] in
         session.run(plan, journal: journal)
       }
-      transport.closeMasters(nodes)
       let advice = session.stoppedAdvice(outcomes)
       for line in advice { Console.err(line) }
+      try Interrupts.finish(transport, nodes)
+      transport.closeMasters(nodes)
       if advice.isEmpty {
         Console.err("\(plan.order.count) node\(plan.order.count == 1 ? "" : "s") done: \(plan.order.joined(separator: ", "))")
       }
