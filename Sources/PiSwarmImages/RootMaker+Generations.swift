@@ -143,8 +143,9 @@ extension RootMaker {
     }
   }
 
-  /// Mounts every overlay generation that is not mounted (after the head restarted); returns
-  /// the mount points it mounted.
+  /// Mounts again what overlay roots need after the head restarted (`root ensure`): for every
+  /// overlay generation, its image's base, then its overlay, each unless mounted (with
+  /// `index=on` an upper may be mounted only once). Returns the mount points it mounted.
   public func ensure(generations: [RootGeneration]) throws(PiSwarmError) -> [String] {
     var mounted: [String] = []
     for generation in generations where generation.method == .overlay {

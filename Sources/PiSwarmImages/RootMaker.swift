@@ -271,23 +271,6 @@ public struct RootMaker: Sendable {
 
   // MARK: Head restarts and removal
 
-  /// Mounts again what overlay roots need after the head restarted: each image's base, then
-  /// each node's overlay. Returns the mount points it mounted.
-  public func ensure(roots: [(node: String, image: String, method: RootMethod)]) throws(PiSwarmError) -> [String] {
-    var mounted: [String] = []
-    for root in roots where root.method == .overlay {
-      if !Filesystems.isMountPoint(layout.lower(root.image)) {
-        try ensureBase(image: root.image, method: .overlay)
-        mounted.append(layout.lower(root.image))
-      }
-      if !Filesystems.isMountPoint(layout.root(root.node)) {
-        try mountOverlay(node: root.node, image: root.image)
-        mounted.append(layout.root(root.node))
-      }
-    }
-    return mounted
-  }
-
   /// Removes a node's root (unmounting its overlay and removing its upper).
   public func remove(node: String, method: RootMethod) throws(PiSwarmError) {
     let root = layout.root(node)
