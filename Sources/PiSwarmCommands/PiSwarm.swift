@@ -27,6 +27,7 @@ public struct PiSwarm: ParsableCommand {
       NetbootCommand.self, Discover.self,
       RegistryCommand.self,
       SecretCommand.self,
+      Upgrade.self, Rollback.self,
     ]
   )
 

@@ -129,17 +129,19 @@ public struct RootMaker: Sendable {
 
   // MARK: Node roots
 
-  /// Makes `node`'s root unless it exists, then writes its identity (files only when changed).
+  /// Makes `node`'s root (generation `generation`, see `RootGeneration`) unless it exists, then
+  /// writes its identity (files only when changed). With `carrying`, the path of the node's
+  /// current root, a new root gets that root's host key and machine-id (`carryIdentity`).
   public func make(
     node: Node, image: String, method: RootMethod, headIP: IPv4Address, authorizedKey: String,
-    daemon: DaemonConfig.Settings? = nil
+    daemon: DaemonConfig.Settings? = nil, generation: Int = 1, carrying current: String? = nil
   ) throws(PiSwarmError) -> RootResult {
     let started = Stopwatch()
-    let root = layout.root(node.name)
+    let root = layout.generation(node.name, generation)
     var created = false
     if dryRun {
       // A root to make: what it will hold is known only once it exists.
-      guard Files.exists(method == .overlay ? layout.upper(node.name) : root) else {
+      guard Files.exists(method == .overlay ? layout.upper(node.name, generation: generation) : root) else {
         return RootResult(
           node: node.name, image: image, method: method, path: root, created: true, changed: [], hostKeyFingerprint: "",
           seconds: started.seconds)
@@ -150,15 +152,17 @@ public struct RootMaker: Sendable {
           hostKeyFingerprint: "", seconds: started.seconds)
       }
     } else if method == .overlay {
+      if generation > 1 { try Files.makeDirectory(layout.generations(node.name), mode: 0o755) }
       try ensureBase(image: image, method: .overlay)
-      if !Files.exists(layout.upper(node.name)) {
-        try makeOverlayUpper(node: node.name, image: image)
+      if !Files.exists(layout.upper(node.name, generation: generation)) {
+        try makeOverlayUpper(node: node.name, image: image, generation: generation)
         created = true
       }
-      try mountOverlay(node: node.name, image: image)
+      try mountOverlay(node: node.name, image: image, generation: generation)
     } else if !Files.exists(root) {
       try ensureBase(image: image, method: method)
-      let temporary = "\(layout.nfsRoot)/.tmp-\(node.name)-\(getpid())"
+      if generation > 1 { try Files.makeDirectory(layout.generations(node.name), mode: 0o755) }
+      let temporary = "\(layout.nfsRoot)/.tmp-\(node.name)-\(generation > 1 ? "g\(generation)-" : "")\(getpid())"
       try removeTree(temporary)
       do throws(PiSwarmError) {
         switch method {
@@ -181,6 +185,7 @@ public struct RootMaker: Sendable {
       node: node.name, ip: node.ip, headIP: headIP, nfsPath: root, authorizedKey: authorizedKey,
       dockerStorage: node.dockerStorage)
     let confined = try ConfinedRoot(root, dryRun: dryRun)
+    if created, let current { try carryIdentity(node: node.name, from: try ConfinedRoot(current), into: confined) }
     var written = try writeIdentity(identity, into: confined, base: layout.source(image, method: method))
     written.changed += try prepareForNetboot(confined, node: node)
     // Docker's configuration, so that the node's dockerd starts as 'piswarm up' would leave it:
@@ -203,10 +208,12 @@ public struct RootMaker: Sendable {
 
   /// A new upper: made under a temporary name, mounted aside once to clear the base's identity
   /// (whiteouts land in the upper), unmounted, renamed into place.
-  func makeOverlayUpper(node: String, image: String) throws(PiSwarmError) {
-    let folder = "\(layout.nfsRoot)/.upper/\(node)"
-    let temporary = "\(layout.nfsRoot)/.upper/.tmp-\(node)-\(getpid())"
-    let mountPoint = "\(layout.nfsRoot)/.tmp-\(node)-\(getpid())"
+  func makeOverlayUpper(node: String, image: String, generation: Int = 1) throws(PiSwarmError) {
+    let folder = layout.overlayFolder(node, generation: generation)
+    let tag = "\(node)-\(generation > 1 ? "g\(generation)-" : "")\(getpid())"
+    let temporary = "\(layout.nfsRoot)/.upper/.tmp-\(tag)"
+    let mountPoint = "\(layout.nfsRoot)/.tmp-\(tag)"
+    if generation > 1 { try Files.makeDirectory(layout.overlayFolder(node, generation: 1), mode: 0o755) }
     try removeTree(temporary)
     try Files.makeDirectory(temporary + "/upper", mode: 0o755)
     try Files.makeDirectory(temporary + "/work", mode: 0o700)
@@ -233,14 +240,16 @@ public struct RootMaker: Sendable {
     }
   }
 
-  /// Mounts a node's overlay at `NFS_ROOT/NODE` unless it is mounted.
-  func mountOverlay(node: String, image: String) throws(PiSwarmError) {
-    let root = layout.root(node)
+  /// Mounts a node's overlay (generation `generation`: `NFS_ROOT/NODE` for the first) unless it
+  /// is mounted.
+  func mountOverlay(node: String, image: String, generation: Int = 1) throws(PiSwarmError) {
+    let root = layout.generation(node, generation)
     if Filesystems.isMountPoint(root) { return }
     if !Files.exists(root) { try Files.makeDirectory(root, mode: 0o755) }
-    try Command(
-      "mount", ["-t", "overlay", "overlay", "-o", "\(Self.safeMount),\(layout.overlayOptions(image: image, node: node))", root]
-    ).check()
+    let options = RootLayout.overlayOptions(
+      lower: layout.lower(image), upper: layout.upper(node, generation: generation),
+      work: layout.work(node, generation: generation))
+    try Command("mount", ["-t", "overlay", "overlay", "-o", "\(Self.safeMount),\(options)", root]).check()
   }
 
   /// What a fresh clone must not share with the base: host keys, D-Bus's machine-id, Docker's
@@ -261,23 +270,6 @@ public struct RootMaker: Sendable {
   }
 
   // MARK: Head restarts and removal
-
-  /// Mounts again what overlay roots need after the head restarted: each image's base, then
-  /// each node's overlay. Returns the mount points it mounted.
-  public func ensure(roots: [(node: String, image: String, method: RootMethod)]) throws(PiSwarmError) -> [String] {
-    var mounted: [String] = []
-    for root in roots where root.method == .overlay {
-      if !Filesystems.isMountPoint(layout.lower(root.image)) {
-        try ensureBase(image: root.image, method: .overlay)
-        mounted.append(layout.lower(root.image))
-      }
-      if !Filesystems.isMountPoint(layout.root(root.node)) {
-        try mountOverlay(node: root.node, image: root.image)
-        mounted.append(layout.root(root.node))
-      }
-    }
-    return mounted
-  }
 
   /// Removes a node's root (unmounting its overlay and removing its upper).
   public func remove(node: String, method: RootMethod) throws(PiSwarmError) {

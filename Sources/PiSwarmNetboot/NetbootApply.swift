@@ -90,7 +90,7 @@ public enum NetbootApply {
       var source: String
       if let given = options.firmwareDirectory {
         (directory, source) = (given, given)
-      } else if let image = cluster.defaults.image {
+      } else if let image = cluster.image(of: node) {
         guard BootTreeApplier.isOwnFolderName(image) else { return nil }
         source = paths.firmware(image: image)
         directory = publishedRoot + "/" + image
@@ -121,7 +121,8 @@ public enum NetbootApply {
       }
       return firmware
     }
-    if let image = cluster.defaults.image, !BootTreeApplier.isOwnFolderName(image) {
+    for image in Set([cluster.defaults.image].compactMap { $0 } + cluster.currentRoots.values.map(\.image))
+    where !BootTreeApplier.isOwnFolderName(image) {
       throw PiSwarmError(
         .invalidInput, "the image name \"\(image)\" is not a plain name", advice: "use the name 'piswarm image ls' shows")
     }
@@ -207,7 +208,8 @@ public enum NetbootApply {
     }
     if options.firmwareDirectory == nil {
       changes += try FirmwarePublisher.prune(
-        root: publishedRoot, keep: Set([cluster.defaults.image].compactMap { $0 }), dryRun: dry)
+        root: publishedRoot, keep: Set([cluster.defaults.image].compactMap { $0 } + cluster.currentRoots.values.map(\.image)),
+        dryRun: dry)
     }
     for folder in updates.keys.sorted() {
       if let update = updates[folder] { changes += try EEPROMPublisher.write(update, dryRun: dry) }

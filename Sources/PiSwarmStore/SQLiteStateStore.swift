@@ -93,6 +93,7 @@ public final class SQLiteStateStore: StateStore {
       try db.create(index: "node_roots_by_image", on: "node_roots", columns: ["image"])
     }
     registerSwarmMigration(&migrator)
+    registerGenerationsMigration(&migrator)
     return migrator
   }
 

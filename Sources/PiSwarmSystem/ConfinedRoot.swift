@@ -172,6 +172,51 @@ public final class ConfinedRoot: Sendable {
     try write(Data(text.utf8), to: path, mode: mode, folderMode: folderMode)
   }
 
+  /// Puts the regular file at `path` in this root at the same path in `target` (another root of
+  /// the same node): a hard link, so both names are one file, or, across filesystems or btrfs
+  /// subvolumes (EXDEV), a reflink or kernel copy. Made beside the name and renamed over it.
+  /// Never follows a link: a link, folder or device at `path` is an error, nothing there
+  /// returns false. For what must stay one thing across a node's root generations (its Docker
+  /// storage, whose swarm identity must not be cloned).
+  @discardableResult
+  public func share(_ path: String, into target: ConfinedRoot) throws(PiSwarmError) -> Bool {
+    let (folder, name) = try components(path)
+    guard let source = try openFolder(folder, path: path) else { return false }
+    defer { close(source) }
+    var status = stat()
+    guard fstatat(source, name, &status, AT_SYMLINK_NOFOLLOW) == 0 else {
+      if errno == ENOENT { return false }
+      throw Self.failure("cannot look at \(path) in \(self.path)")
+    }
+    guard status.st_mode & S_IFMT == S_IFREG else {
+      throw PiSwarmError(
+        .invalidInput, "\(path) in \(self.path) is not a regular file", advice: "remove it from the node's root, then run again")
+    }
+    let parent = try target.makeFolders(folder, mode: 0o755, path: path)
+    defer { close(parent) }
+    let temporary = ".\(name).piswarm-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    var done = false
+    defer { if !done { unlinkat(parent, temporary, 0) } }
+    if linkat(source, name, parent, temporary, 0) != 0 {
+      guard errno == EXDEV else { throw Self.failure("cannot link \(path) from \(self.path) into \(target.path)") }
+      let input = openat(source, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+      guard input >= 0 else { throw Self.failure("cannot open \(path) in \(self.path)") }
+      defer { close(input) }
+      let output = openat(parent, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, status.st_mode & 0o7777)
+      guard output >= 0 else { throw Self.failure("cannot create a file beside \(path) in \(target.path)") }
+      defer { close(output) }
+      guard piswarm_clone_file(input, output) == 0, fsync(output) == 0 else {
+        throw Self.failure("cannot copy \(path) from \(self.path) into \(target.path)")
+      }
+    }
+    guard renameat(parent, temporary, parent, name) == 0 else {
+      throw Self.failure("cannot replace \(path) in \(target.path)")
+    }
+    done = true
+    Self.sync(parent)
+    return true
+  }
+
   /// The target of the link at `path` as written in the link (never resolved); nil when no link
   /// is there.
   public func linkTarget(_ path: String) throws(PiSwarmError) -> String? {

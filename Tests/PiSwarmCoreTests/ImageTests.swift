@@ -144,11 +144,25 @@ import Testing
     if let problem = Golden.check(ImageListing.table(entries), named: "image-ls.txt") { Issue.record(Comment(rawValue: problem)) }
     let roots = [
       RootListing.Entry(
-        node: "node01", image: "bookworm", method: "overlay", path: "/srv/piswarm/nfs/node01", hostKey: "SHA256:abc",
-        ready: true),
+        node: "node01", image: "trixie", method: "overlay", path: "/srv/piswarm/nfs/.roots/node01/2", hostKey: "SHA256:abc",
+        ready: true,
+        generations: [
+          RootGeneration(
+            node: "node01", number: 1, image: "bookworm", method: .overlay, path: "/srv/piswarm/nfs/node01", role: .previous,
+            purpose: "root make"),
+          RootGeneration(
+            node: "node01", number: 2, image: "trixie", method: .overlay, path: "/srv/piswarm/nfs/.roots/node01/2",
+            role: .current, purpose: "upgrade to trixie"),
+        ].map(RootListing.Generation.init)),
       RootListing.Entry(
         node: "node02", image: "bookworm", method: "overlay", path: "/srv/piswarm/nfs/node02", hostKey: "SHA256:def",
-        ready: false),
+        ready: false,
+        generations: [
+          RootListing.Generation(
+            RootGeneration(
+              node: "node02", number: 1, image: "bookworm", method: .overlay, path: "/srv/piswarm/nfs/node02", role: .current,
+              purpose: "root make"))
+        ]),
     ]
     if let problem = Golden.check(RootListing.table(roots), named: "root-ls.txt") { Issue.record(Comment(rawValue: problem)) }
   }

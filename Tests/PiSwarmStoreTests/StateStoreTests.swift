@@ -9,7 +9,7 @@ import Testing
   @Test func migratesAndKeepsRunsStepsEventsAndFacts() throws {
     let dir = TemporaryDirectory()
     let store = try SQLiteStateStore(stateDirectory: dir.path)
-    #expect(try store.appliedMigrations() == ["1-initial", "3-images", "4-swarm-state"])
+    #expect(try store.appliedMigrations() == ["1-initial", "3-images", "4-swarm-state", "5-root-generations"])
     let run = try store.beginRun(command: "piswarm up")
     let start = Date()
     try store.recordStep(StepRecord(runID: run, node: "node01", step: "docker", status: "ok", startedAt: start, endedAt: start))
@@ -23,7 +23,7 @@ import Testing
 
     // A second open of the same file sees it all and re-runs no migration.
     let again = try SQLiteStateStore(stateDirectory: dir.path)
-    #expect(try again.appliedMigrations() == ["1-initial", "3-images", "4-swarm-state"])
+    #expect(try again.appliedMigrations() == ["1-initial", "3-images", "4-swarm-state", "5-root-generations"])
     let runs = try again.runs(limit: 10)
     #expect(runs.count == 1)
     #expect(runs.first?.status == .failed)

@@ -35,4 +35,8 @@ int piswarm_pipe_cloexec(int fds[2]);
 /// execs. 0, or an error number.
 int piswarm_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *path);
 
+/// Makes `target` (an empty file open for writing) a copy of `source`: a reflink (FICLONE)
+/// where the filesystem shares extents, else copy_file_range(2). 0, or -1 with errno set.
+int piswarm_clone_file(int source, int target);
+
 #endif

@@ -37,7 +37,8 @@ struct ImageRemove: ParsableCommand {
           throw PiSwarmError(
             .notFound, "no image named \(name)\(Suggestion.hint(for: name, in: known))", advice: "see 'piswarm image ls'")
         }
-        let users = try state.roots(image: name).map(\.node)
+        // Current roots, and generations kept for a rollback.
+        let users = Set(try state.roots(image: name).map(\.node) + (try state.generationUsers(image: name))).sorted()
         if !users.isEmpty && !force {
           throw PiSwarmError(
             .invalidInput, "image \(name) is used by the roots of \(users.joined(separator: ", "))",

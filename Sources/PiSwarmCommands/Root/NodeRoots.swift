@@ -72,9 +72,11 @@ enum NodeRoots {
       let existing = recorded[node.name].flatMap { Files.exists($0.path) ? $0 : nil }
       // A dry run of a root made without a record: an upper folder says overlay.
       let guessed: RootMethod = Files.exists(maker.layout.upper(node.name)) ? .overlay : .copy
+      // The generation the node boots (see 'piswarm upgrade'): its identity converges there.
+      let generation = existing.flatMap { maker.layout.generationNumber(of: $0.path, node: node.name) } ?? 1
       let result = try maker.make(
         node: node, image: existing?.image ?? image, method: existing?.rootMethod ?? method ?? guessed, headIP: headIP,
-        authorizedKey: authorizedKey, daemon: DaemonConfig.Settings(cluster, node))
+        authorizedKey: authorizedKey, daemon: DaemonConfig.Settings(cluster, node), generation: generation)
       if !maker.dryRun, let store {
         try store.recordRoot(
           NodeRootRecord(

@@ -22,13 +22,29 @@ struct RootCommand: ParsableCommand {
         piswarm root ls
         piswarm root ensure        # after the head restarted: mount overlay roots again
         piswarm root rm node03
+        piswarm root prune          # keep only the current and the previous generation
+
+      A node's root can exist in several generations (after 'piswarm upgrade'): the first at
+      NFS_ROOT/NODE, the next ones at NFS_ROOT/.roots/NODE/N; the node boots the current one
+      (its cmdline.txt and NFS export point there), 'piswarm rollback' boots the previous one.
       """,
-    subcommands: [RootMake.self, RootList.self, RootEnsure.self, RootRemove.self]
+    subcommands: [RootMake.self, RootList.self, RootEnsure.self, RootRemove.self, RootPrune.self]
   )
 }
 
 extension NodeRootRecord {
   var rootMethod: RootMethod { RootMethod(rawValue: method) ?? .copy }
-  /// The NFS root the node's root lives in.
-  var nfsRoot: String { URL(fileURLWithPath: path).deletingLastPathComponent().path }
+  /// The NFS root the node's root lives in (a generation's path is NFS_ROOT/.roots/NODE/N).
+  var nfsRoot: String {
+    let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+    let roots = folder.deletingLastPathComponent()
+    return roots.lastPathComponent == ".roots" && folder.lastPathComponent == node
+      ? roots.deletingLastPathComponent().path : folder.path
+  }
+
+  /// The node's generations: as recorded, or its one root as generation 1.
+  func generations(_ store: SQLiteStateStore) throws(PiSwarmError) -> [RootGeneration] {
+    RootGenerations.known(
+      recorded: try store.generations(node: node), node: node, image: image, method: rootMethod, path: path)
+  }
 }

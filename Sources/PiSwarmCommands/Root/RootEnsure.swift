@@ -25,9 +25,13 @@ struct RootEnsure: ParsableCommand {
         let roots = try journal.store.roots()
         for nfsRoot in Set(roots.map(\.nfsRoot)).sorted() {
           let maker = RootMaker(nfsRoot: nfsRoot, stateDirectory: global.stateDirectory)
-          let mounted = try maker.ensure(
-            roots: roots.filter { $0.nfsRoot == nfsRoot }.map { ($0.node, $0.image, $0.rootMethod) })
-          for point in mounted { Console.out("mounted \(point)\n") }
+          // Every generation kept (current, previous, older), each over its own image: a
+          // node's first generation may be over another image than the one it boots now.
+          for root in roots where root.nfsRoot == nfsRoot {
+            for point in try maker.ensure(generations: try root.generations(journal.store)) {
+              Console.out("mounted \(point)\n")
+            }
+          }
         }
       }
     }

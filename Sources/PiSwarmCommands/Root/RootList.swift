@@ -24,10 +24,13 @@ struct RootList: ParsableCommand {
     try reporting {
       var entries: [RootListing.Entry] = []
       if Files.exists(global.stateDirectory + "/" + SQLiteStateStore.fileName) {
-        entries = try SQLiteStateStore(stateDirectory: global.stateDirectory).roots().map { root in
+        let store = try SQLiteStateStore(stateDirectory: global.stateDirectory)
+        entries = try store.roots().map { (root) throws(PiSwarmError) in
           let ready = root.rootMethod == .overlay ? Filesystems.isMountPoint(root.path) : Files.exists(root.path)
+          let generations = try root.generations(store)
           return RootListing.Entry(
-            node: root.node, image: root.image, method: root.method, path: root.path, hostKey: root.hostKey, ready: ready)
+            node: root.node, image: root.image, method: root.method, path: root.path, hostKey: root.hostKey, ready: ready,
+            generations: generations.map(RootListing.Generation.init))
         }
       }
       Console.out(json ? try Console.json(entries) : RootListing.table(entries))

@@ -9,7 +9,7 @@ struct RootRemove: ParsableCommand {
     commandName: "rm",
     abstract: "Remove a node's root filesystem (everything the node wrote into it goes too).",
     discussion: """
-      When it was the last root made from its image in that NFS root, the image's base there goes
+      Every generation of the node's root goes. When it was the last root made from its image in that NFS root, the image's base there goes
       too (an overlay base is unmounted).
 
       Example:
@@ -35,7 +35,12 @@ struct RootRemove: ParsableCommand {
               advice: "see 'piswarm root ls'")
           }
           let maker = RootMaker(nfsRoot: root.nfsRoot, stateDirectory: global.stateDirectory)
+          // Every generation after the first, then the first (NFS_ROOT/NODE) with its host key.
+          for generation in try root.generations(state) where generation.number > 1 {
+            try maker.removeGeneration(node: name, generation)
+          }
           try maker.remove(node: name, method: root.rootMethod)
+          try state.removeGenerations(node: name)
           try state.removeRoot(node: name)
           Console.out("removed the root of \(name)\n")
           // The base goes with the last root of its kind (overlay lower, or subvolume/tree).

@@ -20,10 +20,11 @@ extension GlobalOptions {
     for diagnostic in decoded.diagnostics where printWarnings || diagnostic.severity == .error {
       Console.err(diagnostic.formatted(file: path))
     }
-    guard let cluster = decoded.cluster else {
+    guard var cluster = decoded.cluster else {
       throw PiSwarmError(
         .invalidInput, "\(path) has \(decoded.diagnostics.errors.count) error(s)", advice: "fix them and run the command again")
     }
+    cluster.currentRoots = currentRoots(cluster)
     return LoadedCluster(
       path: path, text: String(decoding: bytes, as: UTF8.self), bytes: bytes, cluster: cluster,
       diagnostics: decoded.diagnostics)
@@ -47,6 +48,23 @@ extension GlobalOptions {
 
   /// Runs `body` as a mutating command: the state directory exists (0700), the lock is held, the
   /// run is journaled in the state store.
+  /// The root generation each netboot node boots, for the nodes `upgrade`, `rollback` or a
+  /// backup gave generations (the others boot `NFS_ROOT/NODE`); empty without a state store.
+  func currentRoots(_ cluster: Cluster) -> [String: Cluster.CurrentRoot] {
+    guard Files.exists(stateDirectory + "/" + SQLiteStateStore.fileName),
+      let store = try? SQLiteStateStore(stateDirectory: stateDirectory),
+      let nodes = try? store.nodesWithGenerations()
+    else { return [:] }
+    var roots: [String: Cluster.CurrentRoot] = [:]
+    for name in nodes where cluster.node(named: name)?.boot == .netboot {
+      guard let current = (try? store.generations(node: name)).flatMap(RootGenerations.current),
+        HeadPath.contains(cluster.head.nfsRoot, current.path)
+      else { continue }
+      roots[name] = Cluster.CurrentRoot(path: current.path, image: current.image)
+    }
+    return roots
+  }
+
   func mutating<T>(_ command: String, _ body: (Journal) throws(PiSwarmError) -> T) throws(PiSwarmError) -> T {
     try Files.makePrivateDirectory(stateDirectory)
     let lock = try StateLock.acquire(stateDirectory: stateDirectory, command: command)

@@ -1,9 +1,10 @@
 /// The per-node files the Pi firmware reads over TFTP: `cmdline.txt` (the kernel command line,
 /// with the node's own NFS root) and `config.txt`.
 public enum BootFiles {
-  /// The NFS path of a node's root filesystem.
+  /// The NFS path of a node's root filesystem: the generation it boots (`Cluster.currentRoots`,
+  /// after `piswarm upgrade` or `rollback`), else `NFS_ROOT/NODE`.
   public static func rootPath(_ node: Node, in cluster: Cluster) -> String {
-    cluster.head.nfsRoot.trimmingSuffix("/") + "/" + node.name
+    cluster.currentRoots[node.name]?.path ?? cluster.head.nfsRoot.trimmingSuffix("/") + "/" + node.name
   }
 
   /// One line, newline-terminated, ending with the node's `cmdline_extra`. NFSv3 over TCP: Raspberry Pi OS's initramfs rejects `vers=4`,
