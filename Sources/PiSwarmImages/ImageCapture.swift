@@ -42,19 +42,7 @@ public struct ImageCapture {
   ) throws(PiSwarmError)
     -> CapturedImage
   {
-    if let problem = ImageName.problem(with: name) {
-      throw PiSwarmError(.invalidInput, "\"\(name)\" cannot name an image: \(problem)", advice: "choose another with --name")
-    }
-    if store.contains(name) {
-      throw PiSwarmError(
-        .exists, "an image named \(name) exists already",
-        advice: "remove it first ('piswarm image rm \(name)') or capture under another name with --name")
-    }
-    try Files.makeDirectory(store.directory, mode: 0o755)
-    store.removeAbandonedImports()
-    let temporary = "\(store.directory)/.import-\(name).capture-\(getpid())"
-    try? FileManager.default.removeItem(atPath: temporary)
-    try Files.makeDirectory(temporary, mode: 0o700)
+    let temporary = try store.beginImport(name, verb: "capture", tag: ".capture", mode: 0o700)
     defer { try? FileManager.default.removeItem(atPath: temporary) }
     let file = temporary + "/" + Self.fileName
     let clock = Stopwatch()
