@@ -14,6 +14,9 @@ public struct CapturedImage: Codable, Sendable {
   public var rawBytes: UInt64
   public var rawSHA256: String
   public var seconds: Double
+  /// What the node said on stderr while it copied (the file systems it held still), made safe
+  /// for a terminal.
+  public var notes: [String]
 }
 
 /// A node's boot disk into the image store: `source` (ssh running Scripts/capture.sh on the
@@ -47,6 +50,7 @@ public struct ImageCapture {
     let file = temporary + "/" + Self.fileName
     let clock = Stopwatch()
     let (count, digest) = try receive(source: source, into: file, folder: temporary, expected: expected, node: node)
+    let notes = (Files.readWhole(temporary + "/source.err") ?? "").split(separator: "\n").map { String($0).terminalSafe }
 
     var image = try ImageImporter(store: store).importImage(file: file, name: name)
     let kept = store.folder(name) + "/" + Self.fileName
@@ -60,7 +64,7 @@ public struct ImageCapture {
     chmod(kept, 0o600)
     chmod(store.rootFilesystem(name), 0o600)
     image.source = kept
-    return CapturedImage(image: image, rawBytes: count, rawSHA256: digest, seconds: clock.seconds)
+    return CapturedImage(image: image, rawBytes: count, rawSHA256: digest, seconds: clock.seconds, notes: notes)
   }
 
   /// Runs `source` and zstd, moves the bytes from one to the other; the count and SHA-256.

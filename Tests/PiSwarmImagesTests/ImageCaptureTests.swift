@@ -35,7 +35,13 @@ struct ImageCaptureTests {
     let store = ImageStore(stateDirectory: state.path)
     let reports = Mutex<[UInt64]>([])
     let capture = ImageCapture(store: store, progress: { done, _, _ in reports.withLock { $0.append(done) } })
-    let captured = try capture.capture(source: ["cat", path], bytes: size, name: "golden", node: "node07")
+    let captured = try capture.capture(
+      source: [
+        "sh", "-c", "printf 'capture: /boot/firmware remounted read-only\\ncapture: / frozen (fsfreeze)\\n' >&2; cat \"$0\"",
+        path,
+      ], bytes: size, name: "golden",
+      node: "node07")
+    #expect(captured.notes == ["capture: /boot/firmware remounted read-only", "capture: / frozen (fsfreeze)"])
     #expect(captured.rawBytes == size)
     #expect(captured.rawSHA256 == digest)
     #expect(captured.image.name == "golden" && captured.image.compression == .zstd)

@@ -149,6 +149,7 @@ struct ImageCaptureCommand: ParsableCommand {
       if terminal { Console.errRaw("\n") }
       throw error
     }
+    for note in captured.notes { Console.err("\(node.name): \(note)") }
     let image = captured.image
     do throws(PiSwarmError) {
       try state.addImage(ImageRecord(image))
