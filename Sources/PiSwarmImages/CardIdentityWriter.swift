@@ -41,7 +41,12 @@ public struct CardIdentityWriter: Sendable {
   /// Whether the card's root partition carries cloud-init.
   public func rootHasCloudInit(device: String, partitions: [MBR.Partition]) throws(PiSwarmError) -> Bool {
     let (_, root) = try Self.layout(partitions, device: device)
-    let output = try debugfs(["-R", "stat /usr/bin/cloud-init"], device: device, root: root)
+    return try rootHas("/usr/bin/cloud-init", device: device, root: root)
+  }
+
+  /// Whether `path` exists on the card's root.
+  func rootHas(_ path: String, device: String, root: MBR.Partition) throws(PiSwarmError) -> Bool {
+    let output = try debugfs(["-R", "stat \(path)"], device: device, root: root)
     return output.status == 0 && output.stdoutText.contains("Inode:")
   }
 
@@ -99,6 +104,16 @@ public struct CardIdentityWriter: Sendable {
       }
       written.append("root:/etc/machine-id")
     }
+    // A card captured from a node burned with firstrun.sh carries cloud-init turned off: on.
+    if format == .cloudInit {
+      if try rootHas(Self.cloudInitDisabled, device: device, root: root) {
+        let output = try debugfs(["-w", "-R", "rm \(Self.cloudInitDisabled)"], device: device, root: root)
+        guard output.status == 0 else {
+          throw PiSwarmError(.system, "cannot remove \(Self.cloudInitDisabled) on \(device)'s root", cause: output.stderrText)
+        }
+        written.append("root:-\(Self.cloudInitDisabled)")
+      }
+    }
     try Self.flush(device)
 
     // Pinned before the card ever boots: the first SSH is strict.
@@ -110,6 +125,8 @@ public struct CardIdentityWriter: Sendable {
     return CardIdentityResult(
       format: format, files: written, hostKeyFingerprint: publicKey.fingerprint, instanceID: identity.instanceID)
   }
+
+  static let cloudInitDisabled = "/etc/cloud/cloud-init.disabled"
 
   static let mtoolsEnvironment = ["MTOOLS_SKIP_CHECK": "1", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]
 

@@ -23,9 +23,6 @@ public struct ImageImporter {
   }
 
   public func importImage(file: String, name: String) throws(PiSwarmError) -> ImportedImage {
-    if let problem = ImageName.problem(with: name) {
-      throw PiSwarmError(.invalidInput, "\"\(name)\" cannot name an image: \(problem)", advice: "choose another with --name")
-    }
     let source = Files.absolute(file)
     var info = stat()
     guard stat(source, &info) == 0 else {
@@ -35,16 +32,7 @@ public struct ImageImporter {
       throw PiSwarmError(.invalidInput, "\(file) is not a regular file", advice: "give the path of an image file")
     }
     let sourceSize = UInt64(info.st_size)
-    if store.contains(name) {
-      throw PiSwarmError(
-        .exists, "an image named \(name) exists already",
-        advice: "remove it first ('piswarm image rm \(name)') or import under another name with --name")
-    }
-    try Files.makeDirectory(store.directory, mode: 0o755)
-    store.removeAbandonedImports()
-    let temporary = "\(store.directory)/.import-\(name)-\(getpid())"
-    try? FileManager.default.removeItem(atPath: temporary)
-    try Files.makeDirectory(temporary, mode: 0o755)
+    let temporary = try store.beginImport(name, verb: "import", mode: 0o755)
     var done = false
     defer { if !done { try? FileManager.default.removeItem(atPath: temporary) } }
 

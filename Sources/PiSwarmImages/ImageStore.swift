@@ -17,6 +17,26 @@ public struct ImageStore: Sendable {
   /// Whether an import of `name` is complete (its folder exists under its final name).
   public func contains(_ name: String) -> Bool { Files.exists(rootFilesystem(name)) }
 
+  /// Starts an import (or a capture, `verb`) of `name`: checks the name is valid and free, and
+  /// makes the folder it happens in, `.import-NAME{tag}-PID` (found and removed later if the
+  /// process dies), after removing abandoned ones. Returns the folder's path.
+  public func beginImport(_ name: String, verb: String, tag: String = "", mode: mode_t) throws(PiSwarmError) -> String {
+    if let problem = ImageName.problem(with: name) {
+      throw PiSwarmError(.invalidInput, "\"\(name)\" cannot name an image: \(problem)", advice: "choose another with --name")
+    }
+    if contains(name) {
+      throw PiSwarmError(
+        .exists, "an image named \(name) exists already",
+        advice: "remove it first ('piswarm image rm \(name)') or \(verb) under another name with --name")
+    }
+    try Files.makeDirectory(directory, mode: 0o755)
+    removeAbandonedImports()
+    let temporary = "\(directory)/.import-\(name)\(tag)-\(getpid())"
+    try? FileManager.default.removeItem(atPath: temporary)
+    try Files.makeDirectory(temporary, mode: mode)
+    return temporary
+  }
+
   /// Removes what an import interrupted before its rename left behind (`.import-NAME-PID`
   /// folders whose process is gone).
   public func removeAbandonedImports() {

@@ -22,18 +22,23 @@ public enum Signals {
   /// reader went away (EPIPE) or another error stopped it; never raises SIGPIPE.
   @discardableResult
   public static func writeAll(_ fd: Int32, _ data: Data) -> Bool {
-    ignoreBrokenPipes()
-    return data.withUnsafeBytes { buffer -> Bool in
-      var offset = 0
-      while offset < buffer.count {
-        let written = write(fd, buffer.baseAddress?.advanced(by: offset), buffer.count - offset)
-        if written < 0 {
-          if errno == EINTR { continue }
-          return false
-        }
-        offset += written
-      }
-      return true
-    }
+    data.withUnsafeBytes { writeAll(fd, $0) }
   }
+
+  /// `writeAll` for bytes in memory.
+  @discardableResult
+  public static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) -> Bool {
+    ignoreBrokenPipes()
+    var offset = 0
+    while offset < buffer.count {
+      let written = write(fd, buffer.baseAddress?.advanced(by: offset), buffer.count - offset)
+      if written < 0 {
+        if errno == EINTR { continue }
+        return false
+      }
+      offset += written
+    }
+    return true
+  }
+
 }

@@ -45,6 +45,15 @@ import Testing
     #expect(findings(["data_root_free_kb": "1000"], node: memory).isEmpty)
   }
 
+  /// A card node short of room under its root is told to grow the card's root partition.
+  @Test func aCardsUngrownRootIsNamed() {
+    let card = findings(["data_root_free_kb": "100000"]).first?.message ?? ""
+    #expect(card.contains("grow the root partition to the card's end"), "\(card)")
+    var installed = pi
+    installed.boot = .preinstalled
+    #expect(findings(["data_root_free_kb": "100000"], node: installed).first?.message.contains("card") == false)
+  }
+
   @Test func clockSkew() {
     #expect(findings([:], offset: 1.5).isEmpty)
     #expect(findings([:], offset: -5).first?.severity == .warning)

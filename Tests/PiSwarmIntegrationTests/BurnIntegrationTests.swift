@@ -73,6 +73,25 @@ import Testing
       return loop
     }
 
+    /// A card that fails mid-way: a loop device on a sparse 160 MiB file in a 6 MiB tmpfs (the
+    /// kernel here has no device-mapper for dm-error), so writes fail with an I/O error once the
+    /// tmpfs is full. Its first MiB holds a pattern. The device and its file.
+    func failingCard() throws -> (String, String) {
+      let small = scratch.file("small")
+      try FileManager.default.createDirectory(atPath: small, withIntermediateDirectories: true)
+      try Command("mount", ["-t", "tmpfs", "-o", "size=6m", "piswarm-burn-test", small]).check()
+      mounts.append(small)
+      let file = small + "/card"
+      try Command("truncate", ["-s", "160M", file]).check()
+      let handle = try #require(FileHandle(forWritingAtPath: file))
+      handle.write(Data(repeating: 0xA5, count: 1 << 20))
+      try handle.close()
+      let loop = try Command("losetup", ["--find", "--show", file]).check().stdoutText.trimmingCharacters(
+        in: .whitespacesAndNewlines)
+      loops.append(loop)
+      return (loop, file)
+    }
+
     func sha256(_ path: String, bytes: Int) throws -> String {
       let handle = try #require(FileHandle(forReadingAtPath: path))
       defer { try? handle.close() }
@@ -222,18 +241,7 @@ import Testing
   @Test func aWriteErrorMidCardLeavesItUnusable() throws {
     guard Prerequisites.require(images: true) else { return }
     let f = try Fixture()
-    let small = f.scratch.file("small")
-    try FileManager.default.createDirectory(atPath: small, withIntermediateDirectories: true)
-    try Command("mount", ["-t", "tmpfs", "-o", "size=6m", "piswarm-burn-test", small]).check()
-    f.mounts.append(small)
-    let file = small + "/card"
-    try Command("truncate", ["-s", "160M", file]).check()
-    let handle = try #require(FileHandle(forWritingAtPath: file))
-    handle.write(Data(repeating: 0xA5, count: 1 << 20))
-    try handle.close()
-    let loop = try Command("losetup", ["--find", "--show", file]).check().stdoutText.trimmingCharacters(
-      in: .whitespacesAndNewlines)
-    f.loops.append(loop)
+    let (loop, file) = try f.failingCard()
     let output = try f.piswarm(["burn", "node07", "--device", loop, "--image", f.image, "--force", "--yes"])
     #expect(output.status == 1)
     #expect(output.stderrText.contains("failed to write at offset "), "\(output.stderrText)")
@@ -243,5 +251,26 @@ import Testing
     defer { try? card.close() }
     #expect(try card.read(upToCount: 1 << 20) == Data(repeating: 0, count: 1 << 20))
     #expect(output.stdoutText.contains("FAILED"))
+  }
+
+  /// Several cards at once, one failing mid-way: the others are written, verified and given
+  /// their identity; the failing one is reported with its offset and zeroed; exit 1.
+  @Test func aFailingCardDoesNotStopTheOthers() throws {
+    guard Prerequisites.require(images: true) else { return }
+    let f = try Fixture()
+    let good = try f.card("card7")
+    let (bad, file) = try f.failingCard()
+    let output = try f.piswarm(
+      ["burn", "node[07-08]", "--device", good, "--device", bad, "--image", f.image, "--force", "--yes", "--json"])
+    #expect(output.status == 1, "\(output.stderrText)")
+    let results = try JSONDecoder().decode([Card].self, from: Data(output.stdoutText.utf8))
+    #expect(results.map(\.node) == ["node07", "node08"])
+    #expect(results[0].error == nil && results[0].burn?.verifySeconds != nil && results[0].identity != nil, "\(results[0])")
+    #expect(results[1].identity == nil && results[1].error?.contains("failed to write at offset ") == true, "\(results[1])")
+    #expect(try f.bootFile(good, "firstrun.sh").contains("PISWARM_HOSTNAME=node07"))
+    #expect(f.state.read("hostkeys/node08.pub") == nil, "no key pinned for a card that failed")
+    let card = try #require(FileHandle(forReadingAtPath: file))
+    defer { try? card.close() }
+    #expect(try card.read(upToCount: 1 << 20) == Data(repeating: 0, count: 1 << 20))
   }
 }

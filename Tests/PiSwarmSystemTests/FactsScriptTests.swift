@@ -37,5 +37,9 @@ import Testing
     let config = EEPROMConfig(settings: ["BOOT_ORDER": "0xf21", "TFTP_PREFIX": "0"])
     #expect(config.isReported(by: try #require(facts["bootloader_config"])))
     #expect(facts["mtu"].flatMap { Int($0) } != nil, "\(output.stdoutText)")
+    // What the root is on (a card's partition for boot: sd, an NFS export for netboot).
+    let root = try Command("findmnt", ["-n", "-o", "SOURCE,FSTYPE", "/"]).check().stdoutText
+    let words = root.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+    #expect(facts["root"] == words, "\(output.stdoutText)")
   }
 }

@@ -71,12 +71,7 @@ struct ImageImport: ParsableCommand {
           throw error
         }
         do throws(PiSwarmError) {
-          try state.addImage(
-            ImageRecord(
-              name: imported.name, source: imported.source, compression: imported.compression.rawValue,
-              osRelease: imported.osRelease, kernels: imported.kernels, modules: imported.modules,
-              imageSize: Int64(imported.imageSize), sourceSize: Int64(imported.sourceSize), sha256: imported.sha256,
-              importedAt: imported.importedAt))
+          try state.addImage(ImageRecord(imported))
         } catch {
           try? store.remove(imported.name)
           throw error

@@ -8,12 +8,13 @@ import PiSwarmSystem
 enum FactsTable {
   static func render(_ rows: [(String, [String: String], String?)]) -> String {
     let header = [
-      "NODE", "ARCH", "MODEL", "OS", "KERNEL", "MEMORY", "DISK FREE", "TEMP", "THROTTLED", "UPTIME", "DOCKER", "SWARM",
+      "NODE", "ARCH", "MODEL", "OS", "KERNEL", "ROOT", "MEMORY", "DISK FREE", "TEMP", "THROTTLED", "UPTIME", "DOCKER", "SWARM",
     ]
     let body = rows.map { node, facts, error -> [String] in
       guard error == nil else { return [node, "unreachable"] + Array(repeating: "-", count: header.count - 2) }
       return [
         node, facts["arch"] ?? "-", facts["model"] ?? "-", facts["os"] ?? "-", facts["kernel"] ?? "-",
+        facts["root"].flatMap { $0.isEmpty ? nil : $0 } ?? "-",
         megabytes(facts["memory_available_kb"]) + "/" + megabytes(facts["memory_total_kb"]),
         megabytes(facts["disk_available_kb"]), facts["cpu_temp_c"].map { $0 + "C" } ?? "-",
         facts["throttled"].map(NodeFacts.describeThrottled) ?? "-", duration(facts["uptime_s"]), facts["docker"] ?? "-",

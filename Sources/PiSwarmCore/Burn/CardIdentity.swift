@@ -105,9 +105,21 @@ public struct CardIdentity: Sendable {
       text += "    shell: /bin/bash\n    sudo: \"ALL=(ALL) NOPASSWD:ALL\"\n    groups: [sudo]\n"
     }
     text += "    ssh_authorized_keys:\n      - \(YAMLText.scalar(authorizedKey))\n"
+    // Once per instance, before dockerd starts (cloud-init's network stage runs before
+    // network-online.target, which docker.service waits for): a card cloned from a captured node
+    // drops that node's engine and swarm identity.
+    text += "bootcmd:\n  - [cloud-init-per, instance, piswarm-cloned-engine, rm, -rf"
+    text += Self.clonedEngineState.map { ", \($0)" }.joined() + "]\n"
     text += "runcmd:\n  - [systemctl, enable, --now, ssh]\n"
     return text
   }
+
+  /// What a captured node's card carries that must not live on in its clones: its Docker engine
+  /// ID (`key.json`), swarm node identity and certificates, networks and containers (whose files
+  /// name its host). Images and volumes stay.
+  public static let clonedEngineState = [
+    "/var/lib/docker/swarm", "/var/lib/docker/containers", "/var/lib/docker/network", "/etc/docker/key.json",
+  ]
 
   /// cloud-init's `network-config` (netplan v2): `eth0`, Raspberry Pi OS's name for the wired
   /// interface, matched by the node's MAC and so named when the cluster file has the MAC (cloud-init
@@ -138,6 +150,7 @@ public struct CardIdentity: Sendable {
       ("PISWARM_HOSTNAME", node), ("PISWARM_USER", user), ("PISWARM_AUTHORIZED_KEY", authorizedKey),
       ("PISWARM_HOST_KEY", hostKey.trimmingTrailingNewlines), ("PISWARM_HOST_KEY_PUB", hostKeyPublic),
       ("PISWARM_TIMEZONE", timezone), ("PISWARM_ADDRESS", fixed), ("PISWARM_DNS", dns),
+      ("PISWARM_CLONED_STATE", Self.clonedEngineState.joined(separator: " ")),
     ]
     return "#!/bin/sh\n# Written by piswarm burn for \(node).\n"
       + values.map { "\($0.0)=\(Shell.quote($0.1))\n" }.joined() + RemoteScript.firstrun.text

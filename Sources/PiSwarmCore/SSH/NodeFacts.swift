@@ -1,7 +1,7 @@
 /// `piswarm facts`: one remote script prints KEY=VALUE lines; a pure parser reads them.
 public enum NodeFacts {
   public static let keys = [
-    "arch", "model", "os", "kernel", "memory_total_kb", "memory_available_kb", "disk_total_kb", "disk_available_kb",
+    "arch", "model", "os", "kernel", "root", "memory_total_kb", "memory_available_kb", "disk_total_kb", "disk_available_kb",
     "cpu_temp_c", "throttled", "uptime_s", "docker", "swarm", "bootloader_config", "mtu",
   ]
 

@@ -11,6 +11,8 @@ fi
 [ -r /etc/os-release ] && echo "os=$(. /etc/os-release && echo "$PRETTY_NAME")"
 echo "kernel=$(uname -r)"
 awk '/^MemTotal:/ {print "memory_total_kb=" $2} /^MemAvailable:/ {print "memory_available_kb=" $2}' /proc/meminfo
+# What the root is on: a card or USB disk partition (boot: sd), an NFS export (netboot).
+echo "root=$(findmnt -n -o SOURCE,FSTYPE / 2>/dev/null | tr -s ' ')"
 df -Pk / 2>/dev/null | awk 'NR==2 {print "disk_total_kb=" $2; print "disk_available_kb=" $4}'
 [ -r /sys/class/thermal/thermal_zone0/temp ] && awk '{printf "cpu_temp_c=%.1f\n", $1/1000}' /sys/class/thermal/thermal_zone0/temp
 command -v vcgencmd >/dev/null 2>&1 && echo "throttled=$(vcgencmd get_throttled | cut -d= -f2)" \

@@ -50,6 +50,11 @@ if [ -n "$PISWARM_ADDRESS" ] && [ -d /etc/NetworkManager/system-connections ]; t
   chmod 0600 /etc/NetworkManager/system-connections/piswarm.nmconnection
 fi
 
+# A card cloned from a captured node: that node's Docker engine and swarm identity go (dockerd
+# does not run during this boot). The paths hold no white space.
+# shellcheck disable=SC2086
+rm -rf $PISWARM_CLONED_STATE
+
 # This card's first boot was piswarm's: a cloud-init that found no seed would make new host keys.
 if [ -d /etc/cloud ]; then touch /etc/cloud/cloud-init.disabled; fi
 

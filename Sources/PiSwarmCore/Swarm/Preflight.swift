@@ -87,10 +87,15 @@ public enum Preflight {
     switch node.dockerStorage {
     case .root:
       if let free = facts["data_root_free_kb"].flatMap({ UInt64($0) }) {
+        // A card whose root was never grown to fill it (Raspberry Pi OS grows it at first boot).
+        let card =
+          node.boot == .sd
+          ? "; its root is on its card: grow the root partition to the card's end (raspi-config nonint do_expand_rootfs, or parted resizepart and resize2fs)"
+          : ""
         if free < 512 << 10 {
-          add("storage", .error, "only \(free / 1024) MiB free under \(root): Docker needs room for images")
+          add("storage", .error, "only \(free / 1024) MiB free under \(root): Docker needs room for images" + card)
         } else if free < 2 << 20 {
-          add("storage", .warning, "only \(free / 1024) MiB free under \(root): Docker's images may fill it")
+          add("storage", .warning, "only \(free / 1024) MiB free under \(root): Docker's images may fill it" + card)
         }
       }
     case .loopfile(let size):

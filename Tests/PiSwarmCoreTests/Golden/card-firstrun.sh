@@ -11,6 +11,7 @@ PISWARM_HOST_KEY_PUB='ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGhvc3Qga2V5IG9mIG5vZG
 PISWARM_TIMEZONE=Europe/Berlin
 PISWARM_ADDRESS=10.0.0.17/24
 PISWARM_DNS=10.0.0.1
+PISWARM_CLONED_STATE='/var/lib/docker/swarm /var/lib/docker/containers /var/lib/docker/network /etc/docker/key.json'
 # firstrun.sh's body: run once by systemd.run= at the card's first boot (Raspberry Pi OS's
 # rpi-imager mechanism), after the variables above it. Sets the node's identity, enables
 # key-only SSH with the host key piswarm made and pinned, then removes itself and its cmdline
@@ -62,6 +63,11 @@ if [ -n "$PISWARM_ADDRESS" ] && [ -d /etc/NetworkManager/system-connections ]; t
     "$PISWARM_ADDRESS" "$PISWARM_DNS" >/etc/NetworkManager/system-connections/piswarm.nmconnection
   chmod 0600 /etc/NetworkManager/system-connections/piswarm.nmconnection
 fi
+
+# A card cloned from a captured node: that node's Docker engine and swarm identity go (dockerd
+# does not run during this boot). The paths hold no white space.
+# shellcheck disable=SC2086
+rm -rf $PISWARM_CLONED_STATE
 
 # This card's first boot was piswarm's: a cloud-init that found no seed would make new host keys.
 if [ -d /etc/cloud ]; then touch /etc/cloud/cloud-init.disabled; fi
