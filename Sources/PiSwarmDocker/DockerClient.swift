@@ -1,7 +1,5 @@
 import Foundation
 import PiSwarmCore
-import PiSwarmSSH
-import PiSwarmSystem
 
 #if canImport(Glibc)
   import Glibc
@@ -55,25 +53,8 @@ public struct DockerClient: Sendable {
       "ListenAddr": .string("0.0.0.0:2377"), "AdvertiseAddr": .string("\(advertiseAddress):2377"),
       "RemoteAddrs": .array(managers.map { .string("\($0):2377") }), "JoinToken": .string(token),
     ])
-    do {
-      _ = try call("POST", "/swarm/join", body: body)
-    } catch {
-      // dockerd gives up waiting after a while but goes on joining (a slow node, a loaded
-      // manager): wait for it here, as long again, before calling the join failed.
-      guard error.description.contains("continue in the background") else { throw error }
-      let deadline = Deadline(in: Self.backgroundJoinSeconds)
-      while !deadline.hasPassed, !Cancellation.isCancelled {
-        usleep(2_000_000)
-        let state = try? info().Swarm.LocalNodeState
-        if state == .active { return }
-        if state != .pending { break }
-      }
-      throw error
-    }
+    _ = try call("POST", "/swarm/join", body: body)
   }
-
-  /// How long a join dockerd goes on with in the background is waited for.
-  public static let backgroundJoinSeconds = 180.0
 
   /// Rotates both join tokens (read, modify, write with the swarm's version).
   public func rotateJoinTokens() throws(PiSwarmError) {

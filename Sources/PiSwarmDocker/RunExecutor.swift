@@ -49,6 +49,9 @@ public struct RunExecutor: Sendable {
   public var applyNAT: @Sendable (HeadNAT.Plan) -> String? = { _ in "the head's NAT cannot be set up here" }
   /// How long the run waits for nodes to show in the swarm's list and Ready there.
   public var readyTimeout: Double = 30
+  /// How long a join may take, dockerd's own wait (20 s) and the wait for a join it left
+  /// running in the background together.
+  public var joinTimeout: Double = 180
   /// Switches a node on through its power driver: nil, or why it could not.
   public var powerOn: @Sendable (Node) -> String? = { _ in "this run has no power control" }
   /// Waits until a node switched on has booted (power-cycling it when stuck): an error (the

@@ -12,6 +12,9 @@ public struct SwarmInfo: Codable, Sendable, Equatable {
   public var ControlAvailable: Bool?
   public var Cluster: ClusterInfo?
   public var RemoteManagers: [Peer]?
+  /// Why the node's swarm part stopped (state `error`), e.g. a join that could not get its
+  /// certificate.
+  public var Error: String?
 
   public struct ClusterInfo: Codable, Sendable, Equatable {
     public var ID: String

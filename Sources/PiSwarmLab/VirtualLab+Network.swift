@@ -22,6 +22,7 @@ extension VirtualLab {
 
   /// The switch: a namespace with a bridge, and a veth from the host (the head) to it.
   func makeSwitch(_ layout: LabLayout) throws(PiSwarmError) {
+    raiseNeighbourLimits(nodes: layout.nodes.count)
     let namespaces = Set(Self.namespaces())
     if !namespaces.contains(layout.switchNamespace) {
       try ip(["netns", "add", layout.switchNamespace])
@@ -44,6 +45,19 @@ extension VirtualLab {
       try ip(["addr", "add", layout.headAddress.description, "dev", layout.hostInterface])
       try ip(["link", "set", layout.hostInterface, "up"])
     }
+  }
+
+  /// Raises the host's neighbour table limits (shared by every namespace) to what a lab of
+  /// `nodes` needs, when they are lower: never lowered (other labs may need them), so not undone
+  /// by 'lab down'. Best effort: a lab that cannot raise them still starts.
+  func raiseNeighbourLimits(nodes: Int) {
+    let keys = (1...3).map { "net.ipv4.neigh.default.gc_thresh\($0)" }
+    let current = keys.compactMap { key in
+      (try? String(contentsOfFile: "/proc/sys/" + key.replacingOccurrences(of: ".", with: "/"), encoding: .utf8))
+        .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+    guard let wanted = LabLayout.neighbourThresholds(nodes: nodes, current: current) else { return }
+    _ = try? Command("sysctl", ["-qw"] + zip(keys, wanted).map { "\($0)=\($1)" }).run()
   }
 
   func makeNetwork(_ layout: LabLayout, _ node: LabLayout.Node) throws(PiSwarmError) {

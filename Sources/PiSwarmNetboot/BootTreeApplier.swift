@@ -48,8 +48,13 @@ public enum BootTreeApplier {
     let batch = AtomicBatch()
     var files: [String] = []
     var planned = Set<String>()
+    // The folder this run made last ("NAME/"): it is empty, so its entries need no look first,
+    // and nothing in it needs removing after.
+    var made: String?
+    var madeFolders = Set<String>()
     for entry in tree.entries {
       planned.insert(entry.path)
+      let inMade = made.map { entry.path.hasPrefix($0) } ?? false
       switch entry {
       case .directory(let folder):
         if dryRun {
@@ -58,10 +63,18 @@ public enum BootTreeApplier {
           try removeAny(folder)
           try Files.makeDirectory(folder, mode: 0o755)
           changes.append(FileChange(folder, .created))
+          made = folder + "/"
+          madeFolders.insert(folder)
         } else {
-          chmod(folder, 0o755)
+          made = nil
+          setMode(folder, 0o755)
         }
       case .file(let file, let content):
+        if inMade {
+          try batch.stage(content, to: file, mode: 0o644)
+          changes.append(FileChange(file, .created))
+          continue
+        }
         let existed = exists(file)
         if dryRun {
           if isSymlink(file) || !AtomicFile.holds(content, at: file) {
@@ -75,11 +88,15 @@ public enum BootTreeApplier {
         }
         files.append(file)
       case .link(let link, let target):
+        // Nothing there yet (a new folder's links): one symlink(2), no temporary and rename.
+        if inMade, symlink(target, link) == 0 {
+          changes.append(FileChange(link, .linked))
+          continue
+        }
         switch linkTarget(link) {
         case target?: continue
         case _ where dryRun: break
         case nil where !existsOrDangles(link):
-          // Nothing there yet (a new folder's links): one symlink(2), no temporary and rename.
           if symlink(target, link) != 0 { try replaceWithSymlink(link, target: target) }
         default:
           try replaceWithSymlink(link, target: target)
@@ -89,10 +106,11 @@ public enum BootTreeApplier {
     }
     if !dryRun {
       try batch.commit()
-      for file in files { chmod(file, 0o644) }
+      // Files that were there before keep 0644 (a staged one got it when it was made).
+      for file in files { setMode(file, 0o644) }
     }
-    // Entries inside planned folders that the plan does not have.
-    for folder in newFolders {
+    // Entries inside planned folders that the plan does not have (a folder made now has none).
+    for folder in newFolders where !madeFolders.contains(tree.root + "/" + folder) {
       let full = tree.root + "/" + folder
       for name in (try? FileManager.default.contentsOfDirectory(atPath: full)) ?? [] where !planned.contains(full + "/" + name) {
         if !dryRun { try removeAny(full + "/" + name) }
@@ -158,6 +176,14 @@ public enum BootTreeApplier {
   }
 
   static func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+
+  /// chmod(2) only when the mode differs: a chmod to the same mode still changes the inode
+  /// (its ctime), which the filesystem then journals, on every no-op run, for thousands of files.
+  static func setMode(_ path: String, _ mode: mode_t) {
+    var info = stat()
+    if lstat(path, &info) == 0, info.st_mode & 0o7777 == mode { return }
+    chmod(path, mode)
+  }
 
   /// Whether anything is at `path`, a dangling link included.
   static func existsOrDangles(_ path: String) -> Bool {

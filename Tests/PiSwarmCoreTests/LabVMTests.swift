@@ -7,6 +7,14 @@ import Testing
     cmdlineFile: "/srv/tftp/52-54-00-ab-cd-04/cmdline.txt", namespace: "pslab-j1", bridge: "br0")
   static let paths = LabVM.Paths(stateDirectory: "/var/lib/piswarm", lab: "j1", name: "node04")
 
+  @Test func aLabOf100NodesRaisesTheSharedNeighbourTableAndNeverLowersIt() {
+    #expect(LabLayout.neighbourThresholds(nodes: 100, current: [128, 512, 1024]) == [3012, 12048, 24096])
+    #expect(LabLayout.neighbourThresholds(nodes: 100, current: [128, 20000, 30000]) == [3012, 20000, 30000])
+    #expect(LabLayout.neighbourThresholds(nodes: 3, current: [128, 512, 1024]) == [514, 2057, 4114])
+    #expect(LabLayout.neighbourThresholds(nodes: 100, current: [4000, 20000, 30000]) == nil)
+    #expect(LabLayout.neighbourThresholds(nodes: 100, current: []) == nil)
+  }
+
   @Test func theQEMUCommandLineIsRenderedFromTheRecordAndTheNodesCmdline() {
     let arguments = Self.vm.qemuArguments(
       cmdline: "console=serial0,115200 root=/dev/nfs nfsroot=10.0.0.1:/srv/nfs/node04,nfsvers=3,tcp ip=dhcp rw\n",

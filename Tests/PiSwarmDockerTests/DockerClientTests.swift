@@ -141,23 +141,6 @@ final class StubDocker: Sendable {
     #expect(sent.contains("\"AdvertiseAddr\":\"10.0.0.2:2377\""))
   }
 
-  /// dockerd stops waiting for a slow join (HTTP 503) and goes on with it in the background: the
-  /// client waits for the node to be active instead of calling the join failed.
-  @Test func aJoinDockerdFinishesInTheBackgroundIsWaitedFor() throws {
-    let stub = StubDocker([
-      "GET /_ping ": (200, ["Api-Version": "1.41"], "OK"),
-      "POST /v1.41/swarm/join ": (
-        503, [:],
-        "{\"message\":\"Timeout was reached before node joined. The attempt to join the swarm will continue in the background. Use the \\\"docker info\\\" command to see the current swarm status of your node.\"}"
-      ),
-      "GET /v1.41/info ": (200, [:], Self.info),
-    ])
-    var client = DockerClient(transport: UnixSocketTransport(path: stub.path))
-    try client.negotiate()
-    try client.swarmJoin(advertiseAddress: "10.0.0.2", managers: ["10.0.0.1"], token: "SWMTKN-1-secret")
-    #expect(stub.sent().contains { $0.hasPrefix("GET /v1.41/info ") })
-  }
-
   /// Callers decide on dockerd's answer by its type and status, not by the error's text.
   @Test func aFailedCallsCauseIsDockerdsTypedAnswer() throws {
     let stub = StubDocker([

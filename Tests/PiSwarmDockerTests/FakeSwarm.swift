@@ -20,6 +20,8 @@ final class FakeSwarm: Sendable {
     var foreignCluster: String?
     /// Its dockerd does not answer.
     var down = false
+    /// Why its swarm part stopped (state "error").
+    var error: String?
   }
 
   struct Entry {
@@ -51,6 +53,12 @@ final class FakeSwarm: Sendable {
     var keys = 0
     /// Addresses whose joins fail (the manager cannot be reached from there).
     var failJoins: Set<String> = []
+    /// Addresses whose joins go on after dockerd stopped waiting: the node joins, the answer is
+    /// dockerd's 20 s timeout.
+    var backgroundJoins: Set<String> = []
+    /// Addresses whose next join ends in state "error" (no certificate in time), after dockerd's
+    /// 20 s timeout; the join after a leave works.
+    var brokenJoins: Set<String> = []
     var requests: [Request] = []
     var nextID = 1
     /// The address of the raft leader.
@@ -156,7 +164,7 @@ final class FakeSwarm: Sendable {
     case ("GET", "/info"):
       var swarm: [String: Any] = [
         "LocalNodeState": engine.state, "NodeID": engine.claimedID ?? engine.nodeID ?? "", "NodeAddr": ip,
-        "ControlAvailable": isManager,
+        "ControlAvailable": isManager, "Error": engine.error ?? "",
       ]
       if engine.state == "active", let id = state.clusterID {
         swarm["Cluster"] = ["ID": id]
@@ -166,6 +174,12 @@ final class FakeSwarm: Sendable {
       }
       return response(
         200, ["ID": "E-\(ip)", "Name": "n-\(ip)", "ServerVersion": "24.0.0", "Driver": "overlay2", "Swarm": swarm])
+    case ("POST", "/swarm/leave"):
+      guard engine.state != "inactive" else { return response(503, ["message": "This node is not part of a swarm"]) }
+      state.engines[ip]?.state = "inactive"
+      state.engines[ip]?.error = nil
+      state.engines[ip]?.nodeID = nil
+      return response(200, "")
     case ("GET", "/swarm"):
       guard isManager, let id = state.clusterID else { return notManager }
       return response(
@@ -183,11 +197,24 @@ final class FakeSwarm: Sendable {
     case ("POST", "/swarm/join"):
       guard engine.state == "inactive" else { return response(503, ["message": "This node is already part of a swarm."]) }
       if state.failJoins.contains(ip) { return response(500, ["message": "timeout was reached before node joined"]) }
+      if state.brokenJoins.remove(ip) != nil {
+        state.engines[ip]?.state = "error"
+        state.engines[ip]?.error = "rpc error: code = DeadlineExceeded desc = context deadline exceeded"
+        return response(503, ["message": "Timeout was reached before node joined."])
+      }
       let token = json["JoinToken"] as? String
       guard token == state.workerToken || token == state.managerToken else {
         return response(400, ["message": "invalid join token"])
       }
       add(&state, ip, role: token == state.managerToken ? "manager" : "worker")
+      if state.backgroundJoins.contains(ip) {
+        return response(
+          500,
+          [
+            "message":
+              "Timeout was reached before node joined. The attempt to join the swarm will continue in the background. Use the \"docker info\" command to see the current swarm status of your node."
+          ])
+      }
       return response(200, "")
     case ("POST", "/swarm/update"):
       guard isManager else { return notManager }

@@ -29,6 +29,30 @@ import Testing
     #expect(run.swarm.state.withLock { $0.rotations } == 1)
   }
 
+  @Test func aJoinDockerdStoppedWaitingForIsConfirmedByAskingTheNode() throws {
+    // At 100 nodes, joins outlast dockerd's own 20 s wait and go on in the background.
+    let run = try RunHarness(managers: ["node01", "node02"], nodes: 4)
+    run.swarm.state.withLock { $0.backgroundJoins = [Self.ip(2), Self.ip(3)] }
+    let report = run.execute(run.plan())
+    for id in ["join node02 as manager", "join node03 as worker"] {
+      let result = try #require(report.results.first { $0.action.id == id })
+      #expect(result.status == .done, "\(id): \(result.error ?? "")")
+      #expect(result.notes.contains { $0.contains("dockerd stopped waiting") }, "\(result.notes)")
+    }
+    #expect(report.results.allSatisfy { $0.status == .done })
+    #expect(run.swarm.state.withLock { $0.entries.count } == 4)
+  }
+
+  @Test func aJoinThatEndedInSwarmStateErrorLeavesAndJoinsAgain() throws {
+    let run = try RunHarness(managers: ["node01"], nodes: 3)
+    run.swarm.state.withLock { $0.brokenJoins = [Self.ip(3)] }
+    let report = run.execute(run.plan())
+    let result = try #require(report.results.first { $0.action.id == "join node03 as worker" })
+    #expect(result.status == .done, "\(result.error ?? "")")
+    #expect(result.notes.contains { $0.contains("context deadline exceeded") && $0.contains("joined again") }, "\(result.notes)")
+    #expect(run.swarm.engine(Self.ip(3))?.state == "active")
+  }
+
   @Test func aNodeThatClaimsAnotherNodesIDCannotGetThatNodePromotedOrRelabelled() throws {
     // node02 should be a manager with disk=ssd; it lies that it is node03 (a worker).
     let run = try RunHarness(managers: ["node01", "node02"], nodes: 3, labels: ["node02": "disk: ssd"])

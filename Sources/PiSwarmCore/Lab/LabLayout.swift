@@ -48,6 +48,20 @@ public struct LabLayout: Hashable, Sendable {
 
   public static func directory(name: String, stateDirectory: String) -> String { "\(stateDirectory)/labs/\(name)" }
 
+  /// The kernel's neighbour (ARP) table is one for every network namespace, and holds 1,024
+  /// entries by default (`gc_thresh3`). A swarm of N lab nodes needs up to N² of them (every
+  /// node's gossip reaches every other one); past the limit the kernel drops new neighbours
+  /// ("neighbour table overflow"), and joins end in "no route to host" or "failed to retrieve
+  /// remote root CA certificate: context deadline exceeded" (32 of 100 nodes, every time, here).
+  /// The thresholds (`gc_thresh1`, `2`, `3`) a lab of `nodes` wants, room left for other labs,
+  /// never lower than `current`; nil when `current` is enough.
+  public static func neighbourThresholds(nodes: Int, current: [Int]) -> [Int]? {
+    let hard = 2 * nodes * nodes + 4096
+    let wanted = [hard / 8, hard / 2, hard]
+    guard current.count == 3, zip(wanted, current).contains(where: { $0 > $1 }) else { return nil }
+    return zip(wanted, current).map { max($0, $1) }
+  }
+
   public var directory: String { Self.directory(name: name, stateDirectory: stateDirectory) }
   /// The namespace holding the lab's bridge, so that its traffic never crosses the host's firewall.
   public var switchNamespace: String { "pslab-\(name)" }
