@@ -133,7 +133,9 @@ struct Up: ParsableCommand {
         // once unlocked: each time, the next round plans the rest from a new observation.
         var bootFailed: [String: String] = [:]
         var booted = false
-        for round in 1...3 {
+        // Rounds: power on what is off; unlock locked managers; start engines that wait for
+        // their Docker setup; then the rest.
+        for round in 1...4 {
           var observation = RunSession.observe(
             cluster, transport: transport, parallel: remote.parallel, memory: memory, stateDirectory: global.stateDirectory,
             stacks: stacks
@@ -172,7 +174,7 @@ struct Up: ParsableCommand {
             continue
           }
           booted = false
-          if !plan.unlocksFirst || report.results.contains(where: { $0.status != .done }) { break }
+          if !plan.unlocksFirst && !plan.startsEnginesFirst || report.results.contains(where: { $0.status != .done }) { break }
         }
         return .ran(rows)
       }

@@ -35,6 +35,13 @@ public enum RunPlanner {
     var planner = Planner(observed: observed, cluster: cluster)
     planner.run()
     plan.actions = planner.refusals() + planner.actions + stacks(observed, cluster: cluster)
+    if !planner.starting.isEmpty {
+      // Engines first: the swarm's and the stacks' actions wait for a new observation, once
+      // the dockerds this round starts answer (a stack deployed now would wait for nodes that
+      // are not in the swarm yet).
+      plan.actions = plan.actions.filter(\.isBeforeTheSwarm)
+      plan.startsEnginesFirst = true
+    }
     plan.unlocksFirst = planner.unlocksFirst
     plan.via = observed.swarm?.via
     return plan
