@@ -28,7 +28,11 @@ public enum RunPlanner {
         guard let reason = observed.nodes[node.name]?.unreachable, !cold.contains(node) else { return nil }
         return .refuse(node: node.name, reason: unreachable(node, reason, observed))
       }
-      plan.actions = left + cold.map { .powerOn(node: $0) } + cold.map { .waitBoot(node: $0) }
+      // The head's own services need no node: they are done in this round too (an `up --only
+      // registry` while some nodes are off does what it says instead of nothing).
+      var head = Planner(observed: observed, cluster: cluster)
+      let services = head.nat() + head.headRegistry()
+      plan.actions = head.refusals() + services + left + cold.map { .powerOn(node: $0) } + cold.map { .waitBoot(node: $0) }
       plan.bootsFirst = true
       return plan
     }
