@@ -252,7 +252,12 @@ import Testing
   /// `piswarm exec NODE -- sh -c SCRIPT` (pinned host key, strict): the node's output without
   /// piswarm's header line.
   static func exec(_ boot: DisklessBoot, _ node: String, _ script: String) throws -> String {
-    let output = try boot.piswarm(["exec", node, "--", "sh", "-c", script], timeout: 180)
+    // A VM under TCG on a shared machine can miss a connect timeout: three tries.
+    var output = try boot.piswarm(["exec", node, "--connect-timeout", "30", "--", "sh", "-c", script], timeout: 300)
+    for _ in 0..<2 where output.status != 0 && output.stderrText.contains("unreachable") {
+      sleep(5)
+      output = try boot.piswarm(["exec", node, "--connect-timeout", "30", "--", "sh", "-c", script], timeout: 300)
+    }
     try #require(output.status == 0, "exec on \(node): \(output.stderrText)")
     return output.stdoutText.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("── ") }
       .joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
