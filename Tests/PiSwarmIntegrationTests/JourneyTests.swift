@@ -321,7 +321,8 @@ import Testing
     if joined {
       let created = (try? exec(boot, "node01", "docker node inspect \(node) --format '{{.CreatedAt}}'")) ?? ""
       let formatter = ISO8601DateFormatter()
-      if let date = formatter.date(from: String(created.prefix(19)) + "Z") {
+      // Go's time format ("2026-11-26 07:27:14.83 +0000 UTC"): its first 19 characters, as ISO 8601.
+      if let date = formatter.date(from: String(created.prefix(19)).replacingOccurrences(of: " ", with: "T") + "Z") {
         swarm = date.timeIntervalSince(clock.started) - qemu
       }
     }
