@@ -7,6 +7,7 @@ import Yams
 ///       enabled: true                 # default true once the section is there
 ///       data: /srv/registry           # default: the state directory's registry/data
 ///       port: 5000                    # the private registry (HEAD:5000/app)
+///       cache: true                   # false: no pull-through cache (a head without internet)
 ///       cache_port: 5001              # the pull-through cache
 ///       upstream: https://registry-1.docker.io
 ///
@@ -52,6 +53,17 @@ extension ClusterReader {
             + "services and need a port each, e.g. port: \(RegistrySettings.defaultPort) and cache_port: \(RegistrySettings.defaultCachePort)"
         )
       }
+      if let cache = fields["cache"], let raw = text(cache.value, "registry.cache") {
+        switch raw {
+        case "true": settings.cache = true
+        case "false": settings.cache = false
+        default:
+          error(
+            cache.value,
+            "registry.cache \"\(raw.terminalSafe)\" must be true or false (false: the head runs only the private registry, "
+              + "e.g. when it has no internet)")
+        }
+      }
       if let upstream = fields["upstream"], let raw = text(upstream.value, "registry.upstream") {
         if Self.isMirrorURL(raw) {
           settings.upstream = raw.hasSuffix("/") ? String(raw.dropLast()) : raw
@@ -68,6 +80,12 @@ extension ClusterReader {
         headMirror,
         "docker.registry_mirrors names head, the head's cache, but registry: turns the head's registry off; "
           + "remove head from the mirrors or turn the registry on")
+    }
+    if settings.enabled, !settings.cache, let headMirror {
+      error(
+        headMirror,
+        "docker.registry_mirrors names head, the head's cache, but registry.cache is false; "
+          + "remove head from the mirrors or set registry.cache: true")
     }
     return settings
   }

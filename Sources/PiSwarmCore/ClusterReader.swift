@@ -21,7 +21,7 @@ struct ClusterReader {
   static let defaultsKeys = ["boot", "image", "docker_storage", "power", "cmdline_extra", "eeprom"]
   static let swarmKeys = ["managers", "labels", "advertise", "autolock"]
   static let dockerKeys = ["registry_mirrors", "log_max_size", "log_max_files"]
-  static let registryKeys = ["enabled", "data", "port", "cache_port", "upstream"]
+  static let registryKeys = ["enabled", "data", "port", "cache", "cache_port", "upstream"]
   static let nodeKeys = [
     "name", "mac", "ip", "serial", "model", "boot", "docker_storage", "power", "labels", "cmdline_extra", "eeprom",
   ]

@@ -91,8 +91,9 @@ public struct RunExecutor: Sendable {
       run.phase(Array(actions[index..<end]))
       index = end
     }
-    // After power actions only, the swarm is read again by the next round.
-    if plan.bootsFirst { return Report(results: run.results, notReady: [:]) }
+    // After power actions only, or Docker's setup starting engines, the swarm is read again
+    // by the next round (which waits for Ready).
+    if plan.bootsFirst || plan.startsEnginesFirst { return Report(results: run.results, notReady: [:]) }
     let notReady = run.waitUntilReady()
     for action in plan.actions where RunExecution.phase(action) == .stacks { run.stack(action) }
     return Report(results: run.results, notReady: notReady)

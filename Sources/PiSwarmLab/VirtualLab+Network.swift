@@ -84,7 +84,14 @@ extension VirtualLab {
     ((try? FileManager.default.contentsOfDirectory(atPath: "/run/netns")) ?? []).sorted()
   }
 
-  func linkExists(_ name: String) -> Bool { Files.exists("/sys/class/net/\(name)") }
+  /// Whether this network namespace has the link: /proc/self/net/dev lists the current one's
+  /// (/sys/class/net shows the namespace /sys was mounted in, the host's even when `lab up` runs
+  /// inside another one, as the journey test runs it in its head's: a second `lab up` then tried
+  /// to add the head's link again).
+  func linkExists(_ name: String) -> Bool {
+    let table = (try? String(contentsOfFile: "/proc/self/net/dev", encoding: .utf8)) ?? ""
+    return table.split(separator: "\n").contains { $0.split(separator: ":").first?.trimmingCharacters(in: .whitespaces) == name }
+  }
 
   func ip(_ arguments: [String], input: String? = nil) throws(PiSwarmError) {
     try Command("ip", arguments).check(input: input.map { Data($0.utf8) })

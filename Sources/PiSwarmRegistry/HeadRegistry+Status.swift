@@ -6,7 +6,7 @@ import PiSwarmSystem
 extension HeadRegistry {
   public func status() -> [RegistryInstanceStatus] {
     let expires = certificateEnd()
-    return RegistryRole.allCases.map { role in
+    return cluster.registry.roles.map { role in
       let answer = RegistryProbe.ask(cluster: cluster, paths: paths, role: role)
       return RegistryInstanceStatus(
         role: role, address: "\(cluster.headHost):\(role.port(cluster.registry))",

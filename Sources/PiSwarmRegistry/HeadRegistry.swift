@@ -86,7 +86,7 @@ public struct HeadRegistry: Sendable {
       progress("issuing the server certificate for \(cluster.headHost)")
       try issueServerCertificate()
     }
-    for role in RegistryRole.allCases {
+    for role in cluster.registry.roles {
       try Files.makeDirectory(paths.dataRoot, mode: 0o700)
       try Files.makeDirectory(paths.data(role), mode: 0o700)
       if let config = plan.configs[role] { _ = try AtomicFile.write(config, to: paths.config(role), mode: 0o600) }
@@ -178,8 +178,11 @@ public struct HeadRegistry: Sendable {
       .system,
       "the \(role.rawValue) registry does not answer on https://\(cluster.headHost):\(role.port(cluster.registry))/v2/: "
         + (last.error ?? "HTTP \(last.status.map(String.init) ?? "?")"),
-      advice: service(role).systemd
+      advice: (service(role).systemd
         ? "see 'journalctl -u \(role.unit)'" : "see \(paths.log(role)); is the port taken by another program?")
+        + (role == .cache
+          ? "; the cache exits when it cannot reach registry.upstream (\(cluster.registry.upstream)): on a head without "
+            + "internet set registry: { cache: false } (the private registry works offline)" : ""))
   }
 }
 

@@ -61,6 +61,10 @@ import Testing
       text: baseFile + "registry:\n  upstream: docker.io\n", location: "34:13",
       message: "registry.upstream \"docker.io\" must be an http:// or https:// URL"),
     .init(text: baseFile + "registry:\n  cache-port: 1\n", location: "34:3", message: "did you mean \"cache_port\""),
+    .init(text: baseFile + "registry:\n  cache: no\n", location: "34:10", message: "registry.cache \"no\" must be true or false"),
+    .init(
+      text: baseFile + "docker:\n  registry_mirrors: [head]\nregistry:\n  cache: false\n", location: "34:22",
+      message: "docker.registry_mirrors names head, the head's cache, but registry.cache is false"),
     .init(
       text: baseFile + "docker:\n  registry_mirrors: [head]\nregistry: false\n", location: "34:22",
       message: "docker.registry_mirrors names head, the head's cache, but registry: turns the head's registry off"),
@@ -147,6 +151,30 @@ import Testing
       try RegistryHead.plan(RegistryHead.State(installed: false, apt: false), cluster: on, paths: Self.paths)
     }
     #expect(try RegistryHead.plan(RegistryHead.State(installed: false), cluster: on, paths: Self.paths).install)
+  }
+
+  /// distribution 2.8's cache exits when its upstream cannot be reached at start: a head
+  /// without internet says `cache: false` and runs (and plans) the private registry alone,
+  /// and nodes get no mirror for it and trust only the private port.
+  @Test func withoutTheCacheTheHeadRunsOnlyThePrivateRegistryAndNodesNoMirror() throws {
+    let offline = try Self.cluster("stacks:\n  web: [web.yml]\nregistry:\n  cache: false\n")
+    #expect(offline.registry.enabled && !offline.registry.cache && offline.registry.roles == [.private])
+    #expect(offline.registryMirrors.isEmpty)
+    #expect(offline.registryTrustFolders == ["/etc/docker/certs.d/10.42.0.250:5000"])
+    let node = try #require(offline.nodes.first)
+    let daemon = try DaemonConfig.render(existing: nil, DaemonConfig.Settings(offline, node))
+    #expect(JSONValue.parse(daemon)?["registry-mirrors"] == .array([]), "\(daemon)")
+    let fresh = try RegistryHead.plan(RegistryHead.State(), cluster: offline, paths: Self.paths)
+    #expect(fresh.configs.keys.map(\.self) == [.private] && fresh.start == [.private] && fresh.stop.isEmpty)
+    #expect(RunAction.registry(plan: fresh).change.contains("cache") == false, "\(RunAction.registry(plan: fresh).change)")
+    // Converged: nothing to do; a cache still running from before is stopped.
+    var seen = Self.seen(offline, running: [.private])
+    seen.configs[.cache] = nil
+    #expect(try RegistryHead.plan(seen, cluster: offline, paths: Self.paths).isEmpty)
+    #expect(try RegistryHead.plan(Self.seen(offline), cluster: offline, paths: Self.paths).stop == [.cache])
+    // The default keeps the cache; `cache: true` says so.
+    #expect(try Self.cluster("registry:\n  cache: true\n").registry.roles == [.private, .cache])
+    #expect(try Self.cluster("registry: true\n").registry.cache)
   }
 
   // MARK: - Nodes

@@ -27,6 +27,23 @@ import Testing
     #expect(next.actions.map(\.id) == ["init node01", "join node02 as worker", "join node03 as worker", "rotate join tokens"])
   }
 
+  /// The head's services need no node: with nodes off they are done in the power round too,
+  /// so `up --only registry` does what it says rather than "no changes" (JourneyTests).
+  @Test func theHeadsRegistryIsPlannedBesideThePowerRound() throws {
+    let run = try RunHarness(managers: ["node01"], nodes: 2, power: Self.lab)
+    run.unreachable = ["node02": "connection refused"]
+    var cluster = run.cluster
+    cluster.registry = RegistrySettings(enabled: true, cache: false)
+    var observed = run.observe()
+    let paths = RegistryPaths(stateDirectory: "/var/lib/piswarm", settings: cluster.registry)
+    observed.registry = RegistryObservation(state: RegistryHead.State(), paths: paths)
+    let plan = RunPlanner.plan(observed, cluster: cluster)
+    #expect(plan.bootsFirst)
+    #expect(plan.actions.map(\.id) == ["registry on head", "power on node02", "wait boot node02"])
+    let only = plan.only(["registry"])
+    #expect(only.actions.map(\.id) == ["registry on head"] && !only.bootsFirst)
+  }
+
   @Test func poweredNodesGetNoPowerAction() throws {
     let run = try RunHarness(managers: ["node01"], nodes: 2, power: Self.lab)
     let plan = run.plan()

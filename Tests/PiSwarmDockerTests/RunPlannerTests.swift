@@ -253,6 +253,29 @@ extension RunPlannerTests {
     #expect(refused.first?.change.contains("did not answer") == true)
   }
 
+  /// A netbooted worker's first run: its dockerd waits for the storage this run makes. `up`
+  /// does Docker's setup first (and nothing of the swarm, whose work waits for it), then reads
+  /// again and joins it, in the same run: one `up` from power-off to a stack (JourneyTests).
+  @Test func aNodeWhoseSetupStartsItsDockerdGetsItFirstAndItsJoinFromTheNextRound() throws {
+    let run = try RunHarness(managers: ["node01"], nodes: 3)
+    run.swarm.form(managers: [RunHarness.ip(1)], workers: [RunHarness.ip(2)])
+    run.swarm.state.withLock { $0.engines[RunHarness.ip(3)]?.down = true }
+    let node = try #require(run.cluster.node(named: "node03"))
+    var state = run.settled(node)
+    state.daemonJSON = nil
+    run.engines["node03"] = state
+    let plan = run.plan()
+    #expect(plan.actions.map(\.id) == ["docker node03"] && plan.startsEnginesFirst)
+    // A narrower run goes on to another round only for a later step.
+    #expect(!plan.only(["docker"]).startsEnginesFirst && plan.only(["docker", "swarm"]).startsEnginesFirst)
+    // Its dockerd answers now, outside the swarm: the join.
+    run.swarm.state.withLock { $0.engines[RunHarness.ip(3)]?.down = false }
+    run.engines["node03"] = run.settled(node)
+    let next = run.plan()
+    #expect(!next.startsEnginesFirst)
+    #expect(next.actions.map(\.id).contains("join node03 as worker"), "\(next.actions.map(\.id))")
+  }
+
   /// A netbooted manager's first run: its dockerd waits for the storage this run makes, so no
   /// manager answers yet. It gets its Docker setup (which starts dockerd), not a refusal; the
   /// swarm is formed on the next run. Found booting Debian diskless (RealOSBootTests).

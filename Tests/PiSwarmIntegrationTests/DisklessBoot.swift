@@ -8,17 +8,19 @@ import Testing
   import Glibc
 #endif
 
-/// One diskless aarch64 VM (QEMU `-M virt` under TCG) netbooted by piswarm: a `NetbootLab`
+/// Diskless aarch64 VMs (QEMU `-M virt` under TCG) netbooted by piswarm: a `NetbootLab`
 /// (head namespace and bridge), an image imported with `piswarm image import`, the node's root,
 /// TFTP folder and configurations from `piswarm netboot apply`, nfs-ganesha and dnsmasq started
 /// with piswarm's files, and QEMU cabled to the bridge by a tap. `stop()` (from the test's
 /// defer) ends everything by PID and removes what was made. Used by the end-to-end tests with
-/// the fixture's busybox root and with a real Debian root.
+/// the fixture's busybox root and with a real Debian root. `node`, `mac` and `ip` are the VM the
+/// single-node tests boot; the journey (several VMs beside a lab's namespace nodes) names its
+/// nodes where it asks.
 final class DisklessBoot {
   let lab: NetbootLab
-  let node = "node01"
+  let node: String
   let mac: String
-  let ip: String
+  var ip: String
   var ganesha: pid_t?
   var qemu: pid_t?
   /// The serial console: QEMU's file, or the lab VM's (`labVM`).
@@ -37,14 +39,19 @@ final class DisklessBoot {
     ]
   }
 
-  init(mac: String, ip: String) throws {
+  init(mac: String, ip: String, node: String = "node01") throws {
+    self.node = node
     self.mac = mac
     self.ip = ip
     lab = try NetbootLab()
   }
 
   /// The node's TFTP folder, named by its MAC.
-  var tftpFolder: String { lab.tftpRoot + "/" + mac.replacingOccurrences(of: ":", with: "-") }
+  var tftpFolder: String { tftpFolder(mac) }
+  func tftpFolder(_ mac: String) -> String { lab.tftpRoot + "/" + mac.replacingOccurrences(of: ":", with: "-") }
+
+  /// A lab VM's serial console (`piswarm lab vm add` under lab `labVM`).
+  func console(of node: String) -> String { lab.state + "/labs/\(labVM ?? "")/vms/\(node)/console.log" }
 
   /// cluster.yml for one Pi 4 netbooting `image`, its Docker storage a loop file, its power
   /// `power` (a flow mapping) when given; a new SSH key pair for the cluster.
@@ -79,11 +86,22 @@ final class DisklessBoot {
   /// (identity, pinned host key), the TFTP folder with cmdline.txt, dnsmasq's configuration and
   /// ganesha's. Returns the node's cmdline.txt.
   func importAndApply(image: String, name: String) throws -> String {
+    try importImage(image, name: name)
+    try applyNetboot()
+    return try String(contentsOfFile: tftpFolder + "/cmdline.txt", encoding: .utf8)
+  }
+
+  /// `piswarm image import FILE --name NAME`.
+  func importImage(_ image: String, name: String) throws {
     let imported = try lab.piswarm(["image", "import", image, "--name", name])
     try #require(imported.status == 0, "\(imported.stderrText)")
+  }
+
+  /// `piswarm netboot apply --files-only --roots`: every netboot node's root (identity, pinned
+  /// host key) and TFTP folder, dnsmasq's and ganesha's configuration.
+  func applyNetboot() throws {
     let applied = try lab.piswarm(["netboot", "apply", "--files-only", "--roots", "--dnsmasq-option", "no-ping"])
     try #require(applied.status == 0, "\(applied.stderrText)")
-    return try String(contentsOfFile: tftpFolder + "/cmdline.txt", encoding: .utf8)
   }
 
   /// The VM's cable (a tap on the head's bridge), nfs-ganesha with piswarm's configuration
@@ -92,8 +110,14 @@ final class DisklessBoot {
   func startHead() throws {
     try lab.ip(["-n", lab.head, "tuntap", "add", "dev", "tap0", "mode", "tap"])
     try lab.ip(["-n", lab.head, "link", "set", "tap0", "master", "br0", "up"])
+    try startServices()
+  }
+
+  /// nfs-ganesha and dnsmasq in the head's namespace, with the files piswarm rendered.
+  /// `dnsmasqOptions`: the test's own on top of them.
+  func startServices(dnsmasqOptions: [String] = []) throws {
     ganesha = try Self.startGanesha(lab)
-    try lab.startHeadDnsmasq()
+    try lab.startHeadDnsmasq(dnsmasqOptions)
   }
 
   /// QEMU with `kernel` and `initrd`, the node's command line as rendered and QEMU's serial
@@ -115,11 +139,18 @@ final class DisklessBoot {
 
   /// Registers the node as a VM of lab `name` (`piswarm lab vm add`, cabled to the head's
   /// bridge), powered off; the cluster file must give the node `power: { driver: lab, lab: NAME }`.
-  func addLabVM(lab name: String, kernel: String, initrd: String, memoryMiB: Int) throws {
-    let added = try piswarm([
-      "lab", "vm", "add", node, "--name", name, "--mac", mac, "--kernel", kernel, "--initrd", initrd,
-      "--cmdline-file", tftpFolder + "/cmdline.txt", "--memory", "\(memoryMiB)", "--netns", lab.head, "--bridge", "br0",
-    ])
+  /// `node` and `mac` default to this boot's VM; cabled to the head's bridge, or with
+  /// `labSwitch` to the lab's own switch (beside the lab's namespace nodes).
+  func addLabVM(
+    lab name: String, kernel: String, initrd: String, memoryMiB: Int, node: String? = nil, mac: String? = nil,
+    labSwitch: Bool = false
+  ) throws {
+    let mac = mac ?? self.mac
+    let added = try piswarm(
+      [
+        "lab", "vm", "add", node ?? self.node, "--name", name, "--mac", mac, "--kernel", kernel, "--initrd", initrd,
+        "--cmdline-file", tftpFolder(mac) + "/cmdline.txt", "--memory", "\(memoryMiB)",
+      ] + (labSwitch ? [] : ["--netns", lab.head, "--bridge", "br0"]))
     try #require(added.status == 0, "lab vm add: \(added.stderrText)")
     labVM = name
   }
@@ -206,6 +237,8 @@ final class DisklessBoot {
   /// removes the lab; records what was left behind.
   func stop() {
     removeLabVM()
+    // The head's registry instances an `up` with stacks: or registry: started, by their PIDs.
+    LabIntegrationTests.Lab.stopHeadRegistry(state: lab.state)
     unlink("/etc/ssh/ssh_config.d/piswarm-\(clusterName).conf")
     if let ganesha { Self.stopNamespaceInit(ganesha) }
     if let qemu {
@@ -289,6 +322,8 @@ final class ConsoleClock: Sendable {
   let started = Date()
   let seen = Mutex<[String: Double]>([:])
   let running = Mutex(true)
+  /// When the console file was first there (QEMU started), in seconds from the clock's start.
+  let appeared = Mutex<Double?>(nil)
 
   init(file: String, markers: [String]) {
     self.file = file
@@ -302,12 +337,17 @@ final class ConsoleClock: Sendable {
   }
 
   func poll() {
-    let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
+    let read = try? String(contentsOfFile: file, encoding: .utf8)
     let now = Date().timeIntervalSince(started)
+    if read != nil { appeared.withLock { $0 = $0 ?? now } }
+    let text = read ?? ""
     seen.withLock { seen in
       for marker in markers where seen[marker] == nil && text.contains(marker) { seen[marker] = now }
     }
   }
+
+  /// The clock's time at which QEMU started (its console file appeared); nil if not yet.
+  var qemuStarted: Double? { appeared.withLock { $0 } }
 
   /// Seconds from the clock's start to `marker`'s first appearance; nil if not seen yet.
   func time(_ marker: String) -> Double? { seen.withLock { $0[marker] } }

@@ -47,11 +47,14 @@ import Testing
 
     /// The head's registry instances an `up` of this lab started (stacks: or registry: turn
     /// them on), by the PIDs piswarm keeps, when they are still the registry of this state.
-    func stopHeadRegistry() {
+    func stopHeadRegistry() { Self.stopHeadRegistry(state: state.path) }
+
+    /// The same for any state directory (the diskless boot tests' labs).
+    static func stopHeadRegistry(state: String) {
       let pids = ["private", "cache"].compactMap { role -> pid_t? in
-        guard let text = Files.readWhole("\(state.path)/registry/\(role).pid"),
+        guard let text = Files.readWhole("\(state)/registry/\(role).pid"),
           let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)),
-          Processes.commandLine(pid).contains(where: { $0.hasPrefix(state.path + "/") })
+          Processes.commandLine(pid).contains(where: { $0.hasPrefix(state + "/") })
         else { return nil }
         return pid
       }

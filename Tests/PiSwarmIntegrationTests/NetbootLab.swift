@@ -130,8 +130,9 @@ final class NetbootLab {
   }
 
   /// The head's dnsmasq with the configuration piswarm rendered.
-  func startHeadDnsmasq() throws {
-    try startDnsmasq(in: head, ["--conf-file=\(dir.file("etc/dnsmasq.conf"))"], log: state + "/netboot/dnsmasq.log")
+  /// `extra`: options of this test's own on top of piswarm's file.
+  func startHeadDnsmasq(_ extra: [String] = []) throws {
+    try startDnsmasq(in: head, ["--conf-file=\(dir.file("etc/dnsmasq.conf"))"] + extra, log: state + "/netboot/dnsmasq.log")
   }
 
   func piswarm(_ arguments: [String], inHead: Bool = false) throws -> Command.Output {

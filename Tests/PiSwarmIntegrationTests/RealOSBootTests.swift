@@ -28,11 +28,7 @@ import Testing
   @Test func aRealOSBootsDisklessFromPiswarmsRootWithItsIdentityAndDockerOnTheLoopFile() throws {
     guard EndToEnd.require(RealOS.missing) else { return }
     let started = Date()
-    let built = try Command(
-      "bash", [RealOS.repository + "/scripts/realos-image.sh", RealOS.cache, EndToEnd.fixture], timeout: 5400
-    ).run()
-    try #require(built.status == 0, "realos-image.sh failed: \(built.stderrText.suffix(3000))")
-    let imageSeconds = Date().timeIntervalSince(started)
+    let imageSeconds = try RealOS.buildImage()
 
     let boot = try DisklessBoot(mac: Self.mac, ip: Self.ip)
     defer { boot.stop() }
@@ -188,6 +184,19 @@ enum RealOS {
 
   /// Only when asked (make e2e): it takes minutes.
   static var shouldRun: Bool { ProcessInfo.processInfo.environment["PISWARM_E2E"] == "1" }
+
+  /// scripts/realos-image.sh into the cache (minutes cold, a check when warm); its seconds.
+  static func buildImage() throws -> Double {
+    let started = Date()
+    let built = try Command("bash", [repository + "/scripts/realos-image.sh", cache, EndToEnd.fixture], timeout: 5400).run()
+    try #require(built.status == 0, "realos-image.sh failed: \(built.stderrText.suffix(3000))")
+    return Date().timeIntervalSince(started)
+  }
+
+  /// The image's kernel and initramfs as `piswarm image import` keeps them in `state`.
+  static func importedBoot(_ state: String) -> (kernel: String, initrd: String) {
+    (state + "/images/realos/boot/kernel8.img", state + "/images/realos/boot/initramfs8")
+  }
 
   /// Console lines that mark a boot phase, and the phase they end.
   static let markers: [(marker: String, phase: String)] = [

@@ -67,6 +67,10 @@ struct Plan: ParsableCommand {
       } else if plan.bootsFirst {
         Console.err(
           "nodes that cannot be reached are switched on first: once they are up, up reads every node again and does the rest")
+      } else if plan.startsEnginesFirst {
+        Console.err(
+          "some nodes' dockerd waits for the Docker setup this run does: once it runs, up reads them again and plans the swarm and the stacks"
+        )
       } else if plan.unlocksFirst {
         Console.err("every manager of the swarm is locked: once they are unlocked, up reads the swarm again and does the rest")
       }

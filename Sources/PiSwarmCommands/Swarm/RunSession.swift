@@ -78,7 +78,10 @@ enum RunSession {
     rows += plan.actions.map { Row(node: $0.place, step: $0.step, change: $0.change, action: $0.id) }
     if !plan.blocked {
       let busy = Set(plan.actions.compactMap(\.node))
-      let rest = plan.bootsFirst ? "read again once the nodes switched on are up" : "unchanged"
+      let rest =
+        plan.bootsFirst
+        ? "read again once the nodes switched on are up"
+        : plan.startsEnginesFirst ? "read again once the dockerds this run starts answer" : "unchanged"
       rows += cluster.nodes.filter { !busy.contains($0.name) }.map { Row(node: $0.name, step: "-", change: rest) }
     }
     return rows

@@ -147,7 +147,9 @@ struct Up: ParsableCommand {
         var booted = false
         let netboot = NetbootStep(cluster, global: global, dnsmasqExtra: netbootOptions.dnsmasqOptions)
         let store = journal.store
-        for round in 1...3 {
+        // Rounds: power on what is off; unlock locked managers; start engines that wait for
+        // their Docker setup; then the rest.
+        for round in 1...4 {
           var observation = RunSession.observe(
             cluster, transport: transport, parallel: remote.parallel, memory: memory, stateDirectory: global.stateDirectory,
             stacks: stacks, netboot: (netboot, store, { if round == 1 { Console.err($0) } })
@@ -193,7 +195,7 @@ struct Up: ParsableCommand {
             continue
           }
           booted = false
-          if !plan.unlocksFirst || report.results.contains(where: { $0.status != .done }) { break }
+          if !plan.unlocksFirst && !plan.startsEnginesFirst || report.results.contains(where: { $0.status != .done }) { break }
         }
         return .ran(rows)
       }

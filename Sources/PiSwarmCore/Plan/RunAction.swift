@@ -94,6 +94,15 @@ public enum RunAction: Sendable, Equatable {
   /// Every value of `step` but `error`, in the order a run does them: what `up --only` takes.
   public static let steps = ["netboot", "power", "registry", "docker", "swarm", "stack"]
 
+  /// Whether it runs before the swarm is changed: refusals, the head's services, unlocks and
+  /// Docker's setup (what a round that starts engines does).
+  public var isBeforeTheSwarm: Bool {
+    switch self {
+    case .refuse, .registry, .nat, .unlock, .docker, .netbootRoot, .netbootFiles, .netbootRestart, .refuseNetboot: true
+    default: false
+    }
+  }
+
   /// Whether it is a refusal: something cluster.yml asks for that is left undone, with why.
   public var isRefusal: Bool {
     switch self {
@@ -184,6 +193,11 @@ public struct RunPlan: Sendable, Equatable {
   /// Nodes that could not be reached are powered on first: once they are up, the rest is
   /// planned from a new observation (Docker and the swarm are read from them then).
   public var bootsFirst: Bool
+  /// Some nodes' dockerd is down and their Docker setup starts it (a netbooted node's dockerd
+  /// waits for the storage this run makes): the head's and Docker's actions run first, and the
+  /// swarm and the stacks are planned from a new observation once those dockerds answer, in
+  /// the same run (their swarm state cannot be read before).
+  public var startsEnginesFirst: Bool = false
   /// The node the swarm's view was read through: the executor changes the swarm through it
   /// first (a node left alone is still observed, and may be the one that can change it).
   public var via: String?
@@ -209,6 +223,8 @@ public struct RunPlan: Sendable, Equatable {
     if steps.isDisjoint(with: ["docker", "swarm", "stack"]) { plan.findings = [] }
     plan.actions = actions.filter { $0.isRefusal || steps.contains($0.step) }
     plan.bootsFirst = bootsFirst && steps.contains("power")
+    // Another round only when this one starts engines and a later step is asked for.
+    plan.startsEnginesFirst = startsEnginesFirst && steps.contains("docker") && !steps.isDisjoint(with: ["swarm", "stack"])
     plan.unlocksFirst = unlocksFirst && steps.contains("swarm")
     return plan
   }

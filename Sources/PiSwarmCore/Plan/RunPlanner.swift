@@ -30,13 +30,25 @@ public enum RunPlanner {
         guard let reason = observed.nodes[node.name]?.unreachable, !cold.contains(node) else { return nil }
         return .refuse(node: node.name, reason: unreachable(node, reason, observed))
       }
-      plan.actions = netboot + left + cold.map { .powerOn(node: $0) } + cold.map { .waitBoot(node: $0) }
+      // The head's own services need no node: they are done in this round too (an `up --only
+      // registry` while some nodes are off does what it says instead of nothing).
+      var head = Planner(observed: observed, cluster: cluster)
+      let services = head.nat() + head.headRegistry()
+      plan.actions =
+        netboot + head.refusals() + services + left + cold.map { .powerOn(node: $0) } + cold.map { .waitBoot(node: $0) }
       plan.bootsFirst = true
       return plan
     }
     var planner = Planner(observed: observed, cluster: cluster)
     planner.run()
     plan.actions = netboot + planner.refusals() + planner.actions + stacks(observed, cluster: cluster)
+    if !planner.starting.isEmpty {
+      // Engines first: the swarm's and the stacks' actions wait for a new observation, once
+      // the dockerds this round starts answer (a stack deployed now would wait for nodes that
+      // are not in the swarm yet).
+      plan.actions = plan.actions.filter(\.isBeforeTheSwarm)
+      plan.startsEnginesFirst = true
+    }
     plan.unlocksFirst = planner.unlocksFirst
     plan.via = observed.swarm?.via
     return plan

@@ -84,10 +84,10 @@ public enum RegistryHead {
   /// docker-registry and no apt-get to install it).
   public static func plan(_ state: State, cluster: Cluster, paths: RegistryPaths) throws(PiSwarmError) -> Plan {
     var plan = Plan()
-    guard cluster.registry.enabled else {
-      plan.stop = RegistryRole.allCases.filter { state.running.contains($0) }
-      return plan
-    }
+    let roles = cluster.registry.roles
+    // The registry turned off, or the cache turned off (registry.cache: false).
+    plan.stop = RegistryRole.allCases.filter { !roles.contains($0) && state.running.contains($0) }
+    guard cluster.registry.enabled else { return plan }
     if !state.installed {
       guard state.apt else {
         throw PiSwarmError(
@@ -100,7 +100,7 @@ public enum RegistryHead {
     plan.makeCA = state.caCertificate == nil
     let extensions = RegistryFiles.serverExtensions(cluster)
     plan.issueServerCertificate = plan.makeCA || !state.serverValid || state.serverExtensions != extensions
-    for role in RegistryRole.allCases {
+    for role in roles {
       let config = RegistryFiles.config(role, cluster: cluster, paths: paths)
       if state.configs[role] != config { plan.configs[role] = config }
       if state.systemd {

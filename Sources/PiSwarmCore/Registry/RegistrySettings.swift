@@ -12,6 +12,10 @@ public struct RegistrySettings: Hashable, Sendable {
   public var cachePort: Int
   /// What the cache mirrors (`proxy.remoteurl`).
   public var upstream: String
+  /// Whether the head runs the pull-through cache at all (`registry.cache`). distribution 2.8's
+  /// cache exits when it cannot reach `upstream` at start: a head without internet that only
+  /// needs its private registry says `cache: false`.
+  public var cache: Bool
 
   public static let defaultPort = 5000
   public static let defaultCachePort = 5001
@@ -19,13 +23,21 @@ public struct RegistrySettings: Hashable, Sendable {
 
   public init(
     enabled: Bool = false, data: String? = nil, port: Int = defaultPort, cachePort: Int = defaultCachePort,
-    upstream: String = defaultUpstream
+    upstream: String = defaultUpstream, cache: Bool = true
   ) {
     self.enabled = enabled
     self.data = data
     self.port = port
     self.cachePort = cachePort
     self.upstream = upstream
+    self.cache = cache
+  }
+
+  /// The instances the head runs: the private registry, and the cache unless `cache: false`
+  /// (none when the registry is off).
+  public var roles: [RegistryRole] {
+    guard enabled else { return [] }
+    return cache ? RegistryRole.allCases : [.private]
   }
 }
 
@@ -40,15 +52,14 @@ extension Cluster {
   public var registryCacheURL: String { "https://\(headHost):\(registry.cachePort)" }
 
   /// The folders of `/etc/docker/certs.d` on each node that get the cluster CA (`ca.crt`), so
-  /// that dockerd trusts both instances; empty when the registry is off.
+  /// that dockerd trusts the instances the head runs; empty when the registry is off.
   public var registryTrustFolders: [String] {
-    guard registry.enabled else { return [] }
-    return [registry.port, registry.cachePort].map { "/etc/docker/certs.d/\(headHost):\($0)" }
+    return registry.roles.map { $0.port(registry) }.map { "/etc/docker/certs.d/\(headHost):\($0)" }
   }
 
-  /// Every node's `registry-mirrors`: the head's cache first (when the registry is on), then
+  /// Every node's `registry-mirrors`: the head's cache first (when it runs), then
   /// the mirrors of docker.registry_mirrors. Docker uses mirrors for Docker Hub images only.
   public var registryMirrors: [String] {
-    (registry.enabled ? [registryCacheURL] : []) + docker.registryMirrors
+    (registry.roles.contains(.cache) ? [registryCacheURL] : []) + docker.registryMirrors
   }
 }
