@@ -28,10 +28,7 @@ import Testing
   @Test func aRealOSBootsDisklessFromPiswarmsRootWithItsIdentityAndDockerOnTheLoopFile() throws {
     guard EndToEnd.require(RealOS.missing) else { return }
     let started = Date()
-    let built = try Command(
-      "bash", [RealOS.repository + "/scripts/realos-image.sh", RealOS.cache, EndToEnd.fixture], timeout: 5400
-    ).run()
-    try #require(built.status == 0, "realos-image.sh failed: \(built.stderrText.suffix(3000))")
+    try RealOS.buildImage()
     let imageSeconds = Date().timeIntervalSince(started)
 
     let boot = try DisklessBoot(mac: Self.mac, ip: Self.ip)
@@ -184,6 +181,12 @@ enum RealOS {
 
   static var missing: [String] {
     EndToEnd.missing + (FileManager.default.isExecutableFile(atPath: NetbootLab.bootromBinary) ? [] : ["pi-bootrom"])
+  }
+
+  /// scripts/realos-image.sh: the image in `cache` (minutes cold, seconds when cached).
+  static func buildImage() throws {
+    let built = try Command("bash", [repository + "/scripts/realos-image.sh", cache, EndToEnd.fixture], timeout: 5400).run()
+    try #require(built.status == 0, "realos-image.sh failed: \(built.stderrText.suffix(3000))")
   }
 
   /// Only when asked (make e2e): it takes minutes.

@@ -23,20 +23,12 @@ import Testing
 @Suite(.serialized, .enabled(if: RealOS.shouldRun)) struct UpgradeEndToEndTests {
   static let workers = [("node02", "52:54:00:5e:0a:52"), ("node03", "52:54:00:5e:0a:53")]
 
-  struct Outcome: Decodable {
-    var node: String
-    var step: String
-    var status: String
-    var detail: String?
-  }
+  typealias Outcome = UpgradeIntegrationTests.Outcome
 
   @Test func upgradeMovesTwoDisklessNodesOneAtATimeAndACanaryStopsABadImage() throws {
     guard EndToEnd.require(RealOS.missing) else { return }
     let started = Date()
-    let built = try Command(
-      "bash", [RealOS.repository + "/scripts/realos-image.sh", RealOS.cache, EndToEnd.fixture], timeout: 5400
-    ).run()
-    try #require(built.status == 0, "realos-image.sh failed: \(built.stderrText.suffix(3000))")
+    try RealOS.buildImage()
     let busybox = try #require(
       (try? FileManager.default.contentsOfDirectory(atPath: Self.busyboxCache))?.first { $0.hasSuffix("_arm64.deb") },
       "no arm64 busybox-static package in \(Self.busyboxCache): apt-get download busybox-static:arm64 there")
@@ -291,9 +283,7 @@ import Testing
     return (output, (lines.withLock { $0.lines }, Date().timeIntervalSince(started)))
   }
 
-  static func outcomes(_ output: Command.Output) -> [Outcome] {
-    output.stdoutText.split(separator: "\n").compactMap { try? JSONDecoder().decode(Outcome.self, from: Data($0.utf8)) }
-  }
+  static func outcomes(_ output: Command.Output) -> [Outcome] { UpgradeIntegrationTests().outcomes(output) }
 
   /// Seconds each node took: from the previous node's last step (or the start) to its own last.
   static func perNode(_ times: (lines: [(String, Double)], total: Double), steps: [Outcome]) -> [(String, Double)] {
