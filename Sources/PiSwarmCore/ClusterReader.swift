@@ -16,7 +16,9 @@ struct ClusterReader {
   static let topKeys = [
     "version", "name", "head", "ssh", "defaults", "swarm", "docker", "power", "registry", "stacks", "nodes",
   ]
-  static let headKeys = ["interface", "address", "lan", "dhcp_range", "tftp_root", "nfs_root", "dnsmasq_conf", "nat"]
+  static let headKeys = [
+    "interface", "address", "lan", "dhcp_range", "tftp_root", "nfs_root", "dnsmasq_conf", "nat", "nfs_reload",
+  ]
   static let sshKeys = ["user", "key"]
   static let defaultsKeys = ["boot", "image", "docker_storage", "power", "cmdline_extra", "eeprom"]
   static let swarmKeys = ["managers", "labels", "advertise", "autolock"]

@@ -9,6 +9,10 @@ public struct Head: Hashable, Sendable {
   public var dnsmasqConf: String
   /// `nat:`: the uplink interface the cluster subnet is masqueraded out of; nil: no NAT.
   public var nat: String? = nil
+  /// `nfs_reload:`: the command (an argument list, the program an absolute path) that makes the
+  /// head's NFS server serve changed exports, run after piswarm's exports files changed, in
+  /// place of its own `exportfs -ra` / `systemctl restart nfs-ganesha`; nil: piswarm's own.
+  public var nfsReload: [String]? = nil
 
   public static let defaultTFTPRoot = "/srv/piswarm/tftp"
   public static let defaultNFSRoot = "/srv/piswarm/nfs"

@@ -147,12 +147,15 @@ public enum NetbootApply {
     }
     _ = try write(hook, paths.hookScript, mode: 0o755)
     if !dry { try DnsmasqLogRotation.rotate(paths.log) }
-    _ = try write(exports, paths.exports)
+    let exportsChanged = try write(exports, paths.exports)
     // A kernel NFS server on the head serves the same exports, reloaded when they change (owed
     // across runs when the reload fails). --files-only writes nothing outside the cluster file's
     // paths and the state directory.
     var exportsState = "no kernel NFS server (ganesha.conf in \(paths.folder))"
-    let kernelExportsFile = services.kernelExportsFile
+    // head.nfs_reload: the user runs the NFS server; piswarm writes only its own files (the
+    // exports and ganesha.conf in the state directory) and runs the command when they changed.
+    let reload = cluster.head.nfsReload
+    let kernelExportsFile = reload == nil ? services.kernelExportsFile : nil
     if let kernelExports = kernelExportsFile {
       if options.filesOnly {
         exportsState = "not written (--files-only)"
@@ -171,7 +174,22 @@ public enum NetbootApply {
       }
     }
     let ganeshaChanged = try write(ganesha, paths.ganesha)
-    let ganeshaMain = kernelExportsFile == nil ? services.ganeshaMainConfig : nil
+    let ganeshaMain = kernelExportsFile == nil && reload == nil ? services.ganeshaMainConfig : nil
+    if reload != nil {
+      if exportsChanged || ganeshaChanged { try owe(paths.nfsReloadPending, paths.ganesha) }
+      exportsState = "head.nfs_reload: not needed (the exports are unchanged)"
+      if isOwed(paths.nfsReloadPending) {
+        if options.filesOnly {
+          exportsState = "head.nfs_reload: not run (--files-only)"
+        } else if options.defersRestarts {
+          owed.append(.nfsReload)
+          exportsState = "head.nfs_reload: owed"
+        } else {
+          try restart(.nfsReload, paths: paths, services: services, reload: reload)
+          exportsState = "head.nfs_reload: run"
+        }
+      }
+    }
     // A changed configuration owes ganesha a restart, also when this run is --files-only.
     if ganeshaChanged, let ganeshaMain { try owe(paths.ganeshaPending, ganeshaMain) }
     // Without a kernel NFS server, a ganesha service serves the roots: piswarm's file is its
@@ -252,8 +270,10 @@ public enum NetbootApply {
 
   /// Restarts (or reloads) a service whose files changed, and forgets that it was owed; a
   /// failure keeps it owed, for the next run.
+  /// `reload` is the cluster file's `head.nfs_reload`, for `.nfsReload`.
   public static func restart(
-    _ service: NetbootRestart, paths: NetbootPaths, services: any ServiceControl = SystemdServices()
+    _ service: NetbootRestart, paths: NetbootPaths, services: any ServiceControl = SystemdServices(),
+    reload: [String]? = nil
   ) throws(PiSwarmError) {
     let marker: String
     do throws(PiSwarmError) {
@@ -267,6 +287,10 @@ public enum NetbootApply {
       case .ganesha:
         marker = paths.ganeshaPending
         try services.restart("nfs-ganesha")
+      case .nfsReload:
+        marker = paths.nfsReloadPending
+        try services.runReloadCommand(
+          reload ?? [], environment: ["PISWARM_EXPORTS": paths.exports, "PISWARM_GANESHA_CONF": paths.ganesha])
       }
     } catch {
       var failure = error
@@ -282,6 +306,11 @@ public enum NetbootApply {
       case .ganesha:
         failure.message = "the NFS exports changed and restarting nfs-ganesha failed: \(error.message)"
         failure.advice = "see 'journalctl -u nfs-ganesha'; the next 'piswarm netboot apply' or 'piswarm up' tries again"
+      case .nfsReload:
+        failure.message =
+          "the NFS exports changed and head.nfs_reload (\((reload ?? []).joined(separator: " ").terminalSafe)) failed: \(error.message)"
+        failure.advice =
+          "make the command work by hand (it must make the NFS server serve \(paths.ganesha) or \(paths.exports)); the next 'piswarm netboot apply' or 'piswarm up' runs it again"
       }
       throw failure
     }

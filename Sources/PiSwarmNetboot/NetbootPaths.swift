@@ -23,6 +23,9 @@ public struct NetbootPaths: Sendable {
   public var exportsPending: String { folder + "/exports-reload-pending" }
   /// Present while ganesha's configuration changed and its service was not restarted since.
   public var ganeshaPending: String { folder + "/ganesha-restart-pending" }
+  /// Present while the exports changed and the cluster file's `head.nfs_reload` did not run
+  /// successfully since.
+  public var nfsReloadPending: String { folder + "/nfs-reload-pending" }
   /// nfs-ganesha's NFSv4 client recovery state.
   public var ganeshaRecovery: String { folder + "/ganesha-recovery" }
 

@@ -21,6 +21,9 @@ public protocol ServiceControl: Sendable {
   func disable(_ service: String) throws(PiSwarmError)
   /// Stops `service` for now.
   func stop(_ service: String) throws(PiSwarmError)
+  /// Runs the cluster file's `head.nfs_reload` (argument list, the program first) with
+  /// `environment` added to piswarm's.
+  func runReloadCommand(_ argv: [String], environment: [String: String]) throws(PiSwarmError)
 }
 
 extension ServiceControl {
@@ -28,4 +31,10 @@ extension ServiceControl {
   public func enable(_ service: String) throws(PiSwarmError) {}
   public func disable(_ service: String) throws(PiSwarmError) {}
   public func stop(_ service: String) throws(PiSwarmError) {}
+
+  public func runReloadCommand(_ argv: [String], environment: [String: String]) throws(PiSwarmError) {
+    guard let program = argv.first else { return }
+    let merged = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    try Command(program, Array(argv.dropFirst()), environment: merged, timeout: 120).check()
+  }
 }

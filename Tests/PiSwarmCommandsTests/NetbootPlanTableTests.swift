@@ -50,6 +50,25 @@ import Testing
     if let problem = Golden.check(only, named: "plan-only-netboot.txt") { Issue.record("\(problem)") }
   }
 
+  /// With head.nfs_reload the exports' restart is the cluster file's command, planned as such.
+  @Test func planShowsTheNFSReloadCommand() throws {
+    let decoded = ClusterFile.decode(
+      text: """
+        name: t
+        head: {interface: eth0, address: 10.0.0.1/24, nfs_reload: [/usr/sbin/rc-service, nfs-ganesha, restart]}
+        defaults: {boot: netboot, image: raspios, power: {driver: lab, lab: t}}
+        nodes:
+          - {name: node01, ip: 10.0.0.11, mac: 'b8:27:eb:00:00:01'}
+        """)
+    let cluster = try #require(decoded.cluster, "\(decoded.diagnostics)")
+    var observed = RunObservation(nodes: ["node01": NodeObservation(unreachable: "connection refused")])
+    observed.netboot = NetbootObservation(
+      changes: [cluster.head.tftpRoot + "/b8-27-eb-00-00-01/cmdline.txt"], restarts: [.nfsReload], roots: ["node01": .current])
+    let plan = RunPlanner.plan(observed, cluster: cluster)
+    let table = RunSession.table(RunSession.rows(plan.only(["netboot"]), cluster: cluster), withStatus: false)
+    if let problem = Golden.check(table, named: "plan-netboot-nfs-reload.txt") { Issue.record("\(problem)") }
+  }
+
   @Test func aClusterWithoutNetbootNodesHasNoNetbootRow() throws {
     let cluster = try Self.cluster(boot: "preinstalled")
     let plan = RunPlanner.plan(Self.observation(cluster), cluster: cluster)

@@ -25,6 +25,24 @@ import Testing
     }
   }
 
+  /// `head.nfs_reload`: an argument list whose program is an absolute path.
+  @Test func theNFSReloadCommandIsAnArgumentList() throws {
+    let ok = decode(replacing("  lan: dhcp\n", with: "  lan: dhcp\n  nfs_reload: [/bin/kill, -HUP, \"1234\"]\n"))
+    #expect(try #require(ok.cluster, "\(ok.diagnostics)").head.nfsReload == ["/bin/kill", "-HUP", "1234"])
+    #expect(try Self.cluster(nil).head.nfsReload == nil)
+    for (value, message) in [
+      ("systemctl restart nfs-ganesha", "head.nfs_reload must be a list"),
+      ("[]", "head.nfs_reload is an empty list"),
+      ("[kill, -HUP, \"1\"]", "head.nfs_reload's program \"kill\" is not an absolute path"),
+      ("[/bin/kill, {a: b}]", "an argument of head.nfs_reload must be plain text"),
+      ("[/bin/kill, \"a\\nb\"]", "an argument of head.nfs_reload holds a line break"),
+    ] {
+      let decoded = decode(replacing("  lan: dhcp\n", with: "  lan: dhcp\n  nfs_reload: \(value)\n"))
+      #expect(decoded.cluster == nil, "\(value)")
+      #expect(decoded.diagnostics.contains { $0.message.contains(message) }, "\(value): \(decoded.diagnostics)")
+    }
+  }
+
   @Test func theTableIsRenderedAsNftListsIt() throws {
     let cluster = try Self.cluster("eth0")
     let table = try #require(HeadNAT.table(for: cluster.head))

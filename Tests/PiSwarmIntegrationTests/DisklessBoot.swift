@@ -259,7 +259,17 @@ final class DisklessBoot {
   /// nfs-ganesha and a private rpcbind in the head's network namespace, in mount and PID
   /// namespaces of their own (a tmpfs over /run and /var/lib/nfs), so that nothing is shared
   /// with the host's or another test's rpcbind. Returns unshare's PID; waits for port 2049.
-  static func startGanesha(_ lab: NetbootLab) throws -> pid_t {
+  /// SIGHUP to the namespace's PID 1 (`restartGaneshaScript`) restarts ganesha.
+  ///
+  /// `followingMounts`: roots mounted after ganesha started (an upgrade's new generations) are
+  /// seen by it too: the lab's folder becomes a shared mount (an rbind onto itself, removed with
+  /// the folder's other mounts) and ganesha's mount namespace its slave. Without it, the
+  /// namespace's view is fixed when ganesha starts (the host's mounts are private here).
+  static func startGanesha(_ lab: NetbootLab, followingMounts: Bool = false) throws -> pid_t {
+    if followingMounts {
+      try Command("mount", ["--rbind", lab.dir.path, lab.dir.path]).check()
+      try Command("mount", ["--make-rshared", lab.dir.path]).check()
+    }
     let script = lab.dir.file("ganesha-ns.sh")
     lab.dir.write(
       "ganesha-ns.sh",
@@ -275,16 +285,21 @@ final class DisklessBoot {
       chown _rpc /run/rpcbind 2>/dev/null || true
       rpcbind -f -w &
       for _ in $(seq 1 50); do [ -S /run/rpcbind.sock ] && break; sleep 0.1; done
-      ganesha.nfsd -F -f "$1" -L "$3" -p /run/ganesha/ganesha.pid &
-      ganesha=$!
+      start() { ganesha.nfsd -F -f "$1" -L "$3" -p /run/ganesha/ganesha.pid & ganesha=$!; }
+      start "$@"
       trap 'kill -TERM "$ganesha" 2>/dev/null; wait "$ganesha"; kill -TERM $(jobs -p) 2>/dev/null; wait; exit 0' TERM
-      wait
+      # SIGHUP restarts ganesha (a test's head.nfs_reload: ganesha's own SIGHUP cannot move an
+      # export to another path).
+      # (A wait interrupted by a signal fails: not an error here.)
+      trap 'kill -TERM "$ganesha" 2>/dev/null; wait "$ganesha" || true; start "$@"' HUP
+      while :; do wait || true; sleep 0.1; done
 
       """)
     chmod(script, 0o755)
     let pid = try Processes.spawnDetached(
       [
-        "nsenter", "--net=/run/netns/\(lab.head)", "unshare", "--mount", "--propagation", "private", "--pid", "--fork",
+        "nsenter", "--net=/run/netns/\(lab.head)", "unshare", "--mount", "--propagation", followingMounts ? "slave" : "private",
+        "--pid", "--fork",
         "--kill-child", "--mount-proc", script, lab.state + "/netboot/ganesha.conf", lab.state + "/netboot/ganesha-recovery",
         lab.dir.file("ganesha.log"), lab.dir.path,
       ], environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"], log: lab.dir.file("ganesha-ns.out"))
@@ -301,6 +316,35 @@ final class DisklessBoot {
       throw TestFailure("ganesha \(listening ? "exited" : "did not listen on 2049 within 30 s"): \(text.suffix(3000))")
     }
     return pid
+  }
+
+  /// A script for `head.nfs_reload`: restarts the ganesha of `startGanesha` (SIGHUP to its
+  /// namespace's PID 1) and returns once the new one has started (one more "NFS SERVER
+  /// INITIALIZED" in its log), or fails after 60 s.
+  static func restartGaneshaScript(_ lab: NetbootLab, unshare: pid_t) throws -> String {
+    let children = (try? String(contentsOfFile: "/proc/\(unshare)/task/\(unshare)/children", encoding: .utf8)) ?? ""
+    let initPID = try #require(children.split(separator: " ").first.flatMap { pid_t($0) }, "ganesha's namespace has no PID 1")
+    let log = lab.dir.file("ganesha.log")
+    lab.dir.write(
+      "ganesha-restart.sh",
+      """
+      #!/bin/sh
+      # head.nfs_reload of the end-to-end tests: ganesha restarted with piswarm's new exports.
+      set -u
+      count() { grep -c 'NFS SERVER INITIALIZED' '\(log)' || true; }
+      before=$(count)
+      kill -HUP \(initPID)
+      for _ in $(seq 1 120); do
+        [ "$(count)" -gt "$before" ] && exit 0
+        sleep 0.5
+      done
+      echo "ganesha did not start again within 60 s (see \(log))" >&2
+      exit 1
+
+      """)
+    let script = lab.dir.file("ganesha-restart.sh")
+    chmod(script, 0o755)
+    return script
   }
 
   /// unshare ignores SIGTERM while it waits: SIGTERM its child (the namespace's PID 1, which

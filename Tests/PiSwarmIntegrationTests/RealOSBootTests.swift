@@ -182,6 +182,7 @@ enum RealOS {
     EndToEnd.missing + (FileManager.default.isExecutableFile(atPath: NetbootLab.bootromBinary) ? [] : ["pi-bootrom"])
   }
 
+  /// scripts/realos-image.sh: the image in `cache` (minutes cold, seconds when cached).
   /// Only when asked (make e2e): it takes minutes.
   static var shouldRun: Bool { ProcessInfo.processInfo.environment["PISWARM_E2E"] == "1" }
 

@@ -34,6 +34,13 @@ final class FakeServices: ServiceControl {
     restarts.withLock { $0.append(service) }
   }
   var restarted: [String] { restarts.withLock { $0 } }
+
+  let commands = Mutex<[(argv: [String], environment: [String: String])]>([])
+  func runReloadCommand(_ argv: [String], environment: [String: String]) throws(PiSwarmError) {
+    if failing.withLock({ $0 }) { throw PiSwarmError(.system, "\(argv[0]) exited with status 1") }
+    commands.withLock { $0.append((argv, environment)) }
+  }
+  var ran: [[String]] { commands.withLock { $0.map(\.argv) } }
 }
 
 @Suite struct NetbootApplyTests {
@@ -47,7 +54,7 @@ final class FakeServices: ServiceControl {
       for name in ["start4.elf", "fixup4.dat", "kernel8.img", "cmdline.txt"] { dir.write("fw/\(name)", "fw \(name)\n") }
     }
 
-    func cluster(_ nodes: String, lan: String = "dhcp") throws -> Cluster {
+    func cluster(_ nodes: String, lan: String = "dhcp", extraHead: String = "") throws -> Cluster {
       let decoded = ClusterFile.decode(
         text: """
           name: unit
@@ -58,6 +65,7 @@ final class FakeServices: ServiceControl {
             tftp_root: \(tftp)
             nfs_root: /srv/nfs
             dnsmasq_conf: \(dir.file("etc/dnsmasq.d/piswarm.conf"))
+            \(extraHead)
           nodes:
           \(nodes)
           """)
@@ -164,6 +172,51 @@ final class FakeServices: ServiceControl {
     let grown = try setup.cluster(Self.twoNodes + "\n  - { name: node03, ip: 10.9.0.13, mac: \"b8:27:eb:00:00:03\" }")
     _ = try setup.apply(grown, filesOnly: true, services: included)
     #expect(try setup.apply(grown, services: included).exports == "ganesha: restarted")
+  }
+
+  /// head.nfs_reload: the user's NFS server, piswarm's files only, the command run once per
+  /// change (with where the files are), owed across runs until it succeeds.
+  @Test func theNFSReloadCommandRunsWhenTheExportsChangeInPlaceOfTheServices() throws {
+    let setup = Setup()
+    let (kernelFile, _) = try setup.kernelNFS()
+    let main = setup.dir.file("etc/ganesha/ganesha.conf")
+    let services = FakeServices(exportsFile: kernelFile, ganeshaFile: main)
+    let reload = "nfs_reload: [/usr/local/sbin/ganesha-restart, --now]"
+    let one = try setup.cluster("  - { name: node01, ip: 10.9.0.11, mac: \"b8:27:eb:00:00:01\" }", extraHead: reload)
+    // --files-only writes the files and runs nothing: the command is owed.
+    #expect(try setup.apply(one, filesOnly: true, services: services).exports == "head.nfs_reload: not run (--files-only)")
+    #expect(services.ran.isEmpty && Files.exists(setup.paths.nfsReloadPending))
+    let first = try setup.apply(one, services: services)
+    #expect(first.exports == "head.nfs_reload: run")
+    #expect(services.ran == [["/usr/local/sbin/ganesha-restart", "--now"]])
+    let environment = services.commands.withLock { $0.first?.environment } ?? [:]
+    #expect(environment == ["PISWARM_EXPORTS": setup.paths.exports, "PISWARM_GANESHA_CONF": setup.paths.ganesha])
+    // Neither the kernel server's file nor ganesha's main file: the command's owner runs them.
+    #expect(!Files.exists(kernelFile) && !Files.exists(main))
+    #expect(services.restarted == ["dnsmasq"] && services.reloads.withLock { $0 } == 0)
+    #expect(!Files.exists(setup.paths.nfsReloadPending))
+    // Unchanged: not run again.
+    #expect(try setup.apply(one, services: services).exports == "head.nfs_reload: not needed (the exports are unchanged)")
+    #expect(services.ran.count == 1)
+    // A node more: its export changes the files; a failing command keeps it owed, named.
+    let two = try setup.cluster(Self.twoNodes, extraHead: reload)
+    services.failing.withLock { $0 = true }
+    #expect {
+      try setup.apply(two, services: services)
+    } throws: { error in
+      "\(error)".contains(
+        "head.nfs_reload (/usr/local/sbin/ganesha-restart --now) failed: /usr/local/sbin/ganesha-restart exited")
+    }
+    #expect(Files.exists(setup.paths.nfsReloadPending))
+    services.failing.withLock { $0 = false }
+    // up defers it to an action of its own.
+    var options = NetbootApply.Options(
+      filesOnly: false, firmwareDirectory: setup.dir.file("fw"), dnsmasqExtra: [], piswarm: "/usr/bin/env")
+    options.deferRestarts = true
+    let deferred = try NetbootApply.run(two, paths: setup.paths, options: options, services: services)
+    #expect(deferred.owed.contains(.nfsReload) && services.ran.count == 1)
+    try NetbootApply.restart(.nfsReload, paths: setup.paths, services: services, reload: two.head.nfsReload)
+    #expect(services.ran.count == 2 && !Files.exists(setup.paths.nfsReloadPending))
   }
 
   @Test func movingTheTFTPRootTakesPiswarmsFoldersAlong() throws {

@@ -7,6 +7,8 @@ public enum NetbootRestart: String, Sendable, Equatable, Codable, CaseIterable {
   case exports
   /// nfs-ganesha (its configuration changed).
   case ganesha = "nfs-ganesha"
+  /// The cluster file's `head.nfs_reload` command (the NFS exports changed).
+  case nfsReload = "nfs-reload"
 
   /// In words, for the CHANGE column.
   public var words: String {
@@ -14,6 +16,7 @@ public enum NetbootRestart: String, Sendable, Equatable, Codable, CaseIterable {
     case .dnsmasq: "restart dnsmasq (its configuration changed)"
     case .exports: "reload the NFS exports (exportfs -ra)"
     case .ganesha: "restart nfs-ganesha (its exports changed)"
+    case .nfsReload: "run head.nfs_reload (the NFS exports changed)"
     }
   }
 
@@ -23,6 +26,7 @@ public enum NetbootRestart: String, Sendable, Equatable, Codable, CaseIterable {
     case .dnsmasq: "dnsmasq restart"
     case .exports: "NFS exports reload"
     case .ganesha: "nfs-ganesha restart"
+    case .nfsReload: "NFS reload command"
     }
   }
 }
