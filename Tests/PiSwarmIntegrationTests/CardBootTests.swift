@@ -155,10 +155,13 @@ import Testing
       powerOff()
       _ = try? Command("ip", ["-n", namespace, "link", "del", tap]).run()
       if let loop { Cleanup.detach(loop: loop) }
-      // The SSH master `piswarm exec` left for this node (ControlPersist), by its PID.
+      // The SSH masters piswarm left for this node (ControlPersist), by their PIDs: a master
+      // renames itself "ssh: FOLDER/ssh/root@IP [mux]" once it runs on its own.
       let masters = Processes.all().filter { pid in
         Processes.name(pid) == "ssh"
-          && Processes.commandLine(pid).contains { $0.hasPrefix("ControlPath=\(folder)/ssh/") && $0.hasSuffix("@\(ip)") }
+          && Processes.commandLine(pid).contains {
+            $0.contains("\(folder)/ssh/") && ($0.hasSuffix("@\(ip)") || $0.contains("@\(ip) "))
+          }
       }
       Cleanup.kill(masters)
     }
