@@ -176,13 +176,9 @@ struct Burn: ParsableCommand {
   }
 
   func confirm(_ cards: [CardDevice]) throws(PiSwarmError) {
-    guard !yes else { return }
-    guard isatty(0) == 1 else {
-      throw PiSwarmError(.invalidInput, "not asking on a non-terminal", advice: "add --yes to write without asking")
-    }
-    Console.errRaw("everything on \(cards.map(\.path).joined(separator: ", ")) will be lost. write? [y/N] ")
-    let answer = readLine()?.lowercased() ?? ""
-    guard answer == "y" || answer == "yes" else { throw PiSwarmError(.invalidInput, "nothing written", advice: nil) }
+    try Confirmation.ask(
+      "everything on \(cards.map(\.path).joined(separator: ", ")) will be lost. write?", yes: yes,
+      advice: "add --yes to write without asking", declined: "nothing written")
   }
 
   /// Every card at once, each on its own thread reading the image on its own.

@@ -33,13 +33,7 @@ struct UpgradeOptions: ParsableArguments {
 
   /// Asks on a terminal unless --yes; refuses to guess on a non-terminal.
   func confirm(_ question: String) throws(PiSwarmError) {
-    guard !yes else { return }
-    guard isatty(0) == 1 else {
-      throw PiSwarmError(
-        .invalidInput, "not asking on a non-terminal", advice: "add --yes to go ahead, or --dry-run to see the steps")
-    }
-    Console.errRaw("\(question) [y/N] ")
-    let answer = readLine()?.lowercased() ?? ""
-    guard answer == "y" || answer == "yes" else { throw PiSwarmError(.invalidInput, "nothing done", advice: nil) }
+    try Confirmation.ask(
+      question, yes: yes, advice: "add --yes to go ahead, or --dry-run to see the steps", declined: "nothing done")
   }
 }
