@@ -32,8 +32,14 @@ download() {
     if ! compgen -G "$cache/busybox-static_*_$arch.deb" >/dev/null; then
       log "downloading busybox-static:$arch"
       if [ "$arch" != "$(dpkg --print-architecture)" ] && ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
-        echo "error: apt does not know $arch packages: run 'dpkg --add-architecture $arch && apt-get update'" >&2
-        exit 1
+        # As scripts/qemu-fixture.sh does: apt needs the architecture to fetch its packages (a
+        # fresh machine may run this before the fixture script has added it).
+        log "adding the $arch architecture to dpkg and updating apt's lists"
+        dpkg --add-architecture "$arch"
+        apt-get -o DPkg::Lock::Timeout=600 update -qq || {
+          echo "error: apt-get update failed after adding $arch; is an apt source reachable?" >&2
+          exit 1
+        }
       fi
       work=$(mktemp -d "${TMPDIR:-/tmp}/multiarch-deb.XXXXXX")
       (cd "$work" && apt-get download -q "busybox-static:$arch" >&2) || {
