@@ -40,8 +40,10 @@ import Testing
       // Slot 3 moved off the drained node: only its running task.
       Self.task("d", service: "S1", slot: 3, node: "N2", created: "1", desired: .shutdown, state: .shutdown),
       Self.task("e", service: "S1", slot: 3, node: "N1", created: "2", desired: .running, state: .running),
-      // The global service's task on the drained node was shut down: not shown.
-      Self.task("f", service: "S2", node: "N2", created: "1", desired: .shutdown, state: .shutdown),
+      // The global service's task on the drained node ended, "failed" by its container's exit
+      // code when stopped: not shown (nothing should run there).
+      Self.task(
+        "f", service: "S2", node: "N2", created: "1", desired: .shutdown, state: .failed, error: "task: non-zero exit (143)"),
       Self.task("g", service: "S2", node: "N1", created: "1", desired: .running, state: .starting),
     ]
     let rows = StackPs.rows(tasks, services: services, nodes: nodes, all: false)

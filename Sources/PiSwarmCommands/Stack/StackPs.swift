@@ -51,6 +51,8 @@ struct StackPs: ParsableCommand {
   static func rows(_ tasks: [SwarmTask], services: [SwarmService], nodes: [SwarmNode], all: Bool) -> [StackTables.Task] {
     let serviceNames = Dictionary(uniqueKeysWithValues: services.map { ($0.ID, $0.Spec.Name) })
     let hostNames = Dictionary(uniqueKeysWithValues: nodes.map { ($0.ID, $0.Description?.Hostname ?? String($0.ID.prefix(12))) })
+    // Nodes nothing should run on (drained or paused): a global service's task there ended on purpose.
+    let idle = Set(nodes.filter { $0.Spec.Availability != .active }.map(\.ID))
     // Per replica (slot, or node of a global service): the tasks that should run, else its last.
     let slots = Dictionary(grouping: tasks) { "\($0.ServiceID ?? "") \($0.Slot.map(String.init) ?? $0.NodeID ?? $0.ID)" }
     let shown =
@@ -59,6 +61,9 @@ struct StackPs: ParsableCommand {
       : slots.values.flatMap { group in
         let wanted = group.filter { $0.DesiredState == .running }
         guard wanted.isEmpty else { return wanted }
+        // A global service's task on a drained node may end "failed" (its container's exit code
+        // when stopped): that node is meant to run nothing.
+        if let task = group.first, task.Slot == nil, let node = task.NodeID, idle.contains(node) { return [] }
         // A replica whose last task failed (its replacement not made yet); not one scaled down
         // or on a drained node (those were shut down).
         let last = group.max { ($0.CreatedAt ?? "") < ($1.CreatedAt ?? "") }
