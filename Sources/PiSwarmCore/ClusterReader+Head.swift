@@ -42,32 +42,37 @@ extension ClusterReader {
       tftp: (tftp, fields["tftp_root"]?.value), nfs: (nfs, fields["nfs_root"]?.value), conf: (conf, fields["dnsmasq_conf"]?.value)
     )
     let nat = fields["nat"].flatMap { natUplink($0.value, interface: interface) }
-    let nfsReload = fields["nfs_reload"].flatMap { nfsReloadCommand($0.value) }
+    let nfsReload = fields["nfs_reload"].flatMap {
+      command($0.value, key: "nfs_reload", example: "[/usr/sbin/rc-service, nfs-ganesha, restart]")
+    }
+    let dnsmasqRestart = fields["dnsmasq_restart"].flatMap {
+      command($0.value, key: "dnsmasq_restart", example: "[/usr/sbin/rc-service, dnsmasq, restart]")
+    }
     // Carry on with placeholders after an error, so that the nodes are checked too.
     guard let address else { return nil }
     return Head(
       interface: interface ?? "invalid", address: address, lan: lan ?? .proxy, dhcpRange: range,
       tftpRoot: tftp ?? Head.defaultTFTPRoot, nfsRoot: nfs ?? Head.defaultNFSRoot, dnsmasqConf: conf ?? Head.defaultDnsmasqConf,
-      nat: nat, nfsReload: nfsReload)
+      nat: nat, nfsReload: nfsReload, dnsmasqRestart: dnsmasqRestart)
   }
 
-  /// `head.nfs_reload`: a list of arguments, the first an absolute path (run as root: no PATH
-  /// lookup), each a single line.
-  mutating func nfsReloadCommand(_ node: Yams.Node) -> [String]? {
-    let example = "nfs_reload: [/usr/sbin/rc-service, nfs-ganesha, restart]"
+  /// A command of the head's (`head.nfs_reload`, `head.dnsmasq_restart`): a list of arguments,
+  /// the first an absolute path (run as root: no PATH lookup), each a single line.
+  mutating func command(_ node: Yams.Node, key: String, example argv: String) -> [String]? {
+    let example = "\(key): \(argv)"
     if isNull(node) { return nil }
     guard let items = node.sequence else {
-      error(node, "head.nfs_reload must be a list: the program and its arguments, e.g. \(example); found \(kind(of: node))")
+      error(node, "head.\(key) must be a list: the program and its arguments, e.g. \(example); found \(kind(of: node))")
       return nil
     }
     var argv: [String] = []
     for item in items {
       guard let scalar = item.scalar else {
-        error(item, "an argument of head.nfs_reload must be plain text, found \(kind(of: item)); e.g. \(example)")
+        error(item, "an argument of head.\(key) must be plain text, found \(kind(of: item)); e.g. \(example)")
         return nil
       }
       guard !scalar.string.contains(where: \.isNewline), !scalar.string.contains("\0") else {
-        error(item, "an argument of head.nfs_reload holds a line break; give each argument on its own, e.g. \(example)")
+        error(item, "an argument of head.\(key) holds a line break; give each argument on its own, e.g. \(example)")
         return nil
       }
       argv.append(scalar.string)
@@ -76,8 +81,8 @@ extension ClusterReader {
       error(
         node,
         argv.isEmpty
-          ? "head.nfs_reload is an empty list: give the program and its arguments, e.g. \(example), or remove the key"
-          : "head.nfs_reload's program \"\(argv[0].terminalSafe)\" is not an absolute path: piswarm runs it as root and looks nothing up in PATH; e.g. \(example)"
+          ? "head.\(key) is an empty list: give the program and its arguments, e.g. \(example), or remove the key"
+          : "head.\(key)'s program \"\(argv[0].terminalSafe)\" is not an absolute path: piswarm runs it as root and looks nothing up in PATH; e.g. \(example)"
       )
       return nil
     }

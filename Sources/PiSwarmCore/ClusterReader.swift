@@ -17,7 +17,7 @@ struct ClusterReader {
     "version", "name", "head", "ssh", "defaults", "swarm", "docker", "power", "registry", "stacks", "nodes",
   ]
   static let headKeys = [
-    "interface", "address", "lan", "dhcp_range", "tftp_root", "nfs_root", "dnsmasq_conf", "nat", "nfs_reload",
+    "interface", "address", "lan", "dhcp_range", "tftp_root", "nfs_root", "dnsmasq_conf", "nat", "nfs_reload", "dnsmasq_restart",
   ]
   static let sshKeys = ["user", "key"]
   static let defaultsKeys = ["boot", "image", "docker_storage", "power", "cmdline_extra", "eeprom"]

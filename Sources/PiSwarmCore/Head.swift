@@ -13,6 +13,10 @@ public struct Head: Hashable, Sendable {
   /// head's NFS server serve changed exports, run after piswarm's exports files changed, in
   /// place of its own `exportfs -ra` / `systemctl restart nfs-ganesha`; nil: piswarm's own.
   public var nfsReload: [String]? = nil
+  /// `dnsmasq_restart:`: the command (an argument list, the program an absolute path) that makes
+  /// the head's dnsmasq read its changed configuration, run in place of `systemctl restart
+  /// dnsmasq` (a head without systemd, a dnsmasq run by hand); nil: systemd's.
+  public var dnsmasqRestart: [String]? = nil
 
   public static let defaultTFTPRoot = "/srv/piswarm/tftp"
   public static let defaultNFSRoot = "/srv/piswarm/nfs"

@@ -185,7 +185,7 @@ public enum NetbootApply {
           owed.append(.nfsReload)
           exportsState = "head.nfs_reload: owed"
         } else {
-          try restart(.nfsReload, paths: paths, services: services, reload: reload)
+          try restart(.nfsReload, paths: paths, services: services, head: cluster.head)
           exportsState = "head.nfs_reload: run"
         }
       }
@@ -252,15 +252,17 @@ public enum NetbootApply {
     if isOwed(paths.restartPending) {
       if options.filesOnly {
         state = dnsmasqChanged ? "not restarted (--files-only)" : "unchanged (restart owed since an earlier run)"
-      } else if let reason = services.unavailableReason {
+      } else if cluster.head.dnsmasqRestart == nil, let reason = services.unavailableReason {
         state = "not restarted: \(reason)"
-        warnings.append("dnsmasq's configuration changed but \(reason): restart dnsmasq yourself")
+        warnings.append(
+          "dnsmasq's configuration changed but \(reason): restart dnsmasq yourself, or give piswarm the command that does (head.dnsmasq_restart)"
+        )
       } else if options.defersRestarts {
         owed.append(.dnsmasq)
         state = "restart owed"
       } else {
-        try restart(.dnsmasq, paths: paths, services: services)
-        state = "restarted"
+        try restart(.dnsmasq, paths: paths, services: services, head: cluster.head)
+        state = cluster.head.dnsmasqRestart == nil ? "restarted" : "restarted (head.dnsmasq_restart)"
       }
     }
     return Result(
@@ -272,15 +274,20 @@ public enum NetbootApply {
   /// failure keeps it owed, for the next run.
   /// `reload` is the cluster file's `head.nfs_reload`, for `.nfsReload`.
   public static func restart(
-    _ service: NetbootRestart, paths: NetbootPaths, services: any ServiceControl = SystemdServices(),
-    reload: [String]? = nil
+    _ service: NetbootRestart, paths: NetbootPaths, services: any ServiceControl = SystemdServices(), head: Head? = nil
   ) throws(PiSwarmError) {
+    let reload = head?.nfsReload
+    let dnsmasqRestart = head?.dnsmasqRestart
     let marker: String
     do throws(PiSwarmError) {
       switch service {
       case .dnsmasq:
         marker = paths.restartPending
-        try services.restart("dnsmasq")
+        if let dnsmasqRestart, let conf = head?.dnsmasqConf {
+          try services.runReloadCommand(dnsmasqRestart, environment: ["PISWARM_DNSMASQ_CONF": conf])
+        } else {
+          try services.restart("dnsmasq")
+        }
       case .exports:
         marker = paths.exportsPending
         try services.reloadExports()
@@ -296,9 +303,16 @@ public enum NetbootApply {
       var failure = error
       switch service {
       case .dnsmasq:
-        failure.message = "dnsmasq's configuration changed and restarting dnsmasq failed: \(error.message)"
-        failure.advice =
-          "see 'systemctl status dnsmasq' and 'journalctl -u dnsmasq' (is Debian's dnsmasq package installed?); the next 'piswarm netboot apply' or 'piswarm up' tries again"
+        if let dnsmasqRestart {
+          failure.message =
+            "dnsmasq's configuration changed and head.dnsmasq_restart (\(dnsmasqRestart.joined(separator: " ").terminalSafe)) failed: \(error.message)"
+          failure.advice =
+            "make the command work by hand (it must make dnsmasq read \(head?.dnsmasqConf ?? "head.dnsmasq_conf")); the next 'piswarm netboot apply' or 'piswarm up' runs it again"
+        } else {
+          failure.message = "dnsmasq's configuration changed and restarting dnsmasq failed: \(error.message)"
+          failure.advice =
+            "see 'systemctl status dnsmasq' and 'journalctl -u dnsmasq' (is Debian's dnsmasq package installed?); the next 'piswarm netboot apply' or 'piswarm up' tries again"
+        }
       case .exports:
         failure.message = "the NFS exports changed and 'exportfs -ra' failed: \(error.message)"
         failure.advice =

@@ -43,6 +43,20 @@ import Testing
     }
   }
 
+  /// `head.dnsmasq_restart`: read as nfs_reload is, and named in its own errors.
+  @Test func theDnsmasqRestartCommandIsAnArgumentList() throws {
+    let ok = decode(replacing("  lan: dhcp\n", with: "  lan: dhcp\n  dnsmasq_restart: [/usr/local/sbin/dnsmasq-again]\n"))
+    #expect(try #require(ok.cluster, "\(ok.diagnostics)").head.dnsmasqRestart == ["/usr/local/sbin/dnsmasq-again"])
+    #expect(try Self.cluster(nil).head.dnsmasqRestart == nil)
+    let bad = decode(replacing("  lan: dhcp\n", with: "  lan: dhcp\n  dnsmasq_restart: [rc-service, dnsmasq, restart]\n"))
+    #expect(bad.cluster == nil)
+    #expect(
+      bad.diagnostics.contains {
+        $0.message.contains("head.dnsmasq_restart's program \"rc-service\" is not an absolute path")
+          && $0.message.contains("dnsmasq_restart: [/usr/sbin/rc-service, dnsmasq, restart]")
+      }, "\(bad.diagnostics)")
+  }
+
   @Test func theTableIsRenderedAsNftListsIt() throws {
     let cluster = try Self.cluster("eth0")
     let table = try #require(HeadNAT.table(for: cluster.head))

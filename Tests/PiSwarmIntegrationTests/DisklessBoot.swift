@@ -237,6 +237,7 @@ final class DisklessBoot {
   /// removes the lab; records what was left behind.
   func stop() {
     removeLabVM()
+    stopRestartedDnsmasq()
     // The head's registry instances an `up` with stacks: or registry: started, by their PIDs.
     LabIntegrationTests.Lab.stopHeadRegistry(state: lab.state)
     unlink("/etc/ssh/ssh_config.d/piswarm-\(clusterName).conf")
@@ -345,6 +346,45 @@ final class DisklessBoot {
     let script = lab.dir.file("ganesha-restart.sh")
     chmod(script, 0o755)
     return script
+  }
+
+  /// Where the dnsmasq of `dnsmasqRestartScript` writes its PID.
+  var dnsmasqPIDFile: String { lab.dir.file("dnsmasq.pid") }
+
+  /// A script for `head.dnsmasq_restart`: ends the dnsmasq it started before (by the PID in
+  /// `dnsmasqPIDFile`), then starts dnsmasq in the head's namespace with the configuration
+  /// piswarm names (`PISWARM_DNSMASQ_CONF`) and `extra`; dnsmasq returns once it runs, or fails
+  /// with why. `stop()` ends the last one, by its PID.
+  func dnsmasqRestartScript(extra: [String]) -> String {
+    let pidFile = dnsmasqPIDFile
+    lab.dir.write(
+      "dnsmasq-restart.sh",
+      """
+      #!/bin/sh
+      # head.dnsmasq_restart of the end-to-end tests: the head's dnsmasq (re)started with
+      # piswarm's configuration.
+      set -eu
+      if [ -s '\(pidFile)' ]; then
+        pid=$(cat '\(pidFile)')
+        kill "$pid" 2>/dev/null || true
+        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      fi
+      exec nsenter --net=/run/netns/\(lab.head) dnsmasq --pid-file='\(pidFile)' --conf-file="$PISWARM_DNSMASQ_CONF" \(extra.joined(separator: " ")) \\
+        </dev/null >>'\(lab.dir.file("dnsmasq-restart.out"))' 2>&1
+
+      """)
+    let script = lab.dir.file("dnsmasq-restart.sh")
+    chmod(script, 0o755)
+    return script
+  }
+
+  /// Ends the dnsmasq `dnsmasqRestartScript` started last, by its PID (when it is dnsmasq).
+  func stopRestartedDnsmasq() {
+    guard let text = Files.readWhole(dnsmasqPIDFile), let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+      Files.readWhole("/proc/\(pid)/comm")?.hasPrefix("dnsmasq") == true
+    else { return }
+    Processes.signal(pid, SIGTERM)
+    if !Processes.waitForExit([pid], timeout: 5).isEmpty { Processes.signal(pid, SIGKILL) }
   }
 
   /// unshare ignores SIGTERM while it waits: SIGTERM its child (the namespace's PID 1, which

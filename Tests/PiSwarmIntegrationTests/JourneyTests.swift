@@ -9,8 +9,9 @@ import Testing
 
 /// The seeds' journey as one run: a cluster file with 3 namespace nodes of a lab (`piswarm lab
 /// up`: real sshd and dockerd, amd64, the swarm's managers) and 2 QEMU arm64 lab VMs (workers,
-/// `boot: netboot`, `docker_storage: loopfile:2G`, the `lab` power driver), powered off. One
-/// `piswarm up` switches the VMs on; they netboot the Raspberry-Pi-OS-shaped Debian 12 arm64 root
+/// `boot: netboot`, `docker_storage: loopfile:2G`, the `lab` power driver), powered off, and
+/// nothing of netboot written yet. One `piswarm up` makes the VMs' roots and TFTP folders,
+/// restarts dnsmasq and ganesha through the cluster file's commands, switches the VMs on; they netboot the Raspberry-Pi-OS-shaped Debian 12 arm64 root
 /// of scripts/realos-image.sh from piswarm's dnsmasq and NFS export, reach multi-user.target,
 /// answer SSH with the pinned key (strict), run dockerd with overlay2 on the loop-mounted ext4
 /// file on their NFS root, join the swarm, and run the stack of `stacks:` whose image (Debian's
@@ -85,11 +86,18 @@ import Testing
         lab: labName, kernel: kernel, initrd: initrd, memoryMiB: 1024, node: vm.node, mac: vm.mac, labSwitch: true)
     }
 
-    try boot.applyNetboot()  // until up plans netboot
-    // Replies broadcast: dnsmasq's unicast offer needs an ARP entry, and the kernel's neighbour
-    // table is shared by every namespace on the machine (other tests' 100-node labs fill it:
-    // "ARP-cache injection failed: No buffer space available", and the VMs get no lease).
-    try boot.startServices(dnsmasqOptions: ["--dhcp-broadcast"])
+    // The head's NFS server and dnsmasq run as a user's would without systemd: ganesha started
+    // before piswarm wrote anything (an empty configuration), each restarted by the cluster
+    // file's command once `up` has written their files. Replies broadcast: dnsmasq's unicast
+    // offer needs an ARP entry, and the kernel's neighbour table is shared by every namespace on
+    // the machine (other tests' 100-node labs fill it: "ARP-cache injection failed: No buffer
+    // space available", and the VMs get no lease).
+    try Files.makeDirectory(lab.state + "/netboot", mode: 0o755)
+    try Data().write(to: URL(fileURLWithPath: lab.state + "/netboot/ganesha.conf"))
+    // Following mounts: `up` mounts the roots (copy-on-write overlays) after ganesha started.
+    boot.ganesha = try DisklessBoot.startGanesha(lab, followingMounts: true)
+    #expect(try DisklessBoot.restartGaneshaScript(lab, unshare: try #require(boot.ganesha)) == Self.ganeshaRestart(lab))
+    #expect(boot.dnsmasqRestartScript(extra: ["--dhcp-broadcast"]) == Self.dnsmasqRestart(lab))
 
     // The plan from cold: the VMs are switched on and waited for; the rest (Docker, the swarm,
     // the stack) is planned once they are up, in the same run.
@@ -97,7 +105,11 @@ import Testing
     let planned = (try? JSONSerialization.jsonObject(with: plan.stdout)) as? [[String: String]] ?? []
     let actions = Set(planned.compactMap { $0["action"] })
     for vm in Self.vms {
+      #expect(actions.contains("root \(vm.node)"), "\(plan.stdoutText)")
       #expect(actions.contains("power on \(vm.node)") && actions.contains("wait boot \(vm.node)"), "\(plan.stdoutText)")
+    }
+    for action in ["netboot files on head", "dnsmasq restart", "NFS reload command"] {
+      #expect(actions.contains(action), "\(action): \(plan.stdoutText)")
     }
 
     // One up, timed per VM from its console.
@@ -206,7 +218,11 @@ import Testing
       case "  lan": lines.append("  lan: dhcp")
       case "  tftp_root": lines.append("  tftp_root: \(lab.tftpRoot)")
       case "  nfs_root": lines.append("  nfs_root: \(lab.dir.file("nfs"))")
-      case "  dnsmasq_conf": lines.append("  dnsmasq_conf: \(lab.dir.file("etc/dnsmasq.conf"))")
+      case "  dnsmasq_conf":
+        lines += [
+          "  dnsmasq_conf: \(lab.dir.file("etc/dnsmasq.conf"))", "  dnsmasq_restart: [\(dnsmasqRestart(lab))]",
+          "  nfs_reload: [\(ganeshaRestart(lab))]",
+        ]
       // The netboot nodes' image (the namespace nodes boot nothing).
       case "defaults": lines += [line, "  image: realos"]
       case "nodes":
@@ -252,6 +268,10 @@ import Testing
 
       """)
   }
+
+  /// The head's commands in the cluster file (DisklessBoot writes the scripts).
+  static func dnsmasqRestart(_ lab: NetbootLab) -> String { lab.dir.file("dnsmasq-restart.sh") }
+  static func ganeshaRestart(_ lab: NetbootLab) -> String { lab.dir.file("ganesha-restart.sh") }
 
   /// `piswarm exec NODE -- sh -c SCRIPT` (pinned host key, strict): the node's output without
   /// piswarm's header line.

@@ -215,8 +215,36 @@ final class FakeServices: ServiceControl {
     options.deferRestarts = true
     let deferred = try NetbootApply.run(two, paths: setup.paths, options: options, services: services)
     #expect(deferred.owed.contains(.nfsReload) && services.ran.count == 1)
-    try NetbootApply.restart(.nfsReload, paths: setup.paths, services: services, reload: two.head.nfsReload)
+    try NetbootApply.restart(.nfsReload, paths: setup.paths, services: services, head: two.head)
     #expect(services.ran.count == 2 && !Files.exists(setup.paths.nfsReloadPending))
+  }
+
+  /// head.dnsmasq_restart: the user's command in place of systemd's restart, also where
+  /// systemd cannot restart anything here; with the configuration's path; a failure names it
+  /// and keeps the restart owed.
+  @Test func theDnsmasqRestartCommandRunsInPlaceOfSystemd() throws {
+    let setup = Setup()
+    let services = FakeServices(unavailable: "systemd is not running")
+    let restart = "dnsmasq_restart: [/usr/local/sbin/dnsmasq-again, --now]"
+    let one = try setup.cluster("  - { name: node01, ip: 10.9.0.11, mac: \"b8:27:eb:00:00:01\" }", extraHead: restart)
+    let first = try setup.apply(one, services: services)
+    #expect(first.dnsmasq == "restarted (head.dnsmasq_restart)", "\(first.warnings)")
+    #expect(services.ran == [["/usr/local/sbin/dnsmasq-again", "--now"]] && services.restarted.isEmpty)
+    let environment = services.commands.withLock { $0.first?.environment } ?? [:]
+    #expect(environment == ["PISWARM_DNSMASQ_CONF": one.head.dnsmasqConf])
+    #expect(!Files.exists(setup.paths.restartPending))
+    #expect(try setup.apply(one, services: services).dnsmasq == "unchanged" && services.ran.count == 1)
+    let two = try setup.cluster(Self.twoNodes, extraHead: restart)
+    services.failing.withLock { $0 = true }
+    #expect {
+      try setup.apply(two, services: services)
+    } throws: { error in
+      "\(error)".contains("head.dnsmasq_restart (/usr/local/sbin/dnsmasq-again --now) failed")
+    }
+    #expect(Files.exists(setup.paths.restartPending))
+    services.failing.withLock { $0 = false }
+    #expect(try setup.apply(two, services: services).dnsmasq == "restarted (head.dnsmasq_restart)")
+    #expect(services.ran.count == 2)
   }
 
   @Test func movingTheTFTPRootTakesPiswarmsFoldersAlong() throws {

@@ -124,7 +124,7 @@ struct NetbootStep: Sendable {
   /// Restarts (or reloads) `service`, which the files owe.
   func restart(_ service: NetbootRestart) -> String? {
     do {
-      try NetbootApply.restart(service, paths: paths, services: services, reload: cluster.head.nfsReload)
+      try NetbootApply.restart(service, paths: paths, services: services, head: cluster.head)
       return nil
     } catch {
       return "\(error)"
