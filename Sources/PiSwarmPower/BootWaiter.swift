@@ -24,6 +24,12 @@ public struct BootWaiter: Sendable {
   public var now: @Sendable () -> Date = { Date() }
   public var pause: @Sendable (Double) -> Void = { usleep(useconds_t($0 * 1_000_000)) }
   public var pollInterval: Double = 1
+  /// Whether the node's driver reports it off (it powered itself down while booting: a kernel
+  /// or initramfs that gave up, a tripped supply); nil where the driver cannot say. Asked every
+  /// `powerCheckInterval` seconds, so that a node that is off is not waited for to the phase's
+  /// end.
+  public var reportsOff: (@Sendable (Node) -> Bool)? = nil
+  public var powerCheckInterval: Double = 10
 
   public init(
     timeouts: BootTimeouts, retries: Int, sshUp: @escaping @Sendable (Node) -> Bool,
@@ -46,6 +52,7 @@ public struct BootWaiter: Sendable {
     var notes: [String] = []
     // Each phase is said once (a log line per poll would drown the rest).
     var said: BootStage?
+    var powerChecked = start
     while true {
       if Cancellation.isCancelled { return ("interrupted while waiting for it to boot", notes) }
       let marks: (seen: Date?, kernelSent: Date?) = node.boot == .netboot ? bootMarks(node) : (nil, nil)
@@ -61,14 +68,29 @@ public struct BootWaiter: Sendable {
           progress(node, "booting: waiting for \(stage.waitingFor) (at most \(Int(max(0, deadline.timeIntervalSince(now())))) s)")
           said = stage
         }
+        if let reportsOff, now().timeIntervalSince(powerChecked) >= powerCheckInterval {
+          powerChecked = now()
+          if reportsOff(node) {
+            let off =
+              "switched off in phase \(stage.rawValue), \(Int(now().timeIntervalSince(start))) s after power-on (its driver reports it off)"
+            guard cycles < retries else {
+              return ("\(off)\(Self.cycled(cycles)); see its console: a kernel or initramfs that gave up powers it down", notes)
+            }
+            cycles += 1
+            progress(node, "\(off): power-cycling it (\(cycles) of \(retries))")
+            if let error = cycle(node) { return ("\(off); the power cycle failed: \(error)", notes) }
+            notes.append("power-cycled once switched off in phase \(stage.rawValue)")
+            start = now()
+            powerChecked = start
+            said = nil
+            continue
+          }
+        }
         pause(pollInterval)
       case .stuck(let stage, let waited):
-        let stuck = "stuck in phase \(stage.rawValue): no \(stage.waitingFor) within \(Int(waited)) s"
+        let stuck = "stuck in phase \(stage.rawValue): waited \(Int(waited)) s for \(stage.waitingFor)"
         guard cycles < retries else {
-          return (
-            "\(stuck)\(cycles > 0 ? " (after \(cycles) power cycle\(cycles == 1 ? "" : "s"))" : ""); " + advice(node, stage),
-            notes
-          )
+          return ("\(stuck)\(Self.cycled(cycles)); " + advice(node, stage), notes)
         }
         cycles += 1
         progress(node, "\(stuck): power-cycling it (\(cycles) of \(retries))")
@@ -78,6 +100,11 @@ public struct BootWaiter: Sendable {
         said = nil
       }
     }
+  }
+
+  /// " (after N power cycles)", or nothing before the first.
+  static func cycled(_ cycles: Int) -> String {
+    cycles > 0 ? " (after \(cycles) power cycle\(cycles == 1 ? "" : "s"))" : ""
   }
 
   func advice(_ node: Node, _ stage: BootStage) -> String {

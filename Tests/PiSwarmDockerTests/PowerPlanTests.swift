@@ -79,7 +79,7 @@ import Testing
   @Test func aNodeThatFailedToBootIsNotSwitchedOnAgainAndSaysWhere() throws {
     let run = try RunHarness(managers: ["node01"], nodes: 3, power: Self.lab)
     run.unreachable = ["node03": "connection timed out"]
-    run.bootFailed = ["node03": "stuck in phase tftp: no the kernel to be sent over TFTP within 120 s"]
+    run.bootFailed = ["node03": "stuck in phase tftp: waited 120 s for the kernel to be sent over TFTP"]
     let plan = run.plan()
     #expect(!plan.bootsFirst)
     let refusal = try #require(plan.actions.first { $0.node == "node03" })

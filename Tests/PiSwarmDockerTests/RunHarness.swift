@@ -114,7 +114,7 @@ final class RunHarness {
     executor.waitBoot = { node in
       powered.add("wait \(node.name)")
       return neverUp.contains(node.name)
-        ? ("stuck in phase ssh: no SSH within 180 s", ["power-cycled once stuck in phase ssh"]) : (nil, [])
+        ? ("stuck in phase ssh: waited 180 s for SSH", ["power-cycled once stuck in phase ssh"]) : (nil, [])
     }
     let (netbooted, failingNetboot) = (self.netbooted, self.failingNetboot)
     let netboot: @Sendable (String) -> String? = { name in

@@ -107,7 +107,7 @@ enum PowerWiring {
     _ cluster: Cluster, stateDirectory: String, context: PowerContext, progress: @escaping @Sendable (Node, String) -> Void
   ) -> BootWaiter {
     let events = BootEventCache(cluster: cluster, stateDirectory: stateDirectory)
-    return BootWaiter(
+    var waiter = BootWaiter(
       timeouts: cluster.power.bootTimeouts, retries: cluster.power.retries, sshUp: sshUp,
       bootMarks: { BootWait.marks(events.progress($0)) },
       cycle: { node in
@@ -115,6 +115,11 @@ enum PowerWiring {
         return nil
       },
       progress: progress)
+    waiter.reportsOff = { node in
+      if case .success(.off) = PowerDrivers.run(.status, node: node, context: context) { return true }
+      return false
+    }
+    return waiter
   }
 
   static func control(
