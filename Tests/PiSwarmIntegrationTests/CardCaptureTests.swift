@@ -10,7 +10,7 @@ import Testing
 
 /// SD nodes in a lab swarm, and a captured card deployed to two more: a namespace lab (one
 /// manager, real sshd and dockerd) and QEMU VMs booted from cards (loop devices) on the lab's
-/// bridge. node07's card is burned from the real-OS image; `piswarm up` joins it to the swarm
+/// bridge. node07's card is burned from the real-OS image (firstrun.sh); `piswarm up` joins it to the swarm
 /// (Docker on the card's own ext4 root) and `status` and `facts` show it as a card node.
 /// `piswarm image capture node07 --freeze` copies its card over SSH into the image store; node07
 /// is switched off and dropped from cluster.yml; one `piswarm burn` writes the capture to two
@@ -101,15 +101,21 @@ import Testing
       try lab.ssh("\(subnet).11", "docker node ls --format '{{.Hostname}} {{.Status}} {{.ID}}'").stdoutText
     }
 
-    // node07: burned from the real-OS image, booted, joined by up.
+    // node07: burned from the real-OS image with firstrun.sh (the cmdline's systemd.run=, as
+    // Raspberry Pi Imager up to Bookworm), booted (firstrun.sh runs, then reboots), joined by
+    // up. The cards deployed from its capture below take the cloud-init path: both first-boot
+    // formats end in the swarm.
     let node07 = try card(7)
     try addNode(node07)
-    let burned = try node07.burn(image: RealOS.cache + "/realos.img")
+    let burned = try node07.burn(image: RealOS.cache + "/realos.img", ["--first-boot", "firstrun"])
     try #require(burned.status == 0, "\(burned.stderrText)")
     try node07.growRoot()
     try node07.start()
+    try node07.waitForExit(timeout: 900)
+    try node07.start()
     let (first, firstSSH) = try node07.waitForSSH(timeout: 900)
     #expect(first.stdoutText.contains("hostname=node07"), "\(first.stdoutText)")
+    #expect(first.stdoutText.contains("firstrun=yes"), "\(first.stdoutText)")
     let plan = try piswarm(["plan", "--json"], 300)
     print("plan with a card node:\n\(plan.stdoutText)")
     #expect(plan.stdoutText.contains("node07"), "\(plan.stdoutText)")
