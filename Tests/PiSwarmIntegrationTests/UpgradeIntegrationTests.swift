@@ -29,14 +29,21 @@ import Testing
     output.stdoutText.split(separator: "\n").compactMap { try? JSONDecoder().decode(Outcome.self, from: Data($0.utf8)) }
   }
 
+  /// A 3-node lab swarm (node01 the manager) after `piswarm up`: its cluster file and the
+  /// address of node N.
+  func swarm(_ lab: Lab) throws -> (file: String, ip: (Int) -> String) {
+    let file = try lab.up(nodes: 3, managers: 1)
+    let index = SwarmIntegrationTests().index(of: lab)
+    let up = try lab.piswarm(["--file", file, "up"], timeout: 600)
+    try #require(up.status == 0, "\(up.stderrText)")
+    return (file, { "10.231.\(index).1\($0)" })
+  }
+
   @Test func packagesGoOneNodeAtATimeManagersLastAndStopAtTheFirstFailure() throws {
     guard Prerequisites.require() else { return }
     let lab = Lab()
     defer { lab.down() }
-    let file = try lab.up(nodes: 3, managers: 1)
-    let ip = { (n: Int) in "10.231.\(SwarmIntegrationTests().index(of: lab)).1\(n)" }
-    let up = try lab.piswarm(["--file", file, "up"], timeout: 600)
-    try #require(up.status == 0, "\(up.stderrText)")
+    let (file, ip) = try swarm(lab)
     let service = try lab.ssh(
       ip(1),
       "docker service create --detach --no-resolve-image --stop-signal SIGKILL --name web --replicas 2 piswarm/base:latest sleep 100000"
@@ -116,10 +123,7 @@ import Testing
     guard Prerequisites.require() else { return }
     let lab = Lab()
     defer { lab.down() }
-    let file = try lab.up(nodes: 3, managers: 1)
-    let ip = { (n: Int) in "10.231.\(SwarmIntegrationTests().index(of: lab)).1\(n)" }
-    let up = try lab.piswarm(["--file", file, "up"], timeout: 600)
-    try #require(up.status == 0, "\(up.stderrText)")
+    let (file, ip) = try swarm(lab)
     // Every task on node02: the other nodes paused while the services start.
     let placed = try lab.ssh(
       ip(1),
