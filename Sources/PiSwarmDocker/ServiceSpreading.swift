@@ -52,13 +52,22 @@ public struct ServiceSpreading: Sendable {
     cancelled: () -> Bool = { false }
   ) throws(PiSwarmError) -> [String] {
     var pending: [(service: ServiceSpread.Service, replicas: Int)] = []
+    let scaleBack = { (entries: [(service: ServiceSpread.Service, replicas: Int)]) in
+      for entry in entries { _ = try? manager.scaleService(entry.service.id, from: entry.replicas + 1, to: entry.replicas) }
+    }
     for case .spread(let service, _) in needs {
       guard let replicas = service.replicas else { continue }
-      if try manager.scaleService(service.id, from: replicas, to: replicas + 1) {
-        progress("\(nodeName): \(service.name) scaled to \(replicas + 1) until a task runs on another node")
-        pending.append((service, replicas))
-      } else {
-        progress("\(nodeName): \(service.name) changed its replicas meanwhile; left as it is")
+      do throws(PiSwarmError) {
+        if try manager.scaleService(service.id, from: replicas, to: replicas + 1) {
+          progress("\(nodeName): \(service.name) scaled to \(replicas + 1) until a task runs on another node")
+          pending.append((service, replicas))
+        } else {
+          progress("\(nodeName): \(service.name) changed its replicas meanwhile; left as it is")
+        }
+      } catch {
+        // The ones scaled up already go back before the error.
+        scaleBack(pending)
+        throw error
       }
     }
     let started = Stopwatch()
@@ -87,7 +96,7 @@ public struct ServiceSpreading: Sendable {
       }
       if pending.isEmpty { break }
       if deadline.hasPassed || cancelled() {
-        for entry in pending { _ = try? manager.scaleService(entry.service.id, from: entry.replicas + 1, to: entry.replicas) }
+        scaleBack(pending)
         let names = pending.map(\.service.name)
         let why = names.compactMap { name in lastError[name].map { "\(name): \($0)" } } + (lastError["swarm"].map { [$0] } ?? [])
         throw PiSwarmError(

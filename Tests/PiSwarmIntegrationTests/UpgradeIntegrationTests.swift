@@ -118,17 +118,22 @@ import Testing
   /// earlier node's drain moved them there) is spread first: one more replica, started by the
   /// scheduler on another node, then scaled back, which takes a task off the busier node. The
   /// task list sampled on the manager all through the upgrade never shows the service without
-  /// a running task; a 1-replica service on the node is named as briefly unavailable.
+  /// a running task; a 1-replica service on the node is named as briefly unavailable. A service
+  /// that can start no task elsewhere (its image is only on that node) stops the run before the
+  /// drain, scaled back.
   @Test func aServiceWhoseTasksAllRunOnTheDrainedNodeIsSpreadFirst() throws {
     guard Prerequisites.require() else { return }
     let lab = Lab()
     defer { lab.down() }
     let (file, ip) = try swarm(lab)
     // Every task on node02: the other nodes paused while the services start.
+    let others = { (availability: String) in
+      "docker node update --availability \(availability) node01 >/dev/null && docker node update --availability \(availability) node03 >/dev/null"
+    }
     let placed = try lab.ssh(
       ip(1),
       """
-      docker node update --availability pause node01 >/dev/null && docker node update --availability pause node03 >/dev/null \
+      \(others("pause")) \
       && docker service create --detach --no-resolve-image --stop-signal SIGKILL --name web --replicas 2 piswarm/base:latest sleep 100000 \
       && docker service create --detach --no-resolve-image --stop-signal SIGKILL --name solo --replicas 1 piswarm/base:latest sleep 100000
       """)
@@ -142,8 +147,7 @@ import Testing
     while try !onNode02(), !placing.hasPassed { usleep(500_000) }
     let placement = "\(try running("web")) \(try running("solo"))"
     try #require(try onNode02(), "the services do not run on node02: \(placement)")
-    let active = try lab.ssh(
-      ip(1), "docker node update --availability active node01 >/dev/null && docker node update --availability active node03")
+    let active = try lab.ssh(ip(1), others("active"))
     try #require(active.status == 0, "\(active.stderrText)")
 
     // The sampler on the manager: web's running tasks straight from its dockerd's API (the docker
@@ -201,6 +205,35 @@ import Testing
       try lab.ssh(ip(1), "docker service inspect web --format '{{.Spec.Mode.Replicated.Replicas}}'").stdoutText.hasPrefix("2"))
     let after = try running("web")
     #expect(after.count == 2 && !after.contains("node02"), "\(after)")
+
+    // A service whose image only node02 has: its tasks start nowhere else. The spread gives up
+    // after --wait, scales the service back and stops the run before the drain.
+    #expect(try lab.ssh(ip(2), "docker tag piswarm/base:latest piswarm/only-here:1").status == 0)
+    let local = try lab.ssh(
+      ip(1),
+      "\(others("pause")) && docker service create --detach --no-resolve-image --stop-signal SIGKILL --name local --replicas 2 piswarm/only-here:1 sleep 100000"
+    )
+    try #require(local.status == 0, "\(local.stderrText)")
+    let localPlacing = Deadline(in: 120)
+    while try running("local") != ["node02", "node02"], !localPlacing.hasPassed { usleep(500_000) }
+    let localPlacement = try running("local")
+    try #require(localPlacement == ["node02", "node02"], "\(localPlacement)")
+    #expect(try lab.ssh(ip(1), others("active")).status == 0)
+    let stuck = try lab.piswarm(
+      ["--file", file, "upgrade", "--packages", "node02", "--apt", "simulate", "--yes", "--json", "--wait", "15"], timeout: 600)
+    #expect(stuck.status == 1, "\(stuck.stderrText)")
+    let stuckSteps = outcomes(stuck)
+    let failed = stuckSteps.first { $0.status == "failed" }
+    #expect(failed?.step == "spread", "\(stuck.stdoutText)")
+    #expect(
+      failed?.detail?.contains("local started no task on another node than node02 within 15 s") == true, "\(stuck.stdoutText)")
+    #expect(failed?.detail?.contains("node02 not drained") == true, "\(stuck.stdoutText)")
+    #expect(stuckSteps.filter { $0.status != "not started" }.map(\.step) == ["spread"], "\(stuck.stdoutText)")
+    #expect(stuck.stderrText.contains("stopped at node02 (spread)") && !stuck.stderrText.contains("stays drained"))
+    #expect(
+      try lab.ssh(ip(1), "docker node inspect node02 --format '{{.Spec.Availability}}'").stdoutText.hasPrefix("active"))
+    #expect(
+      try lab.ssh(ip(1), "docker service inspect local --format '{{.Spec.Mode.Replicated.Replicas}}'").stdoutText.hasPrefix("2"))
   }
 
   /// The branches of Scripts/upgrade-packages.sh the lab run does not take: a mode it does not
