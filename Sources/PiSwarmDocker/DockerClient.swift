@@ -135,6 +135,42 @@ public struct DockerClient: Sendable {
     return try decode(try call("GET", path))
   }
 
+  /// Read, modify, write of a service's whole spec (`GET /services/{id}`, then `POST
+  /// /services/{id}/update?version=N`), reading again when it changed in between. The spec is
+  /// kept as JSON so that every field piswarm does not model goes back as it came; `change`
+  /// returns false to write nothing.
+  public func updateService(_ id: String, attempts: Int = 6, _ change: (inout JSONValue) -> Bool) throws(PiSwarmError) {
+    var attempt = 0
+    while true {
+      attempt += 1
+      let service: JSONValue = try decode(try call("GET", "/services/\(id)"))
+      guard case .number(let index)? = service["Version"]?["Index"], var spec = service["Spec"] else {
+        throw PiSwarmError(.system, "\(transport.endpoint): service \(id) has no version or spec in dockerd's answer")
+      }
+      guard change(&spec) else { return }
+      do {
+        _ = try call("POST", "/services/\(id)/update?version=\(Int(index))", raw: try encode(spec))
+        return
+      } catch  where attempt < attempts && (error.cause as? DockerAPIError)?.isOutOfSequence == true {
+        usleep(useconds_t(50_000 * attempt))
+      }
+    }
+  }
+
+  /// Sets a replicated service's replicas to `to` if it has `from` now (someone else's scaling
+  /// in between is left alone); true when it was changed.
+  @discardableResult
+  public func scaleService(_ id: String, from: Int, to: Int) throws(PiSwarmError) -> Bool {
+    var changed = false
+    try updateService(id) { spec in
+      guard case .number(let replicas)? = spec["Mode"]?["Replicated"]?["Replicas"], Int(replicas) == from else { return false }
+      spec["Mode"]?["Replicated"]?["Replicas"] = .number(Double(to))
+      changed = true
+      return true
+    }
+    return changed
+  }
+
   /// `GET /tasks` of the given services (all their tasks, old ones too).
   public func tasks(services: [String]) throws(PiSwarmError) -> [SwarmTask] {
     guard !services.isEmpty else { return [] }

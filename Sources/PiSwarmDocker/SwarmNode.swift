@@ -21,6 +21,18 @@ public struct SwarmNode: Codable, Sendable, Equatable {
 
   public struct Description: Codable, Sendable, Equatable {
     public var Hostname: String?
+    public var Platform: Platform?
+    public var Engine: Engine?
+  }
+
+  public struct Platform: Codable, Sendable, Equatable {
+    /// `aarch64`, `x86_64` (the kernel's word).
+    public var Architecture: String?
+    public var OS: String?
+  }
+
+  public struct Engine: Codable, Sendable, Equatable {
+    public var Labels: [String: String]?
   }
 
   public struct Status: Codable, Sendable, Equatable {

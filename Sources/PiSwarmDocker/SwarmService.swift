@@ -20,6 +20,16 @@ public struct SwarmService: Codable, Sendable, Equatable {
     public var Name: String
     public var Labels: [String: String]?
     public var Mode: ServiceMode?
+    public var TaskTemplate: TaskTemplate?
+  }
+
+  public struct TaskTemplate: Codable, Sendable, Equatable {
+    public var Placement: Placement?
+  }
+
+  public struct Placement: Codable, Sendable, Equatable {
+    /// `node.role==worker`, `node.labels.rack!=a` …
+    public var Constraints: [String]?
   }
 
   public struct ServiceMode: Codable, Sendable, Equatable {

@@ -103,12 +103,13 @@ import Testing
   @Test func theStepsOfEachKind() {
     let image = UpgradePlanner.plan(.image("new"), candidates: [Self.candidate(4)], managers: 3, unreachableManagers: [])
     #expect(
-      image.steps.map(\.action) == [.root, .drain, .powerOff, .switchRoot, .powerOn, .check, .activate, .settle])
+      image.steps.map(\.action) == [.root, .spread, .drain, .powerOff, .switchRoot, .powerOn, .check, .activate, .settle])
     let packages = UpgradePlanner.plan(
       .packages, candidates: [Self.candidate(4), Self.candidate(5, boot: .sd, power: .none)], managers: 3,
       unreachableManagers: [])
-    #expect(packages.steps(of: "node04").map(\.action) == [.snapshot, .drain, .upgrade, .reboot, .check, .activate, .settle])
-    #expect(packages.steps(of: "node05").map(\.action) == [.drain, .upgrade, .reboot, .check, .activate, .settle])
+    #expect(
+      packages.steps(of: "node04").map(\.action) == [.snapshot, .spread, .drain, .upgrade, .reboot, .check, .activate, .settle])
+    #expect(packages.steps(of: "node05").map(\.action) == [.spread, .drain, .upgrade, .reboot, .check, .activate, .settle])
     #expect(packages.steps(of: "node05").first { $0.action == .reboot }?.detail.contains("over SSH") == true)
     // Not in a swarm: no drain, no activation.
     let alone = UpgradePlanner.plan(
@@ -135,7 +136,10 @@ import Testing
     }
     // The canary's steps up to its check ran; nothing after it, on it or on any other node.
     #expect(
-      performed == ["node05 root", "node05 drain", "node05 power off", "node05 switch root", "node05 power on", "node05 check"])
+      performed == [
+        "node05 root", "node05 spread", "node05 drain", "node05 power off", "node05 switch root", "node05 power on",
+        "node05 check",
+      ])
     #expect(reported == performed.count)
     #expect(outcomes.count == plan.steps.count)
     #expect(outcomes.filter { $0.status == .failed }.map(\.node) == ["node05"])

@@ -279,3 +279,43 @@ final class StubDocker: Sendable {
     #expect(!stub.sent().contains { $0.hasPrefix("POST") })
   }
 }
+
+/// Scaling a service for a spread: the whole spec goes back at its version with only the
+/// replicas changed, and a service someone else scaled meanwhile is left alone.
+@Suite struct ServiceScaleTests {
+  static let service = """
+    {"ID":"S1","Version":{"Index":31},"Spec":{"Name":"web","Labels":{"keep":"me"},"Mode":{"Replicated":{"Replicas":2}},"TaskTemplate":{"ContainerSpec":{"Image":"piswarm/base:latest","Args":["sleep","100000"]},"Placement":{"Constraints":["node.role==worker"]}},"UpdateConfig":{"Parallelism":1,"Delay":5000000000}}}
+    """
+
+  @Test func scalingWritesTheWholeSpecAtItsVersion() throws {
+    let stub = StubDocker([
+      "GET /_ping ": (200, ["Api-Version": "1.41"], "OK"),
+      "GET /v1.41/services/S1 ": (200, [:], Self.service),
+      "POST /v1.41/services/S1/update?version=31 ": (200, [:], #"{"Warnings":null}"#),
+    ])
+    var client = DockerClient(transport: UnixSocketTransport(path: stub.path))
+    try client.negotiate()
+    #expect(try client.scaleService("S1", from: 2, to: 3))
+    let sent = try #require(stub.sent().last { $0.hasPrefix("POST") })
+    #expect(sent.hasPrefix("POST /v1.41/services/S1/update?version=31 "))
+    let head = try #require(sent.range(of: "\r\n\r\n"))
+    let body = try #require(JSONValue.parse(String(sent[head.upperBound...])))
+    #expect(body["Mode"]?["Replicated"]?["Replicas"] == .number(3))
+    #expect(body["Labels"]?["keep"] == .string("me"))
+    #expect(body["UpdateConfig"]?["Delay"] == .number(5_000_000_000))
+    #expect(body["TaskTemplate"]?["Placement"]?["Constraints"] == .array([.string("node.role==worker")]))
+    // The body is the spec, not the service around it.
+    #expect(body["Version"] == nil && body["ID"] == nil)
+  }
+
+  @Test func aServiceScaledMeanwhileIsLeftAlone() throws {
+    let stub = StubDocker([
+      "GET /_ping ": (200, ["Api-Version": "1.41"], "OK"),
+      "GET /v1.41/services/S1 ": (200, [:], Self.service),
+    ])
+    var client = DockerClient(transport: UnixSocketTransport(path: stub.path))
+    try client.negotiate()
+    #expect(try client.scaleService("S1", from: 3, to: 2) == false)
+    #expect(!stub.sent().contains { $0.hasPrefix("POST") })
+  }
+}

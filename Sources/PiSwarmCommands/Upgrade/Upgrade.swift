@@ -18,6 +18,10 @@ struct Upgrade: ParsableCommand {
       node, a restart when /run/reboot-required asks for one, the same check; netboot nodes get
       a copy of their root first, as the previous generation (the way back).
 
+      Before each drain, a replicated service whose running tasks are all on the node gets one
+      more replica, started on another node, and is scaled back once it runs there: the drain
+      never stops a service whole (a 1-replica service is named as briefly unavailable).
+
       Order: the canary first, then workers, then managers (the leader last); a manager only
       while every other manager is reachable. The run stops at the first failure: a node that
       fails its check stays drained on its new root, for you to look at and roll back.

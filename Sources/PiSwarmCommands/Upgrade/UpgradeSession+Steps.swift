@@ -20,6 +20,7 @@ extension UpgradeSession {
     switch step.action {
     case .root: return .done(try makeRoot(node, store: store))
     case .snapshot: return .done(try snapshot(node, store: store))
+    case .spread: return try spread(node)
     case .drain:
       guard let manager = manager(except: node) else { return .failed("no manager answers to drain \(node.name)") }
       try SwarmRemoval(manager: manager) { Console.err($0) }.drain(node, timeout: options.wait)
@@ -46,6 +47,29 @@ extension UpgradeSession {
       return .done(nil)
     case .settle: return settle(node)
     }
+  }
+
+  // MARK: Spreading
+
+  /// Before the drain: every replicated service whose running tasks are all on `node` gets a
+  /// task on another node first (`ServiceSpreading`); 1-replica services are named as briefly
+  /// unavailable. Skipped when no service needs it.
+  func spread(_ node: Node) throws(PiSwarmError) -> UpgradeSequence.Result {
+    guard let manager = manager(except: node) else { return .failed("no manager answers to spread services off \(node.name)") }
+    let entry = try SwarmRemoval(manager: manager).find(node)
+    let spreading = ServiceSpreading(manager: manager) { Console.err($0) }
+    let needs = try spreading.needs(draining: entry)
+    let summary = ServiceSpread.summary(needs, node: node.name)
+    guard needs.contains(where: { if case .spread = $0 { true } else { false } }) else {
+      if !needs.isEmpty { Self.progress(node.name, "warning: \(summary)") }
+      return .skipped(needs.isEmpty ? summary : "nothing to spread; " + summary)
+    }
+    Self.progress(node.name, summary)
+    let done = try spreading.spread(
+      needs, off: entry.ID, nodeName: node.name, timeout: options.wait, cancelled: { Cancellation.isCancelled })
+    let unavailable = needs.filter { if case .spread = $0 { false } else { true } }
+    return .done(
+      (done + (unavailable.isEmpty ? [] : [ServiceSpread.summary(unavailable, node: node.name)])).joined(separator: "; "))
   }
 
   // MARK: Roots

@@ -61,7 +61,7 @@ public struct UpgradeCandidate: Sendable, Hashable {
 public struct UpgradePlan: Sendable, Equatable, Encodable {
   /// The names of the steps, in the order they run on a node.
   public enum Action: String, Sendable, Codable, CaseIterable {
-    case root, snapshot, drain, upgrade, reboot
+    case root, snapshot, spread, drain, upgrade, reboot
     case powerOff = "power off"
     case switchRoot = "switch root"
     case powerOn = "power on"
@@ -217,7 +217,13 @@ public enum UpgradePlanner {
     case .rollback:
       break
     }
-    if drainable { add(.drain, "availability drain; wait until its tasks run elsewhere") }
+    if drainable {
+      add(
+        .spread,
+        "a replicated service whose running tasks are all here gets one more on another node first (1 replica: briefly unavailable)"
+      )
+      add(.drain, "availability drain; wait until its tasks run elsewhere")
+    }
     switch kind {
     case .image(let image):
       add(.powerOff, "shut down over SSH, then \(driver) off")
