@@ -11,7 +11,7 @@ extension EngineInfo {
     } catch {
       throw PiSwarmError(
         .system, "\(node): dockerd's /info, as the node read it, is not the Engine API's answer",
-        advice: "see what it says with 'piswarm exec \(node) -- docker info'; 'piswarm up' reads it through the Engine API when the node's curl prints nothing",
+        advice: "see what the node's dockerd says: 'piswarm exec \(node) -- docker info'",
         cause: PiSwarmError.Text(Self.describe(error)))
     }
   }
