@@ -1,6 +1,7 @@
 import Foundation
 import PiSwarmCore
 import PiSwarmDocker
+import PiSwarmSystem
 import PiSwarmTestSupport
 import Testing
 
@@ -36,6 +37,40 @@ import Testing
     #expect(probed.engineInfo == text)
     #expect(EngineSetup.parse("docker=yes\n").engineInfo == nil)
   }
+
+  /// The probe script's branches, run here with the real curl against a stub dockerd: an
+  /// answer is printed (and reads back as the fixture); an error answer, no curl, or no socket
+  /// print no line (the head then asks the Engine API itself).
+  @Test(arguments: ["answers", "fails", "no curl", "no socket"]) func theScriptReadsInfoOnlyWhenDockerdAnswers(
+    _ branch: String
+  ) throws {
+    let text = try Self.fixture("info-manager.json")
+    let stub = StubDocker(["GET /info ": branch == "fails" ? (500, [:], #"{"message":"boom"}"#) : (200, [:], text)])
+    let folder = TemporaryDirectory("piswarm-probe")
+    let bin = folder.file("bin")
+    try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+    for tool in ["sh", "base64", "cat", "stat", "mountpoint", "sha256sum"] + (branch == "no curl" ? [] : ["curl"]) {
+      try FileManager.default.createSymbolicLink(atPath: bin + "/" + tool, withDestinationPath: "/usr/bin/" + tool)
+    }
+    let cluster = try #require(ClusterFile.decode(text: Self.cluster).cluster)
+    let socket = branch == "no socket" ? folder.file("none") : stub.path
+    let parameters = EngineSetup.probeEnvironment(cluster).map {
+      (name: $0.name, value: $0.name == "DOCKER_SOCKET" ? socket : $0.value)
+    }
+    let command = RemoteScript.engineProbe.command(parameters)
+    let output = try Command("/usr/bin/env", Array(command.dropFirst()), environment: ["PATH": bin]).check().stdoutText
+    let state = EngineSetup.parse(output)
+    #expect(state.engineInfo == (branch == "answers" ? text.trimmingCharacters(in: .newlines) : nil), "\(output)")
+    #expect(output.contains("storage_mode="))
+  }
+
+  static let cluster = """
+    name: t
+    head: {interface: eth0, address: 10.0.0.1/24}
+    nodes:
+      - {name: node01, ip: 10.0.0.11}
+
+    """
 
   struct Malformed: Sendable, CustomTestStringConvertible {
     var name: String

@@ -104,6 +104,7 @@ public enum EngineSetup {
     [
       ("BASE", DockerStorageLayout.base), ("STORE", DockerStorageLayout.store), ("DATA_ROOT", DockerStorageLayout.dataRoot),
       ("DAEMON_PATH", DaemonConfig.path), ("CA_DIRS", cluster.registryTrustFolders.joined(separator: " ")),
+      ("DOCKER_SOCKET", "/var/run/docker.sock"),
     ]
   }
 
