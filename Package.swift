@@ -175,6 +175,7 @@ let package = Package(
     .testTarget(
       name: "PiSwarmDockerTests",
       dependencies: ["PiSwarmDocker", "PiSwarmCore", "PiSwarmSystem", "PiSwarmTestSupport"],
+      exclude: ["Golden"],
       swiftSettings: strict
     ),
     .testTarget(

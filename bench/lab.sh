@@ -5,11 +5,12 @@
 # launcher), read 20 s after 'up' returned. Targets: 30 nodes in under 30 s; under 80 MB per idle node.
 # Comparison in the same run: the shell prototype's per-node cost is not repeated here; the
 # floor is starting the same daemons by hand, measured as 'dockerd alone' below.
+# NODES (default "10 30"), PISWARM_BIN (default: a release build in .build-bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scratch=.build-bench
-swift build -c release --scratch-path "$scratch" --product piswarm >/dev/null
-bin="$(pwd)/$scratch/release/piswarm"
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bin=$(piswarm_bin)
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, kernel $(uname -r), $(/usr/sbin/dockerd --version)"
 
 pss_of_namespace() {  # sum of Pss (kB) of every live process in PID namespace $1
@@ -24,7 +25,7 @@ pss_of_namespace() {  # sum of Pss (kB) of every live process in PID namespace $
 
 for n in ${NODES:-10 30}; do
   state=$(mktemp -d /tmp/piswarm-bench-lab.XXXXXX)
-  name="bench$n"
+  name="b$(($$ % 100000))-$n"  # unique to this run (at most 11 characters)
   start=$(date +%s.%N)
   PISWARM_STATE_DIR=$state "$bin" lab up --name "$name" --nodes "$n" >/dev/null 2>"$state/up.log"
   end=$(date +%s.%N)
@@ -37,8 +38,8 @@ for n in ${NODES:-10 30}; do
     launcher_pss=$(awk '/^Pss:/ {print $2}' "/proc/$launcher/smaps_rollup")
     sum=$((sum + node + launcher_pss))
   done
-  printf 'lab up --nodes %d: %.1f s wall; idle memory per node (PSS): %d MB; total %d MB\n' \
-    "$n" "$(echo "$end - $start" | bc)" "$((sum / n / 1024))" "$((sum / 1024))"
+  printf 'lab up --nodes %d: %.1f s wall; idle memory per node (PSS): %d MB; total %d MB; load %s\n' \
+    "$n" "$(echo "$end - $start" | bc)" "$((sum / n / 1024))" "$((sum / 1024))" "$(cut -d' ' -f1-3 /proc/loadavg)"
   PISWARM_STATE_DIR=$state "$bin" lab down --name "$name" >/dev/null 2>&1
   rm -rf "$state"
 done

@@ -41,11 +41,25 @@ public struct RunObserver: Sendable {
     return nodes
   }
 
-  /// Adds each node's swarm state to `nodes` (nodes that could not be reached are not asked) and
-  /// reads the swarm and the memory.
+  /// Adds each node's swarm state to `nodes` and reads the swarm and the memory. A node's state
+  /// comes from the `/info` Docker's setup probe read there (one round trip a node), else from
+  /// its Engine API (nodes that could not be reached are not asked).
   public func observe(_ nodes: [String: NodeObservation]) -> RunObservation {
     var nodes = nodes
-    let asked = cluster.nodes.filter { nodes[$0.name]?.unreachable == nil }
+    for node in cluster.nodes {
+      guard let info = nodes[node.name]?.engine?.engineInfo, nodes[node.name]?.unreachable == nil else { continue }
+      do {
+        let swarm = try EngineInfo.fromProbe(info, node: node.name).Swarm.local(node: node.name)
+        // An init or join under way is waited for through the Engine API, below.
+        if swarm.state != .pending { nodes[node.name]?.swarm = swarm }
+      } catch {
+        nodes[node.name]?.dockerError = "\(error)"
+      }
+    }
+    let asked = cluster.nodes.filter {
+      let seen = nodes[$0.name]
+      return seen?.unreachable == nil && seen?.swarm == nil && seen?.dockerError == nil
+    }
     let answers = FanOut.run(
       asked, parallel: parallel, skipped: { _ in (nil, "interrupted") },
       { (node: Node) -> (LocalSwarm?, String?) in
@@ -60,12 +74,7 @@ public struct RunObserver: Sendable {
             usleep(250_000)
             swarm = try docker.info().Swarm
           }
-          return (
-            LocalSwarm(
-              state: swarm.LocalNodeState, nodeID: swarm.NodeID.flatMap { $0.isEmpty ? nil : $0 },
-              clusterID: swarm.Cluster?.ID, controlAvailable: swarm.ControlAvailable ?? false),
-            nil
-          )
+          return (try swarm.local(node: node.name), nil)
         } catch {
           return (nil, "\(error)")
         }

@@ -98,6 +98,16 @@ final class FakeSwarm: Sendable {
     state.withLock { $0.requests.filter { $0.ip == ip }.map { "\($0.method) \($0.path)" } }
   }
 
+  /// What Docker's setup probe prints of `ip`'s `/info` (curl on the node, not a request to the
+  /// Engine API): the body of the answer, or nil when its dockerd does not answer.
+  func infoAsProbed(_ ip: String) -> String? {
+    state.withLock { state in
+      guard let engine = state.engines[ip], !engine.down else { return nil }
+      let answer = String(decoding: Self.answer(&state, ip, "GET", "/info", [:], [:]), as: UTF8.self)
+      return answer.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n")
+    }
+  }
+
   func entry(_ id: String) -> Entry? { state.withLock { $0.entries.first { $0.id == id } } }
 
   func engine(_ ip: String) -> Engine? { state.withLock { $0.engines[ip] } }
@@ -152,7 +162,7 @@ final class FakeSwarm: Sendable {
         [
           "ID": "E-\(ip)", "Name": "n-\(ip)", "ServerVersion": "24.0.0", "Driver": "overlay2",
           "Swarm": [
-            "LocalNodeState": "active", "NodeID": "FOREIGN-\(ip)", "NodeAddr": ip, "ControlAvailable": true,
+            "LocalNodeState": "active", "NodeID": "FOREIGN\(ip.filter(\.isNumber))", "NodeAddr": ip, "ControlAvailable": true,
             "Cluster": ["ID": foreign],
           ],
         ])

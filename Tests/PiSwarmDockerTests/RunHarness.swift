@@ -16,6 +16,9 @@ final class RunHarness {
   /// Docker's setup as read, per node; nodes not here are set up as cluster.yml says.
   var engines: [String: EngineSetup.State] = [:]
   var unreachable: [String: String] = [:]
+  /// Whether Docker's setup probe reads each node's `/info` (as on nodes with curl), so that
+  /// the observer asks only the rest through the Engine API.
+  var probeReadsInfo = false
   /// Nodes whose Docker setup fails when applied.
   var failingDocker: Set<String> = []
   /// Nodes whose Docker setup was applied, in order.
@@ -77,10 +80,12 @@ final class RunHarness {
 
   func observe() -> RunObservation {
     var nodes: [String: NodeObservation] = [:]
-    for node in cluster.nodes {
-      nodes[node.name] = NodeObservation(unreachable: unreachable[node.name], engine: engines[node.name] ?? settled(node))
-    }
     let swarm = self.swarm
+    for node in cluster.nodes {
+      var engine = engines[node.name] ?? settled(node)
+      if probeReadsInfo, unreachable[node.name] == nil { engine.engineInfo = swarm.infoAsProbed(node.ip.description) }
+      nodes[node.name] = NodeObservation(unreachable: unreachable[node.name], engine: engine)
+    }
     var observer = RunObserver(cluster: cluster, parallel: 4, client: { swarm.client($0) })
     observer.memory = otherMemory ?? memory
     var observation = observer.observe(nodes)

@@ -203,13 +203,27 @@ import Testing
     return state
   }
 
-  @Test(arguments: cases) func thePlanIsWhatRuns(_ scenario: Case) throws {
+  /// Each case twice: nodes' swarm states read through the Engine API, and read by Docker's
+  /// setup probe (curl on the node, in preflight's round trip): the same plan.
+  @Test(arguments: cases, [false, true]) func thePlanIsWhatRuns(_ scenario: Case, probeReadsInfo: Bool) throws {
     let run = try scenario.setup()
+    run.probeReadsInfo = probeReadsInfo
     let plan = run.plan()
     #expect(plan.actions.map(\.id) == scenario.planned, "\(plan.actions)")
     #expect(plan.unlocksFirst == scenario.unlocksFirst)
     // Planning changes nothing.
     #expect(!run.swarm.state.withLock { $0.requests }.contains { $0.method != "GET" })
+    if probeReadsInfo {
+      // Nodes the probe read are not asked again: the Engine API serves the swarm's view, and
+      // the nodes whose dockerd gave the probe no answer.
+      let (asked, down) = run.swarm.state.withLock { state in
+        (
+          Set(state.requests.filter { $0.path.hasSuffix("/info") }.map(\.ip)),
+          Set(state.engines.values.filter(\.down).map(\.ip))
+        )
+      }
+      #expect(asked.isSubset(of: down), "\(asked)")
+    }
     let report = run.execute(plan)
     #expect(report.results.map(\.action) == plan.actions)
     for result in report.results {

@@ -18,10 +18,14 @@ public enum EngineSetup {
     /// The SHA-256 of `ca.crt` in each folder of `Cluster.registryTrustFolders`, in its order
     /// (`none` where there is none).
     public var registryCA: [String]
+    /// dockerd's `/info` as the node's curl read it through the socket (the node's word: not
+    /// checked here, see `EngineInfo.fromProbe`); nil when the node has no curl or dockerd did
+    /// not answer, and the head asks the Engine API itself.
+    public var engineInfo: String?
 
     public init(
       docker: Bool, apt: Bool, daemonJSON: String?, fstab: String, storageMode: String?, storageMounted: Bool,
-      registryCA: [String] = []
+      registryCA: [String] = [], engineInfo: String? = nil
     ) {
       self.docker = docker
       self.apt = apt
@@ -30,6 +34,7 @@ public enum EngineSetup {
       self.storageMode = storageMode
       self.storageMounted = storageMounted
       self.registryCA = registryCA
+      self.engineInfo = engineInfo
     }
   }
 
@@ -88,7 +93,9 @@ public enum EngineSetup {
     }
   }
 
-  public static let probeKeys = ["docker", "apt", "daemon_json", "fstab", "storage_mode", "storage_mounted", "registry_ca"]
+  public static let probeKeys = [
+    "docker", "apt", "daemon_json", "fstab", "storage_mode", "storage_mounted", "registry_ca", "engine_info",
+  ]
 
   /// Reads what `plan` needs in one round trip (Scripts/engine-probe.sh): the script and its
   /// parameters.
@@ -97,6 +104,7 @@ public enum EngineSetup {
     [
       ("BASE", DockerStorageLayout.base), ("STORE", DockerStorageLayout.store), ("DATA_ROOT", DockerStorageLayout.dataRoot),
       ("DAEMON_PATH", DaemonConfig.path), ("CA_DIRS", cluster.registryTrustFolders.joined(separator: " ")),
+      ("DOCKER_SOCKET", "/var/run/docker.sock"),
     ]
   }
 
@@ -109,7 +117,7 @@ public enum EngineSetup {
     return State(
       docker: facts["docker"] == "yes", apt: facts["apt"] == "yes", daemonJSON: decoded("daemon_json"),
       fstab: decoded("fstab") ?? "", storageMode: facts["storage_mode"], storageMounted: facts["storage_mounted"] == "yes",
-      registryCA: (facts["registry_ca"] ?? "").split(separator: ",").map(String.init))
+      registryCA: (facts["registry_ca"] ?? "").split(separator: ",").map(String.init), engineInfo: decoded("engine_info"))
   }
 
   /// What to change on `node`, read as `state`. Throws what cannot be done safely: a daemon.json

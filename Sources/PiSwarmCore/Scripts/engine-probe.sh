@@ -3,8 +3,11 @@
 # KEY=VALUE lines; files come back in base64.
 # Environment: BASE (piswarm's folder on the node), STORE (where piswarm's storage is mounted),
 # DATA_ROOT (/var/lib/docker), DAEMON_PATH (daemon.json), CA_DIRS (the folders of
-# /etc/docker/certs.d that hold the head registry's CA, space-separated; may be empty).
-: "${BASE:?}" "${STORE:?}" "${DATA_ROOT:?}" "${DAEMON_PATH:?}" "${CA_DIRS?}"
+# /etc/docker/certs.d that hold the head registry's CA, space-separated; may be empty),
+# DOCKER_SOCKET (dockerd's socket). Also dockerd's own /info (its swarm state), read here through
+# its socket with curl so that a node costs the head one round trip; without curl, or without an
+# answer, nothing is printed and the head asks the Engine API itself.
+: "${BASE:?}" "${STORE:?}" "${DATA_ROOT:?}" "${DAEMON_PATH:?}" "${CA_DIRS?}" "${DOCKER_SOCKET:?}"
 if command -v dockerd >/dev/null 2>&1; then echo docker=yes; else echo docker=no; fi
 if command -v apt-get >/dev/null 2>&1; then echo apt=yes; fi
 if [ -f "$DAEMON_PATH" ]; then echo "daemon_json=$(base64 -w0 "$DAEMON_PATH")"; fi
@@ -24,5 +27,9 @@ if [ -n "$CA_DIRS" ]; then
     hashes="${hashes:+$hashes,}$hash"
   done
   echo "registry_ca=$hashes"
+fi
+if [ -S "$DOCKER_SOCKET" ] && command -v curl >/dev/null 2>&1 \
+  && info=$(curl -sf --max-time 10 --unix-socket "$DOCKER_SOCKET" http://docker/info 2>/dev/null); then
+  echo "engine_info=$(printf %s "$info" | base64 -w0)"
 fi
 true
