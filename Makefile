@@ -50,7 +50,7 @@ deb-test: deb
 	scripts/deb-test.sh .build/deb/piswarm_$$(cat VERSION)_$$(dpkg --print-architecture).deb
 
 e2e: build
-	PISWARM_E2E=1 $(SWIFT) test --skip-build --filter "RealOSBootTests|CardBootTests|CardCaptureTests|JourneyTests|UpgradeEndToEndTests"
+	PISWARM_E2E=1 $(SWIFT) test --skip-build --filter "RealOSBootTests|CardBootTests|CardCaptureTests|NetbootCardCaptureTests|JourneyTests|UpgradeEndToEndTests"
 
 unit-test:
 	$(SWIFT) build --build-tests && $(SWIFT) test --skip-build --skip Integration

@@ -125,15 +125,21 @@ import Testing
     #expect(netboot.root == lab.dir.file("nfs") + "/node04" && netboot.generation == 1 && netboot.sourceImage == "realos")
     #expect(captured.frozen && capture.stderrText.contains("cannot be frozen"), "\(capture.stderrText)")
 
-    // node04 off and out of cluster.yml; node08 and node09 burned from golden at once; dnsmasq
-    // learns their reservations (lan: dhcp).
+    // node04 off; dnsmasq learns node08's and node09's reservations (lan: dhcp) while node04
+    // is still a netboot node (up's netboot step renders dnsmasq's file for clusters with
+    // netboot nodes), then node04 leaves cluster.yml; node08 and node09 burned from golden at once.
     let off = try boot.piswarm(["power", "off", Self.vm.node], timeout: 300)
     #expect(off.status == 0, "\(off.stderrText)")
     let macs = ["node08": "52:54:00:5c:0c:08", "node09": "52:54:00:5c:0c:09"]
-    writeCluster([
+    let cardLines = [
       nodeLines("node08", mac: macs["node08"] ?? "", host: 18, netboot: false),
       nodeLines("node09", mac: macs["node09"] ?? "", host: 19, netboot: false),
-    ])
+    ]
+    writeCluster([node04] + cardLines)
+    try up("dnsmasq learns the cards", ["--only", "netboot"])
+    let conf = Files.readWhole(lab.dir.file("etc/dnsmasq.conf")) ?? ""
+    #expect(conf.contains(macs["node08"] ?? "?") && conf.contains(macs["node09"] ?? "?"), "\(conf)")
+    writeCluster(cardLines)
     for name in ["node08", "node09"] {
       let host = name == "node08" ? 18 : 19
       let vm = try CardBootTests.CardVM(
@@ -151,7 +157,6 @@ import Testing
     let results = try JSONDecoder().decode([Burned].self, from: burned.stdout)
     #expect(results.map(\.node) == ["node08", "node09"])
     #expect(results.allSatisfy { $0.identity?.format == "cloud-init" }, "\(burned.stdoutText)")
-    try up("dnsmasq learns the cards", ["--only", "netboot"])
 
     let bootStarted = Date()
     for card in cards { try card.start() }
