@@ -226,9 +226,11 @@ public struct NetbootCardBuilder: Sendable {
       .check()
   }
 
-  /// Bytes used under `path` (du: one filesystem, links not followed); `apparent` for file sizes.
+  /// Bytes used under `path` (du, links not followed); `apparent` for file sizes. Not `-x`:
+  /// through a stacked overlay, files and folders of a lower layer show that layer's device,
+  /// and `du -x` counts a few KiB for a whole root.
   static func usage(_ path: String, apparent: Bool) throws(PiSwarmError) -> UInt64 {
-    let output = try Command("du", ["-s", "-x", "-B1"] + (apparent ? ["--apparent-size"] : []) + [path], timeout: 1800).run()
+    let output = try Command("du", ["-s", "-B1"] + (apparent ? ["--apparent-size"] : []) + [path], timeout: 1800).run()
     // du reports files it cannot read (a live tree) but still sums the rest.
     guard let bytes = output.stdoutText.split(whereSeparator: { $0 == "\t" || $0 == " " }).first.flatMap({ UInt64($0) })
     else {

@@ -40,15 +40,6 @@ import Testing
     var captured: Image
   }
 
-  struct Burned: Decodable {
-    struct Identity: Decodable {
-      var format: String
-      var instanceID: String
-    }
-    var node: String
-    var identity: Identity?
-  }
-
   @Test func aNetbootNodeCapturedDeploysToTwoCardsThatJoinTheSwarm() throws {
     guard EndToEnd.require(RealOS.missing) else { return }
     let started = Date()
@@ -154,7 +145,7 @@ import Testing
       timeout: 1200)
     let burnSeconds = Date().timeIntervalSince(burnStarted)
     try #require(burned.status == 0, "\(burned.stderrText)")
-    let results = try JSONDecoder().decode([Burned].self, from: burned.stdout)
+    let results = try JSONDecoder().decode([CardCaptureTests.Burned].self, from: burned.stdout)
     #expect(results.map(\.node) == ["node08", "node09"])
     #expect(results.allSatisfy { $0.identity?.format == "cloud-init" }, "\(burned.stdoutText)")
 
@@ -204,29 +195,11 @@ import Testing
         Date().timeIntervalSince(started)))
   }
 
-  /// The lab's cluster file with the head serving DHCP, TFTP and NFS on the lab's link (as the
-  /// journey's, without its registry and stack), up to `nodes:`; the caller adds the nodes.
+  /// The journey's cluster file without its registry and stack, up to `nodes:` and the lab's
+  /// namespace node; the caller adds the VM and the cards.
   static func cluster(_ boot: DisklessBoot, labText: String) -> String {
-    let lab = boot.lab
-    var lines: [String] = []
-    for line in labText.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
-      switch line.split(separator: ":").first.map(String.init) {
-      case "name": lines.append("name: \(boot.clusterName)")
-      case "  lan": lines.append("  lan: dhcp")
-      case "  tftp_root": lines.append("  tftp_root: \(lab.tftpRoot)")
-      case "  nfs_root": lines.append("  nfs_root: \(lab.dir.file("nfs"))")
-      case "  dnsmasq_conf":
-        lines += [
-          "  dnsmasq_conf: \(lab.dir.file("etc/dnsmasq.conf"))",
-          "  dnsmasq_restart: [\(JourneyTests.dnsmasqRestart(lab))]", "  nfs_reload: [\(JourneyTests.ganeshaRestart(lab))]",
-        ]
-      case "defaults": lines += [line, "  image: realos"]
-      case "nodes":
-        lines += ["power:", "  boot_timeouts: { dhcp: 300, tftp: 1200, nfs_root: 1200, ssh: 600 }", line]
-      default: lines.append(line)
-      }
-    }
-    while lines.last == "" { lines.removeLast() }
-    return lines.joined(separator: "\n") + "\n"
+    JourneyTests.headCluster(
+      boot, labText: labText, beforeNodes: ["power:", "  boot_timeouts: { dhcp: 300, tftp: 1200, nfs_root: 1200, ssh: 600 }"]
+    ).joined(separator: "\n") + "\n"
   }
 }
