@@ -51,7 +51,7 @@ deb-test: deb
 
 # The QEMU suites one after another: run at once (Swift Testing runs suites in parallel) they
 # put up to 8 TCG VMs on the machine's cores, and a starved VM misses the swarm's heartbeats.
-E2E_SUITES = RealOSBootTests CardBootTests CardCaptureTests JourneyTests UpgradeEndToEndTests
+E2E_SUITES = RealOSBootTests CardBootTests CardCaptureTests NetbootCardCaptureTests JourneyTests UpgradeEndToEndTests
 e2e: build
 	@failed=""; for suite in $(E2E_SUITES); do \
 	  echo "== $$suite"; \

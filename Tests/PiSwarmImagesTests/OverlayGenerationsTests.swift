@@ -19,22 +19,10 @@ import Testing
   let clusterKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEVgBTqHB9xKNvnRM9BVIJJbk7jGCGWF8hDzTNqDhaDf cluster\n"
 
   @Test func overlayGenerationsOverTwoImages() throws {
-    let folder = TemporaryDirectory("piswarm-overlay-generations")
-    let nfsRoot = folder.file("nfs")
-    var device: String?
-    defer {
-      Cleanup.unmount(below: nfsRoot)
-      Cleanup.unmount(below: folder.path)
-      if let device { Cleanup.detach(loop: device) }
-      Cleanup.detachLoops(below: folder.path)
-    }
-    try Command("truncate", ["-s", "200M", folder.file("fs.img")]).check()
-    device = try Command("losetup", ["--find", "--show", folder.file("fs.img")]).check().stdoutText
-      .trimmingCharacters(in: .whitespacesAndNewlines)
-    let loop = try #require(device)
-    try Command("mkfs.ext4", ["-q", loop]).check()
-    try FileManager.default.createDirectory(atPath: nfsRoot, withIntermediateDirectories: true)
-    try Command("mount", [loop, nfsRoot]).check()
+    let nfs = try LoopNFSRoot("piswarm-overlay-generations")
+    defer { nfs.cleanUp() }
+    let folder = nfs.folder
+    let nfsRoot = nfs.path
 
     let state = folder.file("state")
     let importer = ImageImporter(store: ImageStore(stateDirectory: state))

@@ -211,31 +211,14 @@ import Testing
   /// Without `vms`: the namespace nodes alone (before the Pis are added).
   static func writeCluster(_ boot: DisklessBoot, labText: String, net: String, vms: [VM]) throws {
     let lab = boot.lab
-    var lines: [String] = []
-    for line in labText.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
-      switch line.split(separator: ":").first.map(String.init) {
-      case "name": lines.append("name: \(boot.clusterName)")
-      case "  lan": lines.append("  lan: dhcp")
-      case "  tftp_root": lines.append("  tftp_root: \(lab.tftpRoot)")
-      case "  nfs_root": lines.append("  nfs_root: \(lab.dir.file("nfs"))")
-      case "  dnsmasq_conf":
-        lines += [
-          "  dnsmasq_conf: \(lab.dir.file("etc/dnsmasq.conf"))", "  dnsmasq_restart: [\(dnsmasqRestart(lab))]",
-          "  nfs_reload: [\(ganeshaRestart(lab))]",
-        ]
-      // The netboot nodes' image (the namespace nodes boot nothing).
-      case "defaults": lines += [line, "  image: realos"]
-      case "nodes":
-        lines += [
-          // The boot ROM's TFTP never comes from a lab VM (QEMU loads its kernel): the wait for
-          // it is the whole boot under TCG on a shared machine.
-          "power:", "  boot_timeouts: { dhcp: 300, tftp: 1200, nfs_root: 1200, ssh: 600 }",
-          "registry:", "  cache: false", "stacks:", "  journey: journey.yml", line,
-        ]
-      default: lines.append(line)
-      }
-    }
-    while lines.last == "" { lines.removeLast() }
+    var lines = headCluster(
+      boot, labText: labText,
+      beforeNodes: [
+        // The boot ROM's TFTP never comes from a lab VM (QEMU loads its kernel): the wait for
+        // it is the whole boot under TCG on a shared machine.
+        "power:", "  boot_timeouts: { dhcp: 300, tftp: 1200, nfs_root: 1200, ssh: 600 }",
+        "registry:", "  cache: false", "stacks:", "  journey: journey.yml",
+      ])
     for vm in vms {
       lines += [
         "  - name: \(vm.node)", "    mac: \"\(vm.mac)\"", "    ip: \(net).\(vm.host)", "    model: pi4", "    boot: netboot",
@@ -267,6 +250,33 @@ import Testing
             endpoint_mode: dnsrr
 
       """)
+  }
+
+  /// The lab's cluster file as the lines of one whose head serves DHCP, TFTP and NFS on the
+  /// lab's link (restarted through the cluster file's commands), netboot nodes made from
+  /// realos, `beforeNodes` before `nodes:` and the lab's namespace nodes; the caller adds the rest.
+  static func headCluster(_ boot: DisklessBoot, labText: String, beforeNodes: [String]) -> [String] {
+    let lab = boot.lab
+    var lines: [String] = []
+    for line in labText.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+      switch line.split(separator: ":").first.map(String.init) {
+      case "name": lines.append("name: \(boot.clusterName)")
+      case "  lan": lines.append("  lan: dhcp")
+      case "  tftp_root": lines.append("  tftp_root: \(lab.tftpRoot)")
+      case "  nfs_root": lines.append("  nfs_root: \(lab.dir.file("nfs"))")
+      case "  dnsmasq_conf":
+        lines += [
+          "  dnsmasq_conf: \(lab.dir.file("etc/dnsmasq.conf"))", "  dnsmasq_restart: [\(dnsmasqRestart(lab))]",
+          "  nfs_reload: [\(ganeshaRestart(lab))]",
+        ]
+      // The netboot nodes' image (the namespace nodes boot nothing).
+      case "defaults": lines += [line, "  image: realos"]
+      case "nodes": lines += beforeNodes + [line]
+      default: lines.append(line)
+      }
+    }
+    while lines.last == "" { lines.removeLast() }
+    return lines
   }
 
   /// The head's commands in the cluster file (DisklessBoot writes the scripts).

@@ -13,7 +13,7 @@ import PiSwarmSystem
 struct ImageCaptureCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "capture",
-    abstract: "Copy a running node's boot disk (SD card, USB disk) into the image store.",
+    abstract: "Copy a node's boot disk (SD card, USB disk), or a netboot node's root, into the image store as a card image.",
     discussion: """
       Over SSH with the node's pinned host key: dd reads the disk the node's root is on,
       up to the end of its last partition; the head hashes the bytes (SHA-256) as they
@@ -28,8 +28,23 @@ struct ImageCaptureCommand: ParsableCommand {
       read-only where possible, else frozen with fsfreeze; writes on the node wait),
       and releases them however the copy ends.
 
+      A netboot node (boot: netboot) has no disk: its current root generation on the head
+      (HEAD.nfs_root/NODE, or NFS_ROOT/.roots/NODE/N after an upgrade) becomes a card
+      image, built on the head with sfdisk, mkfs.vfat, mtools and mke2fs -d: an MBR, a
+      FAT32 boot partition with the boot files of the image the root was made from (the
+      store's copy, not the node's) and a card's cmdline.txt (root=PARTUUID=…-02), and an
+      ext4 root partition holding the node's tree, links copied as links. Left out: the
+      node's SSH host keys, its machine-id (an empty file, as Raspberry Pi OS ships),
+      cloud-init's instance data, Docker's and containerd's state and piswarm's Docker
+      loop file; piswarm's netboot-only files (NetworkManager leaving eth0 alone,
+      cloud-init off, the journal in memory, the NFS fstab, host name and hosts) are put
+      back as the image has them, the card's fstab naming its partitions. The node keeps
+      running: NFS cannot be frozen, so the copy is crash-consistent; --freeze tells the
+      node to sync first; a node switched off gives a clean copy.
+
       Examples:
         piswarm image capture node07
+        piswarm image capture node04 --name golden    # a netboot node's root
         piswarm image capture node07 --name golden --freeze
         piswarm burn 'node[08-09]' --image golden --device /dev/sdb --device /dev/sdc
       """
@@ -43,7 +58,7 @@ struct ImageCaptureCommand: ParsableCommand {
   @Option(help: "The image's name (default: NODE-YYYYMMDD-HHMMSS).")
   var name: String?
 
-  @Flag(help: "Remount read-only (else fsfreeze) the disk's file systems during the copy.")
+  @Flag(help: "Remount read-only (else fsfreeze) the disk's file systems during the copy; a netboot node: sync first.")
   var freeze = false
 
   @Option(help: "Seconds to wait for the SSH connection.")
@@ -61,7 +76,11 @@ struct ImageCaptureCommand: ParsableCommand {
 
   struct Output: Codable {
     var node: String
-    var probe: CaptureProbe
+    /// A card node: its boot disk as the node described it.
+    var probe: CaptureProbe?
+    /// A netboot node: the root generation the card image was built from, and its layout.
+    var netboot: NetbootCardImage?
+    /// Card nodes: held still during the copy; netboot nodes: told to sync before it.
     var frozen: Bool
     var captured: CapturedImage
   }
@@ -78,7 +97,7 @@ struct ImageCaptureCommand: ParsableCommand {
         stateDirectory: global.stateDirectory, user: cluster.ssh.user, key: Files.absolute(key), connectTimeout: connectTimeout,
         retries: 1)
       try transport.prepare()
-      guard transport.isPinned(node) else {
+      guard transport.isPinned(node) || node.boot == .netboot else {
         throw PiSwarmError(
           .invalidInput, "\(node.name) has no pinned host key in \(transport.knownHosts)",
           advice:
@@ -90,7 +109,10 @@ struct ImageCaptureCommand: ParsableCommand {
       let output = try global.mutating(commandLine) { (journal) throws(PiSwarmError) -> Output in
         let started = Date()
         do throws(PiSwarmError) {
-          let output = try capture(node, transport: transport, name: imageName)
+          let output =
+            node.boot == .netboot
+            ? try captureRoot(node, nfsRoot: cluster.head.nfsRoot, transport: transport, name: imageName)
+            : try capture(node, transport: transport, name: imageName)
           try journal.step(node: node.name, "capture", .succeeded, started: started)
           return output
         } catch {
@@ -111,12 +133,7 @@ struct ImageCaptureCommand: ParsableCommand {
   }
 
   func capture(_ node: Node, transport: SSHTransport, name imageName: String) throws(PiSwarmError) -> Output {
-    let state = try SQLiteStateStore(stateDirectory: global.stateDirectory)
-    if try state.image(named: imageName) != nil {
-      throw PiSwarmError(
-        .exists, "an image named \(imageName) exists already",
-        advice: "remove it first ('piswarm image rm \(imageName)') or capture under another name with --name")
-    }
+    let state = try freeState(imageName)
     let probed = transport.run(node, RemoteScript.capture.command([("MODE", "probe"), ("DISK", ""), ("FREEZE", "0")]))
     guard probed.outcome == .ok || probed.outcome == .failed else {
       throw PiSwarmError(
@@ -127,6 +144,58 @@ struct ImageCaptureCommand: ParsableCommand {
     Console.err(probe.warning(node: node.name, freeze: freeze))
 
     let stream = RemoteScript.capture.command([("MODE", "stream"), ("DISK", probe.disk), ("FREEZE", freeze ? "1" : "0")])
+    let captured = try store(
+      source: ["ssh"] + transport.invocation(node).arguments(remote: stream), bytes: probe.bytes, node: node, name: imageName,
+      state: state)
+    return Output(node: node.name, probe: probe, frozen: freeze, captured: captured)
+  }
+
+  /// A netboot node: a card image built on the head from its current root generation (the
+  /// boot files from the store's copy of the image it was made from), then stored like a
+  /// disk capture. --freeze asks the node to sync first (NFS cannot be frozen).
+  func captureRoot(
+    _ node: Node, nfsRoot: String, transport: SSHTransport, name imageName: String
+  ) throws(PiSwarmError) -> Output {
+    let state = try freeState(imageName)
+    guard let record = try state.roots().first(where: { $0.node == node.name }),
+      let generation = RootGenerations.current(try record.generations(state))
+    else {
+      throw PiSwarmError(
+        .notFound, "\(node.name) is a netboot node with no root on the head",
+        advice: "make it first ('piswarm root make \(node.name)' or 'piswarm up'); 'piswarm root ls' lists the roots")
+    }
+    var synced: Bool?
+    if freeze {
+      synced = transport.isPinned(node) && transport.run(node, ["sync"]).outcome == .ok
+    }
+    Console.err(NetbootCapture.warning(node: node.name, freeze: freeze, synced: synced))
+    let images = ImageStore(stateDirectory: global.stateDirectory)
+    let folder = try images.beginImport(imageName, verb: "capture", tag: ".build", mode: 0o700)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    Console.err(
+      "\(node.name): building a card image from root generation \(generation.number) (\(generation.path)) and the boot files of \(generation.image)"
+    )
+    let built = try NetbootCardBuilder(nfsRoot: nfsRoot, stateDirectory: global.stateDirectory).build(generation, into: folder)
+    let captured = try store(
+      source: ["cat", built.path], bytes: built.layout.totalBytes, node: node, name: imageName, state: state)
+    return Output(node: node.name, netboot: built, frozen: synced == true, captured: captured)
+  }
+
+  /// The state store, once no image is named `imageName`.
+  func freeState(_ imageName: String) throws(PiSwarmError) -> SQLiteStateStore {
+    let state = try SQLiteStateStore(stateDirectory: global.stateDirectory)
+    if try state.image(named: imageName) != nil {
+      throw PiSwarmError(
+        .exists, "an image named \(imageName) exists already",
+        advice: "remove it first ('piswarm image rm \(imageName)') or capture under another name with --name")
+    }
+    return state
+  }
+
+  /// The raw disk `source` writes, hashed, compressed and imported as `imageName`, then recorded.
+  func store(
+    source: [String], bytes: UInt64, node: Node, name imageName: String, state: SQLiteStateStore
+  ) throws(PiSwarmError) -> CapturedImage {
     let terminal = isatty(2) == 1
     let label = "capturing \(node.name)"
     let capture = ImageCapture(
@@ -141,9 +210,7 @@ struct ImageCaptureCommand: ParsableCommand {
         : nil)
     let captured: CapturedImage
     do throws(PiSwarmError) {
-      captured = try capture.capture(
-        source: ["ssh"] + transport.invocation(node).arguments(remote: stream), bytes: probe.bytes, name: imageName,
-        node: node.name)
+      captured = try capture.capture(source: source, bytes: bytes, name: imageName, node: node.name)
       if terminal { Console.errRaw("\n") }
     } catch {
       if terminal { Console.errRaw("\n") }
@@ -157,7 +224,7 @@ struct ImageCaptureCommand: ParsableCommand {
       try? ImageStore(stateDirectory: global.stateDirectory).remove(image.name)
       throw error
     }
-    return Output(node: node.name, probe: probe, frozen: freeze, captured: captured)
+    return captured
   }
 
   /// `YYYYMMDD-HHMMSS` in UTC.

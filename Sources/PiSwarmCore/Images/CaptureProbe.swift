@@ -35,7 +35,7 @@ public struct CaptureProbe: Sendable, Equatable, Codable {
         PiSwarmError(
           .invalidInput, "\(node): \(error.terminalSafe)",
           advice:
-            "capture works on nodes that boot from an SD card or USB disk (boot: sd); a netboot node's root is its image on the head"
+            "capture copies the disk of nodes that boot from an SD card or USB disk (boot: sd); a node whose root is on the head's NFS is boot: netboot in cluster.yml, and capture then builds its card image from that root on the head"
         ))
     }
     guard let disk = values["disk"], isDiskPath(disk) else {

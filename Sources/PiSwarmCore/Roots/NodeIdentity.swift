@@ -24,6 +24,9 @@ public struct NodeIdentity: Hashable, Sendable {
     self.dockerStorage = dockerStorage
   }
 
+  /// systemd-networkd's rule that leaves the boot interface alone (`network`).
+  public static let networkFile = "/etc/systemd/network/10-piswarm-eth0.network"
+
   /// The head's name in every node's /etc/hosts.
   public static let headName = "piswarm-head"
 
@@ -33,7 +36,7 @@ public struct NodeIdentity: Hashable, Sendable {
       ("/etc/hostname", hostname, 0o644),
       ("/etc/hosts", hosts, 0o644),
       ("/etc/fstab", fstab, 0o644),
-      ("/etc/systemd/network/10-piswarm-eth0.network", network, 0o644),
+      (Self.networkFile, network, 0o644),
       ("/root/.ssh/authorized_keys", authorizedKeys, 0o600),
     ]
     // With the fstab block, from the first boot: dockerd waits for its storage. Without it a
