@@ -53,6 +53,19 @@ public struct BootWaiter: Sendable {
     // Each phase is said once (a log line per poll would drown the rest).
     var said: BootStage?
     var powerChecked = start
+    // A node that did not boot (`trouble`, in phase `stage`): power-cycled while retries are
+    // left (nil: wait again), else why it failed (`advice` added).
+    func cycleOrFail(_ trouble: String, _ stage: BootStage, _ how: String, advice: String) -> String? {
+      guard cycles < retries else { return "\(trouble)\(Self.cycled(cycles)); \(advice)" }
+      cycles += 1
+      progress(node, "\(trouble): power-cycling it (\(cycles) of \(retries))")
+      if let error = cycle(node) { return "\(trouble); the power cycle failed: \(error)" }
+      notes.append("power-cycled once \(how) in phase \(stage.rawValue)")
+      start = now()
+      powerChecked = start
+      said = nil
+      return nil
+    }
     while true {
       if Cancellation.isCancelled { return ("interrupted while waiting for it to boot", notes) }
       let marks: (seen: Date?, kernelSent: Date?) = node.boot == .netboot ? bootMarks(node) : (nil, nil)
@@ -73,31 +86,15 @@ public struct BootWaiter: Sendable {
           if reportsOff(node) {
             let off =
               "switched off in phase \(stage.rawValue), \(Int(now().timeIntervalSince(start))) s after power-on (its driver reports it off)"
-            guard cycles < retries else {
-              return ("\(off)\(Self.cycled(cycles)); see its console: a kernel or initramfs that gave up powers it down", notes)
-            }
-            cycles += 1
-            progress(node, "\(off): power-cycling it (\(cycles) of \(retries))")
-            if let error = cycle(node) { return ("\(off); the power cycle failed: \(error)", notes) }
-            notes.append("power-cycled once switched off in phase \(stage.rawValue)")
-            start = now()
-            powerChecked = start
-            said = nil
+            let advice = "see its console: a kernel or initramfs that gave up powers it down"
+            if let error = cycleOrFail(off, stage, "switched off", advice: advice) { return (error, notes) }
             continue
           }
         }
         pause(pollInterval)
       case .stuck(let stage, let waited):
         let stuck = "stuck in phase \(stage.rawValue): waited \(Int(waited)) s for \(stage.waitingFor)"
-        guard cycles < retries else {
-          return ("\(stuck)\(Self.cycled(cycles)); " + advice(node, stage), notes)
-        }
-        cycles += 1
-        progress(node, "\(stuck): power-cycling it (\(cycles) of \(retries))")
-        if let error = cycle(node) { return ("\(stuck); the power cycle failed: \(error)", notes) }
-        notes.append("power-cycled once stuck in phase \(stage.rawValue)")
-        start = now()
-        said = nil
+        if let error = cycleOrFail(stuck, stage, "stuck", advice: advice(node, stage)) { return (error, notes) }
       }
     }
   }
