@@ -104,14 +104,15 @@ public struct CardIdentityWriter: Sendable {
       }
       written.append("root:/etc/machine-id")
     }
-    // A card captured from a node burned with firstrun.sh carries cloud-init turned off: on.
+    // A card captured from a node burned with firstrun.sh carries cloud-init turned off and that
+    // node's static address: both go.
     if format == .cloudInit {
-      if try rootHas(Self.cloudInitDisabled, device: device, root: root) {
-        let output = try debugfs(["-w", "-R", "rm \(Self.cloudInitDisabled)"], device: device, root: root)
+      for path in CardIdentity.firstrunLeftovers where try rootHas(path, device: device, root: root) {
+        let output = try debugfs(["-w", "-R", "rm \(path)"], device: device, root: root)
         guard output.status == 0 else {
-          throw PiSwarmError(.system, "cannot remove \(Self.cloudInitDisabled) on \(device)'s root", cause: output.stderrText)
+          throw PiSwarmError(.system, "cannot remove \(path) on \(device)'s root", cause: output.stderrText)
         }
-        written.append("root:-\(Self.cloudInitDisabled)")
+        written.append("root:-\(path)")
       }
     }
     try Self.flush(device)
@@ -125,8 +126,6 @@ public struct CardIdentityWriter: Sendable {
     return CardIdentityResult(
       format: format, files: written, hostKeyFingerprint: publicKey.fingerprint, instanceID: identity.instanceID)
   }
-
-  static let cloudInitDisabled = "/etc/cloud/cloud-init.disabled"
 
   static let mtoolsEnvironment = ["MTOOLS_SKIP_CHECK": "1", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]
 

@@ -148,6 +148,14 @@ import Testing
     // The image carries cloud-init: a file at /usr/bin/cloud-init in its root.
     let root = TestImage.partitions(rootMiB: 64)[1]
     try Command("debugfs", ["-w", "-R", "write /bin/true /usr/bin/cloud-init", "\(f.image)?offset=\(root.offset)"]).check()
+    // As a capture of a node burned with firstrun.sh: cloud-init off, that node's static address.
+    let leftovers = f.state.file("leftovers.cmd")
+    try
+      ([
+        "mkdir /etc/cloud", "mkdir /etc/NetworkManager", "mkdir /etc/NetworkManager/system-connections",
+      ] + CardIdentity.firstrunLeftovers.map { "write /bin/true \($0)" }).joined(separator: "\n").write(
+        toFile: leftovers, atomically: true, encoding: .utf8)
+    try Command("debugfs", ["-w", "-f", leftovers, "\(f.image)?offset=\(root.offset)"]).check()
     try Command("xz", ["-T0", "-1", "-k", f.image]).check()
     let cards = [try f.card("card7"), try f.card("card8")]
     let output = try f.piswarm(
@@ -174,6 +182,9 @@ import Testing
       #expect(try f.bootFile(card, "network-config").contains("dhcp4: true"))
       // The image's files are intact; the captured machine-id is replaced.
       #expect(try f.rootFile(card, "/usr/share/doc/readme") == String(repeating: "piswarm test image\n", count: 2000))
+      for path in CardIdentity.firstrunLeftovers {
+        #expect(try f.rootFile(card, path).isEmpty, "\(path) is still on \(result.node)'s card")
+      }
       let machineID = try f.rootFile(card, "/etc/machine-id")
       #expect(NodeIdentity.isMachineID(machineID) && machineID != "0123456789abcdef0123456789abcdef\n")
       // Pinned: the key in user-data is the one in STATE/hostkeys and known_hosts.

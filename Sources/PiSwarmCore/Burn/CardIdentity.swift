@@ -121,6 +121,14 @@ public struct CardIdentity: Sendable {
     "/var/lib/docker/swarm", "/var/lib/docker/containers", "/var/lib/docker/network", "/etc/docker/key.json",
   ]
 
+  /// What firstrun.sh leaves on a node that a capture would carry to its clones and cloud-init
+  /// would not replace: turning cloud-init off, and NetworkManager's connection holding the
+  /// node's static address (autoconnect-priority 100: it beats cloud-init's, so every clone
+  /// would come up on the captured node's address). Removed from a card burned with cloud-init.
+  public static let firstrunLeftovers = [
+    NetbootOS.cloudInitDisabled, "/etc/NetworkManager/system-connections/piswarm.nmconnection",
+  ]
+
   /// cloud-init's `network-config` (netplan v2): `eth0`, Raspberry Pi OS's name for the wired
   /// interface, matched by the node's MAC and so named when the cluster file has the MAC (cloud-init
   /// 22's NetworkManager renderer takes the entry's name as the interface name, so no globs).
