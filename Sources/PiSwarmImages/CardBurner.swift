@@ -28,15 +28,18 @@ public struct BurnResult: Sendable, Codable {
   public var writeSeconds: Double
   /// nil with --no-verify.
   public var verifySeconds: Double?
-  /// SHA-256 of the image file as read.
-  public var sha256: String
+  /// SHA-256 of a compressed image file as read (the digest image sites publish). nil for a raw
+  /// image: it is compared with the card byte for byte, and hashing all of it (holes included)
+  /// would cost more than the copy (`sha256sum` gives it).
+  public var sha256: String?
   /// The image's partitions (the boot and root partitions are found here for the identity).
   public var partitions: [MBR.Partition]
 }
 
 /// Writes an image to a whole disk: streamed (decompressed on the way), only the blocks the
 /// image's filesystems use (AllocationMap), in large aligned O_DIRECT writes, then read back
-/// and compared chunk by chunk. A failure after the first write leaves the card unusable on
+/// and compared chunk by chunk: with the image file itself when it is raw (no hashing at all),
+/// else with a SHA-256 per chunk taken as it was written. A failure after the first write leaves the card unusable on
 /// purpose: its first MiB (the partition table and the start of the boot partition) is zeroed,
 /// so that no half-written card ever boots or looks done.
 public enum CardBurner {
@@ -54,7 +57,8 @@ public enum CardBurner {
   struct Chunk {
     var offset: UInt64
     var pieces: [Range<UInt64>]
-    var digest: SHA256.Digest
+    /// nil for a raw image, whose card is compared with the file itself.
+    var digest: SHA256.Digest?
   }
 
   public static func burn(
@@ -62,7 +66,8 @@ public enum CardBurner {
   ) throws(PiSwarmError) -> BurnResult {
     let compression = try ImageImporter.compression(of: image)
     let sourceSize = UInt64((try? FileManager.default.attributesOfItem(atPath: image)[.size] as? NSNumber)??.uint64Value ?? 0)
-    let stream = try ImageStream(path: image, compression: compression)
+    let raw = compression == .none
+    let stream = try ImageStream(path: image, compression: compression, hashesSource: !raw)
     defer { stream.finish(kill: true) }
     let fd = open(device.path, O_RDWR | Self.directIO | O_EXCL | O_CLOEXEC)
     guard fd >= 0 else {
@@ -110,7 +115,7 @@ public enum CardBurner {
         var hasher = SHA256()
         for piece in pieces {
           let slice = UnsafeRawBufferPointer(rebasing: bytes[Int(piece.lowerBound - offset)..<Int(piece.upperBound - offset)])
-          hasher.update(bufferPointer: slice)
+          if !raw { hasher.update(bufferPointer: slice) }
           if piece.upperBound > device.size {
             throw PiSwarmError(
               .invalidInput, "\(image) is larger than \(device.path) (\(device.size) bytes)", advice: "use a larger card")
@@ -119,7 +124,7 @@ public enum CardBurner {
           try write(slice, at: piece.lowerBound, fd: fd, tailFD: tailFD, device: device.path)
           written += UInt64(slice.count)
         }
-        chunks.append(Chunk(offset: offset, pieces: pieces, digest: hasher.finalize()))
+        chunks.append(Chunk(offset: offset, pieces: pieces, digest: raw ? nil : hasher.finalize()))
         offset += UInt64(count)
         if let progress, Date().timeIntervalSince(lastReport) > 0.5 {
           lastReport = Date()
@@ -152,36 +157,103 @@ public enum CardBurner {
     var verifySeconds: Double?
     if verify {
       let verifyStart = Date()
-      var read: UInt64 = 0
-      for chunk in chunks {
-        var hasher = SHA256()
-        for piece in chunk.pieces {
-          let slice = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<Int(piece.count)])
-          do throws(PiSwarmError) {
-            try readBack(into: slice, at: piece.lowerBound, fd: fd, tailFD: tailFD, device: device.path)
-          } catch { try failed(error, fd: fd, device: device.path) }
-          hasher.update(bufferPointer: UnsafeRawBufferPointer(slice))
-          read += UInt64(piece.count)
+      do throws(PiSwarmError) {
+        try Self.verify(
+          chunks, card: Card(fd: fd, tailFD: tailFD, path: device.path), image: raw ? image : nil, buffer: buffer
+        ) { read in
+          if let progress, Date().timeIntervalSince(lastReport) > 0.5 {
+            lastReport = Date()
+            progress(
+              BurnProgress(
+                device: device.name, phase: .verify, fraction: written > 0 ? Double(read) / Double(written) : 1, bytes: read,
+                seconds: Date().timeIntervalSince(verifyStart)))
+          }
         }
-        if hasher.finalize() != chunk.digest {
-          try failed(
-            PiSwarmError(
-              .system, "\(device.path) does not hold what was written in the 4 MiB at offset \(chunk.offset)",
-              advice: "the card is failing or fake (smaller than it says): use another"), fd: fd, device: device.path)
-        }
-        if let progress, Date().timeIntervalSince(lastReport) > 0.5 {
-          lastReport = Date()
-          progress(
-            BurnProgress(
-              device: device.name, phase: .verify, fraction: written > 0 ? Double(read) / Double(written) : 1, bytes: read,
-              seconds: Date().timeIntervalSince(verifyStart)))
-        }
-      }
+      } catch { try failed(error, fd: fd, device: device.path) }
       verifySeconds = Date().timeIntervalSince(verifyStart)
     }
     return BurnResult(
       device: device.path, imageSize: offset, written: written, writeSeconds: writeSeconds, verifySeconds: verifySeconds,
-      sha256: stream.sourceDigest, partitions: partitions)
+      sha256: raw ? nil : stream.sourceDigest, partitions: partitions)
+  }
+
+  /// An open card: the O_DIRECT descriptor, the cached one for unaligned tails, its path.
+  struct Card {
+    var fd: Int32
+    var tailFD: Int32
+    var path: String
+  }
+
+  /// Reads back every chunk's pieces from `card` and compares them: with the raw `image` file
+  /// at the same offsets when given (naming the first byte that differs), else with the
+  /// chunk's digest. `buffer` holds at least a chunk; `progress` gets the bytes read so far.
+  static func verify(
+    _ chunks: [Chunk], card: Card, image: String?, buffer: UnsafeMutableRawBufferPointer, progress: (UInt64) -> Void
+  ) throws(PiSwarmError) {
+    let original = image.map { open($0, O_RDONLY | O_CLOEXEC) } ?? -1
+    if let image, original < 0 {
+      throw PiSwarmError(.system, "cannot open \(image) again to verify: \(String(cString: strerror(errno)))")
+    }
+    defer { if original >= 0 { close(original) } }
+    let expected = UnsafeMutableRawBufferPointer.allocate(byteCount: image == nil ? 0 : buffer.count, alignment: 4096)
+    defer { expected.deallocate() }
+    var read: UInt64 = 0
+    for chunk in chunks {
+      var hasher = SHA256()
+      for piece in chunk.pieces {
+        let slice = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<Int(piece.count)])
+        try readBack(into: slice, at: piece.lowerBound, fd: card.fd, tailFD: card.tailFD, device: card.path)
+        if let image {
+          let wanted = UnsafeMutableRawBufferPointer(rebasing: expected[0..<Int(piece.count)])
+          try readImage(into: wanted, at: piece.lowerBound, fd: original, image: image)
+          if let at = firstDifference(UnsafeRawBufferPointer(slice), UnsafeRawBufferPointer(wanted)) {
+            let offset = piece.lowerBound + UInt64(at)
+            throw mismatch(device: card.path, "at offset \(offset) (\(ProgressLine.mebibytes(offset)))")
+          }
+        } else {
+          hasher.update(bufferPointer: UnsafeRawBufferPointer(slice))
+        }
+        read += UInt64(piece.count)
+      }
+      if let digest = chunk.digest, hasher.finalize() != digest {
+        throw mismatch(device: card.path, "in the 4 MiB at offset \(chunk.offset)")
+      }
+      progress(read)
+    }
+  }
+
+  /// The card does not hold what was written `place`.
+  static func mismatch(device: String, _ place: String) -> PiSwarmError {
+    PiSwarmError(
+      .system, "\(device) does not hold what was written \(place)",
+      advice: "the card is failing or fake (smaller than it says): use another")
+  }
+
+  /// The index of the first byte where `a` and `b` (of equal length) differ; nil when equal.
+  static func firstDifference(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int? {
+    guard a.count == b.count else { return min(a.count, b.count) }
+    guard let pa = a.baseAddress, let pb = b.baseAddress, memcmp(pa, pb, a.count) != 0 else { return nil }
+    // Only on a mismatch: find where, a byte at a time.
+    return (0..<a.count).first { a[$0] != b[$0] }
+  }
+
+  /// pread(2) of the image file until `bytes` is full.
+  static func readImage(
+    into bytes: UnsafeMutableRawBufferPointer, at offset: UInt64, fd: Int32, image: String
+  ) throws(PiSwarmError) {
+    var done = 0
+    while done < bytes.count {
+      let count = pread(fd, bytes.baseAddress?.advanced(by: done), bytes.count - done, off_t(offset) + off_t(done))
+      if count < 0 && errno == EINTR { continue }
+      guard count > 0 else {
+        throw PiSwarmError(
+          .system,
+          "cannot read \(image) again at offset \(offset + UInt64(done)) to verify: "
+            + (count == 0 ? "it is shorter than when it was written" : String(cString: strerror(errno))),
+          advice: "do not change the image while it is burned")
+      }
+      done += count
+    }
   }
 
   /// pwrite(2) until done: whole 4 KiB units by O_DIRECT, an unaligned tail through the cache.

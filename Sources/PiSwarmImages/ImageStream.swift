@@ -16,6 +16,8 @@ final class ImageStream {
   let path: String
   private let source: Int32
   private var hasher = SHA256()
+  /// Whether the source file is hashed as it is read (`sourceDigest`).
+  private let hashesSource: Bool
   /// Bytes of the source file read so far (for progress).
   private(set) var sourcePosition: UInt64 = 0
   private var decompressor: StreamingProcess?
@@ -26,8 +28,11 @@ final class ImageStream {
   private var sourceAtEnd = false
   private var closed = false
 
-  init(path: String, compression: ImageCompression) throws(PiSwarmError) {
+  /// `hashesSource: false` skips the source file's SHA-256 (for a raw image that is compared
+  /// byte for byte instead: hashing it would cost more CPU than the copy itself).
+  init(path: String, compression: ImageCompression, hashesSource: Bool = true) throws(PiSwarmError) {
     self.path = path
+    self.hashesSource = hashesSource
     source = open(path, O_RDONLY | O_CLOEXEC)
     guard source >= 0 else { throw PiSwarmError(.system, "cannot open \(path): \(String(cString: strerror(errno)))") }
     chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
@@ -100,7 +105,7 @@ final class ImageStream {
     closeInput()
     var result: (status: Int32, stderr: String) = (0, "")
     if let decompressor { result = decompressor.finish(kill: kill) }
-    if !kill {
+    if !kill && hashesSource {
       let scratch = UnsafeMutableRawBufferPointer(chunk)
       while !sourceAtEnd, (try? readSource(into: scratch)) ?? 0 > 0 {}
     }
@@ -108,7 +113,8 @@ final class ImageStream {
     return result
   }
 
-  /// The SHA-256 of the source file, as hex digits; call after `finish()`.
+  /// The SHA-256 of the source file, as hex digits; call after `finish()`, and only on a stream
+  /// that hashes its source.
   var sourceDigest: String { hasher.finalize().hexDigits }
 
   private func readSource(into buffer: UnsafeMutableRawBufferPointer) throws(PiSwarmError) -> Int {
@@ -119,7 +125,7 @@ final class ImageStream {
         throw PiSwarmError(.system, "cannot read \(path): \(String(cString: strerror(errno)))")
       }
       if count == 0 { sourceAtEnd = true }
-      hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+      if hashesSource { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<count])) }
       sourcePosition += UInt64(count)
       return count
     }
