@@ -91,9 +91,18 @@ public enum BoardLoop {
   /// Powers every board on at `startAt` (Unix time; nil: now) and runs them until each is done;
   /// `finished` gets each board's report and status as it ends (a board that cannot start:
   /// status 1, or 64 without a MAC, before the others power on).
+  /// How the loop went: datagrams received, and the wake-ups (poll(2) calls that found a socket
+  /// ready) they took; their ratio is how many one wake-up served.
+  public struct Stats: Sendable {
+    public var datagrams = 0
+    public var wakeUps = 0
+  }
+
+  @discardableResult
   public static func run(
     _ configs: [BoardConfig], settings: BoardSettings, startAt: Double?, finished: (BoardConfig, Report, Int32) -> Void
-  ) {
+  ) -> Stats {
+    var stats = Stats()
     let home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
     defer { if home >= 0 { close(home) } }
     var boards: [Board] = []
@@ -166,11 +175,13 @@ public enum BoardLoop {
       let timeout = due.isFinite ? Int32(max(0, min(1, due - now())) * 1000 + 0.999) : 1000
       let ready = poll(&entries, nfds_t(entries.count), timeout)
       if ready > 0 {
+        stats.wakeUps += 1
         for (index, entry) in entries.enumerated() where entry.revents != 0 {
           let (board, kind) = owners[index]
-          // Every datagram waiting on it; stop when the socket is no longer the one polled (its
-          // transfer ended and the next one began).
-          while !board.done, let socket = kind == .dhcp ? board.dhcp : board.tftp, socket.fd == entry.fd {
+          // One datagram: in lock step there is rarely a second, and asking for it would cost a
+          // system call that finds nothing (the next poll reports what is left). Not when the
+          // socket is no longer the one polled (its transfer ended and the next one began).
+          if !board.done, let socket = kind == .dhcp ? board.dhcp : board.tftp, socket.fd == entry.fd {
             var peer = sockaddr_in()
             var length = socklen_t(MemoryLayout<sockaddr_in>.size)
             let count = withUnsafeMutablePointer(to: &peer) { pointer in
@@ -178,7 +189,8 @@ public enum BoardLoop {
                 recvfrom(entry.fd, &buffer, buffer.count, Int32(MSG_DONTWAIT), $0, &length)
               }
             }
-            guard count >= 0 else { break }
+            guard count >= 0 else { continue }
+            stats.datagrams += 1
             let actions = board.machine.receive(
               kind, buffer[0..<count], from: IPv4Address(UInt32(bigEndian: peer.sin_addr.s_addr)),
               port: UInt16(bigEndian: peer.sin_port), now: now())
@@ -192,6 +204,7 @@ public enum BoardLoop {
         carryOut(board.machine.tick(now: time), on: board, home: home, finished: finished)
       }
     }
+    return stats
   }
 
   /// Carries out a board's actions in order; an effect that fails is reported to the machine,

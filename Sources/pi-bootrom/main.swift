@@ -27,7 +27,8 @@ if let list = arguments.boards, let out = arguments.out {
     exit(64)
   }
   var worst: Int32 = 0
-  BoardLoop.run(boards, settings: arguments.settings, startAt: arguments.startAt) { board, report, status in
+  let started = Date()
+  let stats = BoardLoop.run(boards, settings: arguments.settings, startAt: arguments.startAt) { board, report, status in
     let path = out + "/" + board.name + ".json"
     do { _ = try AtomicFile.write(report.json, to: path) } catch {
       FileHandle.standardError.write(Data("pi-bootrom: \(board.name): cannot write \(path): \(error)\n".utf8))
@@ -37,6 +38,13 @@ if let list = arguments.boards, let out = arguments.out {
     // The worst: 1 (or 64), then 2, then 0.
     if status != 0 && (worst == 0 || worst == 2) { worst = status }
   }
+  let perWakeUp = stats.wakeUps == 0 ? 0 : Double(stats.datagrams) / Double(stats.wakeUps)
+  FileHandle.standardError.write(
+    Data(
+      String(
+        format: "pi-bootrom: %d boards, %d datagrams in %d wake-ups (%.1f each), %.1f s\n", boards.count, stats.datagrams,
+        stats.wakeUps, perWakeUp, Date().timeIntervalSince(started)
+      ).utf8))
   exit(worst)
 }
 
