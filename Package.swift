@@ -124,11 +124,18 @@ let package = Package(
       dependencies: ["PiSwarmCommands"],
       swiftSettings: strict
     ),
-    // A Raspberry Pi boot ROM of our own (DHCP with option 97, then TFTP), for netboot tests; not a product.
+    // A Raspberry Pi boot ROM of our own (DHCP with option 97, then TFTP), for netboot tests and
+    // the boot storm: each board a state machine, any number of boards on one event loop.
+    .target(
+      name: "PiBootROM",
+      dependencies: ["PiSwarmCore", "PiSwarmSystem", "CPiSwarmSys", .product(name: "Crypto", package: "swift-crypto")],
+      swiftSettings: strict
+    ),
+    // Its command line (one board, or `--boards FILE` for many in one process); not a product.
     .executableTarget(
       name: "pi-bootrom",
-      dependencies: ["PiSwarmCore", "PiSwarmSystem", .product(name: "Crypto", package: "swift-crypto")],
-      path: "Sources/PiBootROM",
+      dependencies: ["PiBootROM", "PiSwarmCore", "PiSwarmSystem"],
+      path: "Sources/pi-bootrom",
       swiftSettings: strict
     ),
     // Fakes and fixtures for tests; a normal library target.
@@ -187,6 +194,11 @@ let package = Package(
       name: "PiSwarmServeTests",
       dependencies: ["PiSwarmServe", "PiSwarmCore", "PiSwarmSystem", "PiSwarmTestSupport"],
       exclude: ["Golden"],
+      swiftSettings: strict
+    ),
+    .testTarget(
+      name: "PiBootROMTests",
+      dependencies: ["PiBootROM", "PiSwarmCore"],
       swiftSettings: strict
     ),
     .testTarget(

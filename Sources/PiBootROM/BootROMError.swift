@@ -5,7 +5,8 @@ import PiSwarmCore
   import Glibc
 #endif
 
-struct BootROMError: Error, CustomStringConvertible {
-  var description: String
-  init(_ text: String) { description = text }
+/// pi-bootrom's errors: a message that names the offending value.
+public struct BootROMError: Error, CustomStringConvertible {
+  public var description: String
+  public init(_ text: String) { description = text }
 }

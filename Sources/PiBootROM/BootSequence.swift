@@ -1,8 +1,8 @@
 /// The files a Raspberry Pi's boot ROM and firmware read over TFTP, in the order they ask, by
 /// model (from captures of real boards: rpi-eeprom#74, firmware#1041, dnsmasq logs of Pi 4/5
 /// netboots). A boot succeeds when every required file arrives.
-struct BootSequence {
-  enum Kind: String, Codable {
+public struct BootSequence: Sendable {
+  public enum Kind: String, Codable, Sendable {
     /// `SERIAL/NAME`, size only: found, the rest comes from the serial folder; missing, from the
     /// root.
     case probe
@@ -20,19 +20,19 @@ struct BootSequence {
     case selfUpdate
   }
 
-  struct Step {
-    var name: String
-    var kind: Kind
+  public struct Step: Sendable {
+    public var name: String
+    public var kind: Kind
   }
 
   /// The ROM's TFTP options: Pi 4/5 ask for `tsize` and `blksize 1024`; the Pi 3's ROM asks for
   /// `bootcode.bin` plainly and bootcode.bin asks for `tsize` only (512-byte blocks).
-  var blockSize: Int?
+  public var blockSize: Int?
   /// Whether a file read whole is first checked for (size only, then "Early terminate").
-  var checksFirst: Bool
-  var steps: [Step]
+  public var checksFirst: Bool
+  public var steps: [Step]
 
-  static func of(model: String) -> BootSequence {
+  public static func of(model: String) -> BootSequence {
     func step(_ name: String, _ kind: Kind) -> Step { Step(name: name, kind: kind) }
     switch model {
     case "pi3":
@@ -67,5 +67,97 @@ struct BootSequence {
           step("initramfs8", .optional),
         ])
     }
+  }
+}
+
+/// Where a board is in its boot sequence: which file it asks for next, given what the ones
+/// before it found. The ROM's order as a state machine (one file at a time), so that many boards
+/// can walk their sequences on one event loop.
+struct BootWalk {
+  struct Fetch: Equatable {
+    var name: String
+    var kind: BootSequence.Kind
+    /// Only the size is asked for, then "Early terminate".
+    var sizeOnly: Bool
+  }
+
+  let sequence: BootSequence
+  /// The serial folder's name (the serial's low 8 hex digits).
+  let serial: String
+  /// Files named on the command line, read in order instead of the sequence.
+  let files: [String]
+  private var index = 0
+  private var stage = 0
+  /// The folder the rest is read from: `SERIAL/` once a probe found it, else the root.
+  private(set) var folder = ""
+  /// False once a required file did not arrive (the boot ends there, as on a real board).
+  private(set) var booted = true
+
+  init(sequence: BootSequence, serial: String, files: [String] = []) {
+    self.sequence = sequence
+    self.serial = serial
+    self.files = files
+  }
+
+  /// The file to ask for now; nil when the walk is over.
+  var current: Fetch? {
+    if !files.isEmpty { return index < files.count ? Fetch(name: files[index], kind: .required, sizeOnly: false) : nil }
+    guard booted, index < sequence.steps.count else { return nil }
+    let step = sequence.steps[index]
+    switch (step.kind, stage) {
+    case (.probe, _): return Fetch(name: serial + "/" + step.name, kind: .probe, sizeOnly: true)
+    case (.probeRead, 0): return Fetch(name: serial + "/" + step.name, kind: .probe, sizeOnly: false)
+    case (.probeRead, _): return Fetch(name: step.name, kind: .required, sizeOnly: false)
+    case (.check, _), (.selfUpdate, 0): return Fetch(name: folder + step.name, kind: .check, sizeOnly: true)
+    case (.selfUpdate, 1): return Fetch(name: folder + "pieeprom.sig", kind: .selfUpdate, sizeOnly: false)
+    case (.selfUpdate, _): return Fetch(name: folder + "pieeprom.upd", kind: .selfUpdate, sizeOnly: false)
+    case (.optional, 0), (.required, 0):
+      return sequence.checksFirst
+        ? Fetch(name: folder + step.name, kind: .check, sizeOnly: true)
+        : Fetch(name: folder + step.name, kind: step.kind, sizeOnly: false)
+    case (.optional, _), (.required, _): return Fetch(name: folder + step.name, kind: step.kind, sizeOnly: false)
+    }
+  }
+
+  /// The current file's outcome: `found` (it or its size arrived) and its status text.
+  mutating func advance(found: Bool, status: String) {
+    if !files.isEmpty {
+      index += 1
+      return
+    }
+    guard index < sequence.steps.count else { return }
+    let step = sequence.steps[index]
+    switch (step.kind, stage) {
+    case (.probe, _):
+      folder = found ? serial + "/" : ""
+    case (.probeRead, 0):
+      folder = found ? serial + "/" : ""
+      if !found {
+        stage = 1
+        return
+      }
+    case (.probeRead, _):
+      booted = found
+    case (.check, _), (.selfUpdate, 2...):
+      break
+    case (.selfUpdate, _):
+      if found || stage == 1 {
+        stage += 1
+        return
+      }
+    case (.optional, _), (.required, _):
+      if stage == 0 && sequence.checksFirst {
+        // The size check: a file that is not there is only read when it exists.
+        if found {
+          stage = 1
+          return
+        }
+        booted = booted && step.kind == .optional
+      } else if !found && (step.kind == .required || !status.hasPrefix("not found")) {
+        booted = false
+      }
+    }
+    index += 1
+    stage = 0
   }
 }

@@ -1,5 +1,5 @@
 // openat2(2) for Swift: glibc 2.36 (Debian 12) has no wrapper, and Swift cannot call the
-// variadic syscall(2). pipe2(2) and posix_spawn's chdir action and new-session flag, which Swift's
+// variadic syscall(2). pipe2(2), setns(2) and posix_spawn's chdir action and new-session flag, which Swift's
 // Glibc module leaves out (they need _GNU_SOURCE). The functions and the constants they need;
 // nothing else.
 #ifndef CPISWARMSYS_H
@@ -38,5 +38,18 @@ int piswarm_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *path
 /// Makes `target` (an empty file open for writing) a copy of `source`: a reflink (FICLONE)
 /// where the filesystem shares extents, else copy_file_range(2). 0, or -1 with errno set.
 int piswarm_clone_file(int source, int target);
+
+/// setns(fd, CLONE_NEWNET): the calling thread enters the network namespace open at `fd` (a
+/// socket made afterwards stays in it). 0, or -1 with errno set.
+int piswarm_setns_net(int fd);
+
+/// The MAC of interface `name` in the calling thread's network namespace (SIOCGIFHWADDR).
+/// 0, or -1 with errno set.
+int piswarm_interface_mac(const char *name, uint8_t mac[6]);
+
+/// Sets interface `name`'s IPv4 address and netmask (host byte order) in the calling thread's
+/// network namespace (SIOCSIFADDR, SIOCSIFNETMASK; `ip addr replace` on an interface with no
+/// address). 0, or -1 with errno set.
+int piswarm_interface_set_ipv4(const char *name, uint32_t address, uint32_t mask);
 
 #endif
