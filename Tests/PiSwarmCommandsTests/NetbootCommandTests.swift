@@ -49,17 +49,7 @@ import Testing
     let script = dir.write(
       "state/netboot/dnsmasq-hook",
       try HookScript.render(spool: folder + "/hook-events", log: folder + "/dnsmasq.log", logLimit: 8 << 20))
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/dash")
-    process.arguments = [script] + words
-    process.environment = vendor.map { ["DNSMASQ_VENDOR_CLASS": $0] } ?? [:]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    return (process.terminationStatus, output)
+    return try DnsmasqHookRun.run(script, words, vendor: vendor)
   }
 
   /// What the rendered hook records reaches every reader: a known node's lease and kernel

@@ -31,17 +31,7 @@ import Testing
     /// and what it printed (nothing, ever).
     @discardableResult
     func run(_ words: [String], vendor: String? = nil) throws -> (status: Int32, output: String) {
-      let process = Process()
-      process.executableURL = URL(fileURLWithPath: "/bin/dash")
-      process.arguments = [script] + words
-      process.environment = vendor.map { ["DNSMASQ_VENDOR_CLASS": $0] } ?? [:]
-      let pipe = Pipe()
-      process.standardOutput = pipe
-      process.standardError = pipe
-      try process.run()
-      let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-      process.waitUntilExit()
-      return (process.terminationStatus, output)
+      try DnsmasqHookRun.run(script, words, vendor: vendor)
     }
 
     func segment(_ index: Int) -> [UInt8] {
