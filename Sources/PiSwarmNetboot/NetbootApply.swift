@@ -18,8 +18,8 @@ public enum NetbootApply {
     public var firmwareDirectory: String?
     /// Extra dnsmasq option lines (tests: `no-ping`).
     public var dnsmasqExtra: [String]
-    /// The piswarm executable. The rendered hook no longer runs it (it starts no piswarm
-    /// process); kept so that callers need not change.
+    /// The piswarm executable. Unused: the rendered hook runs no piswarm (it was once checked
+    /// here as the binary dnsmasq would run as root); kept so that callers need not change.
     public var piswarm: String
     /// What nodes last reported as their bootloader configuration (`bootloader_config` facts):
     /// a node running its `eeprom:` settings is offered no update.
