@@ -283,6 +283,12 @@ print("failures by file: " + (", ".join(f"{k} x{v}" for k, v in failures.most_co
 print(f"head CPU (servers + hooks): {cpu} s; boards (pi-bootrom): {boards_cpu} s; whole machine during the storm: {host} CPU-s")
 PY
   if [ "$rom" = multi ]; then grep -h 'datagrams in' "$work/bootrom-$setup.err" || true; fi
+  if [ "$setup" = piswarm ]; then
+    # What the rendered hook recorded (it starts no piswarm: one record per event in its spool).
+    local records
+    records=$(cat "$PISWARM_STATE_DIR"/netboot/hook-events.[01] 2>/dev/null | tr '\0' '\n' | grep -cx piswarm-hook-1 || true)
+    echo "hook: $records events in its spool"
+  fi
 }
 
 for setup in $setups; do

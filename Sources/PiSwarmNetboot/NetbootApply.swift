@@ -18,7 +18,8 @@ public enum NetbootApply {
     public var firmwareDirectory: String?
     /// Extra dnsmasq option lines (tests: `no-ping`).
     public var dnsmasqExtra: [String]
-    /// The piswarm executable the hook script runs.
+    /// The piswarm executable. Unused: the rendered hook runs no piswarm (it was once checked
+    /// here as the binary dnsmasq would run as root); kept so that callers need not change.
     public var piswarm: String
     /// What nodes last reported as their bootloader configuration (`bootloader_config` facts):
     /// a node running its `eeprom:` settings is offered no update.
@@ -64,9 +65,10 @@ public enum NetbootApply {
     var warnings: [String] = []
     // Render everything first: an error leaves every file as it was.
     let dnsmasq = try DnsmasqConfig.render(cluster, paths.dnsmasqOptions(extra: options.dnsmasqExtra))
-    // dnsmasq runs the hook as root on every DHCP event: only a binary root alone can change.
-    let piswarm = try TrustedExecutable.check(options.piswarm, purpose: "the dnsmasq hook")
-    let hook = try HookScript.render(piswarm: piswarm, stateDirectory: Files.absolute(paths.stateDirectory))
+    // dnsmasq runs the hook as root on every DHCP event; it records them in the spool with shell
+    // builtins and starts no piswarm (a boot storm would wait on a process per event).
+    let hook = try HookScript.render(
+      spool: Files.absolute(paths.hookSpool), log: Files.absolute(paths.log), logLimit: DnsmasqLogRotation.limit)
     let exports = try NFSExports.exports(cluster)
     let ganesha = try NFSExports.ganesha(cluster, recoveryRoot: Files.absolute(paths.ganeshaRecovery))
     try checkWithDnsmasq(dnsmasq)

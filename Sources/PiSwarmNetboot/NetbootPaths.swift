@@ -9,6 +9,8 @@ public struct NetbootPaths: Sendable {
   public var folder: String { stateDirectory + "/netboot" }
   /// The `dhcp-script` wrapper.
   public var hookScript: String { folder + "/dnsmasq-hook" }
+  /// The hook's spool of boot events (`HookSpool`: `.0`, `.1`, `.count`).
+  public var hookSpool: String { folder + "/hook-events" }
   /// dnsmasq's log (`log-facility`).
   public var log: String { folder + "/dnsmasq.log" }
   public var leases: String { folder + "/dnsmasq.leases" }

@@ -26,12 +26,10 @@ import Testing
   static let piVendor = "PXEClient:Arch:00000:UNDI:002001"
   static let hiding = "PXEClient:Arch:00000:UNDI:002001\u{1b}[2K\u{1b}[1A\u{1b}]0;x\u{07}\u{9b}2J\u{202e}"
 
-  /// A DHCP lease as dnsmasq's hook reports it.
+  /// A DHCP lease as dnsmasq's hook (the rendered script, run by dash) records it.
   static func sees(_ mac: String, _ ip: String, vendor: String, in dir: TemporaryDirectory) throws {
-    try FileManager.default.createDirectory(atPath: dir.file("state"), withIntermediateDirectories: true)
-    let result = try CLI.run(
-      ["netboot", "hook", "--", "add", mac, ip], in: dir, environment: ["DNSMASQ_VENDOR_CLASS": vendor])
-    #expect(result.status == 0, "\(result.stderr)")
+    let result = try NetbootCommandTests.hook(["add", mac, ip], vendor: vendor, in: dir)
+    #expect(result.status == 0, "\(result.output)")
   }
 
   static func noTerminalControls(_ text: String) -> Bool {

@@ -40,6 +40,50 @@ import Testing
     #expect(events.first?.vendorClass == "PXEClient:Arch:00000:UNDI:002001")
   }
 
+  /// Runs the hook `netboot apply` renders for the state directory `DIR/state`, as dnsmasq runs
+  /// it (dash, the script's path, the words; `DNSMASQ_VENDOR_CLASS`).
+  static func hook(_ words: [String], vendor: String? = nil, in dir: TemporaryDirectory) throws -> (status: Int32, output: String)
+  {
+    let folder = dir.file("state/netboot")
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let script = dir.write(
+      "state/netboot/dnsmasq-hook",
+      try HookScript.render(spool: folder + "/hook-events", log: folder + "/dnsmasq.log", logLimit: 8 << 20))
+    return try DnsmasqHookRun.run(script, words, vendor: vendor)
+  }
+
+  /// What the rendered hook records reaches every reader: a known node's lease and kernel
+  /// (netboot status), a stranger's lease (discover), with no piswarm process and nothing in
+  /// the state store.
+  @Test func statusAndDiscoverReadTheHooksSpool() throws {
+    let dir = TemporaryDirectory()
+    dir.write("cluster.yml", Self.file)
+    let vendor = BootEvent.piVendorClass
+    for words in [
+      ["add", "b8:27:eb:00:00:01", "10.42.0.1", "node01"],
+      ["tftp", "2300000", "10.42.0.1", "/srv/piswarm/tftp/b8-27-eb-00-00-01/start4.elf"],
+      ["tftp", "190", "10.42.0.1", "/srv/piswarm/tftp/b8-27-eb-00-00-01/cmdline.txt"],
+      ["tftp", "9000000", "10.42.0.1", "/srv/piswarm/tftp/b8-27-eb-00-00-01/kernel8.img"],
+      ["add", "d8:3a:dd:00:00:99", "10.42.0.199", "stranger"],
+    ] {
+      let result = try Self.hook(words, vendor: words[0] == "add" ? vendor : nil, in: dir)
+      #expect(result.status == 0 && result.output.isEmpty, "\(result)")
+    }
+    let status = try CLI.run(["netboot", "status", "--json"], in: dir)
+    #expect(status.status == 0, "\(status.stderr)")
+    let decoder = JSONDecoder()
+    decoder.dateDecodingStrategy = .iso8601
+    let progress = try decoder.decode([NodeBootProgress].self, from: Data(status.stdout.utf8))
+    #expect(progress.first?.node == "node01" && progress.first?.phase == .kernel, "\(status.stdout)")
+    #expect(progress.first?.steps.filter { $0.state == "observed" }.map(\.phase) == [.seen, .firmware, .kernel])
+    let discover = try CLI.run(["discover", "--json"], in: dir)
+    #expect(discover.status == 0, "\(discover.stderr)")
+    #expect(discover.stdout.contains("\"mac\" : \"d8:3a:dd:00:00:99\""), "\(discover.stdout)")
+    #expect(discover.stdout.contains("\"ip\" : \"10.42.0.199\"") && discover.stdout.contains(vendor), "\(discover.stdout)")
+    #expect(!discover.stdout.contains("b8:27:eb:00:00:01"), "a known node is no sighting")
+    #expect(!Files.exists(dir.file("state/\(SQLiteStateStore.fileName)")), "the hook started no piswarm")
+  }
+
   @Test(arguments: [["netboot"], ["netboot", "apply"], ["netboot", "status"], ["discover"]])
   func helpSaysWhatAndGivesAnExample(command: [String]) throws {
     let dir = TemporaryDirectory()

@@ -87,37 +87,8 @@ import Testing
     options = Self.options
     options.extra = [value]
     #expect(throws: PiSwarmError.self) { try DnsmasqConfig.render(try Self.cluster(lan: "proxy"), options) }
-    #expect(throws: PiSwarmError.self) { try HookScript.render(piswarm: value, stateDirectory: "/var/lib/piswarm") }
-  }
-
-  @Test func hookScriptMatchesGolden() throws {
-    golden(try HookScript.render(piswarm: "/usr/local/bin/piswarm", stateDirectory: "/var/lib/pi swarm"), "dnsmasq-hook.sh")
-  }
-
-  /// The hook's filter, run by sh with echo standing in for piswarm: leases and ARP always reach
-  /// piswarm, transfers only when they mark a boot phase.
-  @Test(arguments: [
-    (["add", "b8:27:eb:00:00:01", "10.42.0.1"], true), (["arp-add", "b8:27:eb:00:00:01", "10.42.0.1"], true),
-    (["tftp", "2300000", "10.42.0.1", "/srv/tftp/b8-27-eb-00-00-01/start4.elf"], true),
-    (["tftp", "9000000", "10.42.0.1", "/srv/tftp/5a5b5c5d/kernel_2712.img"], true),
-    (["tftp", "60000", "10.42.0.1", "/srv/tftp/5a5b5c5d/bcm2712-rpi-5-b.dtb"], true),
-    (["tftp", "190", "10.42.0.1", "/srv/tftp/5a5b5c5d/cmdline.txt"], false),
-    (["tftp", "11000000", "10.42.0.1", "/srv/tftp/5a5b5c5d/initramfs_2712"], false),
-  ])
-  func hookScriptStartsPiswarmOnlyForWhatMarksAPhase(_ words: [String], _ reaches: Bool) throws {
-    let dir = TemporaryDirectory("piswarm-hook")
-    let hook = dir.write("hook", try HookScript.render(piswarm: "/bin/echo", stateDirectory: "/var/lib/piswarm"))
-    let process = Process()
-    let pipe = Pipe()
-    process.executableURL = URL(fileURLWithPath: "/bin/sh")
-    process.arguments = [hook] + words
-    process.standardOutput = pipe
-    try process.run()
-    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    #expect(process.terminationStatus == 0)
-    let expected = "--state-dir /var/lib/piswarm netboot hook -- " + words.joined(separator: " ") + "\n"
-    #expect(output == (reaches ? expected : ""))
+    #expect(throws: PiSwarmError.self) { try HookScript.render(spool: value, log: "/var/lib/piswarm/l", logLimit: 1) }
+    #expect(throws: PiSwarmError.self) { try HookScript.render(spool: "/var/lib/piswarm/s", log: value, logLimit: 1) }
   }
 
   @Test func bootFilesMatchGolden() throws {

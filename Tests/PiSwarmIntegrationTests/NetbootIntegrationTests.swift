@@ -202,17 +202,16 @@ import Testing
     #expect(status3 == 2)
     #expect(boot3.error == "no DHCP offer")
 
-    // The hook recorded the leases and the transfers in the state store.
-    let store = try SQLiteStateStore(stateDirectory: lab.state)
+    // The hook recorded the leases and the transfers in its spool.
     lab.waitUntil {
-      let events = (try? store.bootEvents(limit: 1000)) ?? []
+      let events = lab.hookEvents
       return events.contains { $0.kind == .lease && $0.mac == "b8:27:eb:00:00:21" }
         && events.contains { $0.kind == .tftpSent && $0.path?.hasSuffix("b8-27-eb-00-00-22/kernel8.img") == true }
     }
-    let events = try store.bootEvents(limit: 1000)
+    let events = lab.hookEvents
     #expect(events.contains { $0.kind == .lease && $0.mac == "b8:27:eb:00:00:21" && $0.ip == "\(Self.subnet).21" }, "\(events)")
     #expect(events.contains { $0.kind == .tftpSent && $0.path == "\(lab.tftpRoot)/b8-27-eb-00-00-22/kernel8.img" })
-    // The hook starts piswarm only for transfers that mark a phase; the log has the rest.
+    // The hook keeps only transfers that mark a phase; the log has the rest.
     #expect(!events.contains { $0.kind == .tftpSent && $0.path?.hasSuffix("/cmdline.txt") == true }, "\(events)")
     let discovered = try lab.piswarm(["discover", "--json"])
     let found = try JSONDecoder.iso.decode(DiscoverOutput.self, from: discovered.stdout).found
@@ -236,6 +235,65 @@ import Testing
     #expect(try FileManager.default.contentsOfDirectory(atPath: lab.tftpRoot).sorted() == ["2121abcd", "b8-27-eb-00-00-21"])
     let dnsmasqConf = try String(contentsOfFile: lab.dir.file("etc/dnsmasq.conf"), encoding: .utf8)
     #expect(!dnsmasqConf.contains("b8:27:eb:00:00:22"))
+  }
+}
+
+extension NetbootIntegrationTests {
+  /// A real dnsmasq's lease and transfers through the rendered hook, with dnsmasq's log
+  /// emptied so that only the hook's spool speaks: `netboot status` has the known node's phases,
+  /// `discover` the stranger that got an address from the pool with its vendor class. The hook
+  /// started no piswarm: the state store has no boot event.
+  @Test func aRealLeaseAndTransferReachStatusAndDiscoverThroughTheHook() throws {
+    guard NetbootLab.require() else { return }
+    let lab = try NetbootLab()
+    defer {
+      lab.cleanUp()
+      #expect(lab.leftovers().isEmpty, "left behind: \(lab.leftovers())")
+    }
+    writeCluster(
+      lab, lan: "dhcp\n  dhcp_range: \(Self.subnet).100-\(Self.subnet).120",
+      nodes: """
+          - name: node01
+            ip: \(Self.subnet).41
+            mac: b8:27:eb:00:00:41
+        """)
+    _ = try apply(lab)
+    try lab.startHeadDnsmasq()
+    let board = try lab.addBoard(1, mac: "b8:27:eb:00:00:41")
+    let stranger = try lab.addBoard(2, mac: "d8:3a:dd:00:00:42")
+    let (boot, status) = try lab.boot(board, ["--model", "pi4"])
+    #expect(status == 0 && boot.file("kernel8.img")?.status == "ok", "\(boot)")
+    let (strangerBoot, _) = try lab.boot(stranger, ["--model", "pi4", "--timeout", "2"])
+    let strangerIP = try #require(strangerBoot.address, "\(strangerBoot)")
+    #expect(strangerIP.hasPrefix("\(Self.subnet).1"), "from the pool: \(strangerIP)")
+
+    lab.waitUntil {
+      let events = lab.hookEvents
+      return events.contains { $0.kind == .tftpSent && $0.path?.hasSuffix("/kernel8.img") == true }
+        && events.contains { $0.kind == .lease && $0.mac == "d8:3a:dd:00:00:42" }
+    }
+    let events = lab.hookEvents
+    let lease = try #require(events.first { $0.kind == .lease && $0.mac == "b8:27:eb:00:00:41" }, "\(events)")
+    #expect(lease.ip == "\(Self.subnet).41" && lease.detail == "node01" && lease.vendorClass == BootEvent.piVendorClass)
+    let kernel = try #require(events.first { $0.kind == .tftpSent && $0.path == "\(lab.tftpRoot)/b8-27-eb-00-00-41/kernel8.img" })
+    #expect(kernel.time >= lease.time, "\(events)")
+    #expect(events.contains { $0.kind == .lease && $0.mac == "d8:3a:dd:00:00:42" && $0.ip == strangerIP })
+
+    // Only the hook's spool from here on.
+    try Data().write(to: URL(fileURLWithPath: lab.state + "/netboot/dnsmasq.log"))
+    let shown = try lab.piswarm(["netboot", "status", "--json"])
+    #expect(shown.status == 0, "\(shown.stderrText)")
+    let progress = try JSONDecoder.iso.decode([NodeBootProgress].self, from: shown.stdout)
+    let node = try #require(progress.first { $0.node == "node01" }, "\(shown.stdoutText)")
+    #expect(node.phase == .kernel, "\(shown.stdoutText)")
+    #expect(node.steps.filter { $0.state == "observed" }.map(\.phase) == [.seen, .firmware, .kernel], "\(shown.stdoutText)")
+    let discovered = try lab.piswarm(["discover", "--json"])
+    let found = try JSONDecoder.iso.decode(DiscoverOutput.self, from: discovered.stdout).found
+    #expect(found.map(\.mac) == ["d8:3a:dd:00:00:42"], "\(discovered.stdoutText)")
+    #expect(found.first?.ip == strangerIP && found.first?.vendorClass == BootEvent.piVendorClass && found.first?.isPi == true)
+    if Files.exists(lab.state + "/" + SQLiteStateStore.fileName) {
+      #expect(try SQLiteStateStore(stateDirectory: lab.state).bootEvents(limit: 10).isEmpty, "no piswarm ran as the hook")
+    }
   }
 }
 

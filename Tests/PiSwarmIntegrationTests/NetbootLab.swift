@@ -1,4 +1,5 @@
 import Foundation
+import PiSwarmCore
 import PiSwarmSystem
 import PiSwarmTestSupport
 import Testing
@@ -171,6 +172,13 @@ final class NetbootLab {
     var booted: Bool?
 
     func file(_ suffix: String) -> File? { files.last { $0.name == suffix || $0.name.hasSuffix("/" + suffix) } }
+  }
+
+  /// The events dnsmasq's hook recorded in its spool (`STATE/netboot/hook-events.*`).
+  var hookEvents: [BootEvent] {
+    HookSpool.segments(state + "/netboot/hook-events").flatMap { path in
+      FileManager.default.contents(atPath: path).map { HookSpool.events([UInt8]($0)) } ?? []
+    }
   }
 
   /// Runs pi-bootrom in a board's namespace; returns its report and exit status.

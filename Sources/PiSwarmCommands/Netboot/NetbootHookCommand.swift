@@ -4,9 +4,10 @@ import PiSwarmCore
 import PiSwarmNetboot
 import PiSwarmStore
 
-/// Called by dnsmasq through the hook script, once per lease change, TFTP transfer and ARP
-/// change. Records one boot event; prints nothing on success. Must stay fast: dnsmasq runs its
-/// script calls one after the other.
+/// Records one boot event in the state store from what dnsmasq passes its `dhcp-script`; prints
+/// nothing on success. The rendered hook no longer calls it (it records events in its spool with
+/// shell builtins, `HookScript`: a process per event held up a boot storm); kept for hooks
+/// written by hand and earlier versions, whose events the readers still read.
 struct NetbootHookCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "hook",

@@ -16,7 +16,7 @@ struct NetbootStatusCommand: ParsableCommand {
       Phases: seen (a DHCP/PXE request) → firmware (start*.elf or bootcode.bin sent over TFTP) →
       kernel (the kernel sent) → nfs-root → ssh (port 22 answers now). The NFS server is not
       watched: nfs-root shows "inferred" when SSH answers, else "unknown".
-      Events come from dnsmasq's hook (recorded in the state store) and from its log.
+      Events come from dnsmasq's hook (its spool, STATE/netboot/hook-events.*) and from its log.
 
       Examples:
         piswarm netboot status

@@ -75,7 +75,7 @@ public struct BootEvent: Hashable, Sendable, Codable {
       guard let mac = mac(1), let ip = ip(2) else { return nil }
       return BootEvent(time: time, kind: .arp, mac: mac, ip: ip)
     case "tftp":
-      guard arguments.count >= 4, let size = Int(arguments[1]), let ip = ip(2) else { return nil }
+      guard arguments.count >= 4, let size = Int(arguments[1]), size >= 0, let ip = ip(2) else { return nil }
       return BootEvent(
         time: time, kind: .tftpSent, ip: ip, path: TerminalText.escaped(String(arguments[3].prefix(4096))),
         detail: "\(size) bytes")

@@ -7,7 +7,7 @@ public enum DnsmasqConfig {
 
   /// Paths and switches that come from piswarm's own layout rather than from `cluster.yml`.
   public struct Options: Hashable, Sendable {
-    /// The `dhcp-script`: the wrapper that hands dnsmasq's events to `piswarm netboot hook`.
+    /// The `dhcp-script`: piswarm's hook, which records dnsmasq's events as boot events.
     public var hookScript: String
     /// dnsmasq's own log (`log-facility`): proxy-mode requests are only seen there.
     public var logFile: String
@@ -38,7 +38,7 @@ public enum DnsmasqConfig {
     try out.option("log-facility", options.logFile)
     try out.option("log-dhcp")
     try out.option("dhcp-leasefile", options.leaseFile)
-    out.comment("Leases, completed TFTP transfers and ARP changes go to 'piswarm netboot hook'.")
+    out.comment("Leases, completed TFTP transfers and ARP changes go to piswarm's hook (boot events).")
     try out.option("dhcp-script", options.hookScript)
     try out.option("script-arp")
     out.blank()
