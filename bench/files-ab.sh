@@ -14,12 +14,7 @@ old=${OLD:?OLD=path of the binary to compare with}
 work=$(mktemp -d /var/tmp/piswarm-bench-files-ab.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 chmod 755 "$work"
-mkdir -p "$work/firmware/overlays"
-for name in bootcode.bin start.elf fixup.dat start4.elf fixup4.dat kernel8.img kernel_2712.img \
-  bcm2710-rpi-3-b-plus.dtb bcm2711-rpi-4-b.dtb bcm2712-rpi-5-b.dtb overlays/overlay_map.dtb; do
-  echo "$name" >"$work/firmware/$name"
-done
-chmod -R a+rX "$work/firmware"
+files_firmware "$work/firmware"
 for side in new old; do
   mkdir -p "$work/$side"
   python3 bench/gen-cluster.py "$nodes" |
