@@ -13,12 +13,7 @@ bin=$(piswarm_bin)
 work=$(mktemp -d /var/tmp/piswarm-bench-files.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 chmod 755 "$work"
-mkdir -p "$work/firmware/overlays"
-for name in bootcode.bin start.elf fixup.dat start4.elf fixup4.dat kernel8.img kernel_2712.img \
-  bcm2710-rpi-3-b-plus.dtb bcm2711-rpi-4-b.dtb bcm2712-rpi-5-b.dtb overlays/overlay_map.dtb; do
-  echo "$name" >"$work/firmware/$name"
-done
-chmod -R a+rX "$work/firmware"
+files_firmware "$work/firmware"
 python3 bench/gen-cluster.py "$nodes" |
   sed "s|^  lan: dhcp|  lan: dhcp\n  tftp_root: $work/tftp\n  dnsmasq_conf: $work/dnsmasq.conf|" >"$work/cluster.yml"
 export PISWARM_FILE=$work/cluster.yml PISWARM_STATE_DIR=$work/state

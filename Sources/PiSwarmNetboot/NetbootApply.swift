@@ -234,7 +234,10 @@ public enum NetbootApply {
     for folder in updates.keys.sorted() {
       if let update = updates[folder] { changes += try EEPROMPublisher.write(update, dryRun: dry) }
     }
-    changes += try BootTreeApplier.apply(tree, manifest: paths.manifest, dryRun: dry)
+    // Node folders hard-link the published files: a dry run counts the links to files it would
+    // have published anew as replaced, as the run replaces them.
+    let renewed = dry ? Set(changes.filter { $0.action == .created || $0.action == .updated }.map(\.path)) : []
+    changes += try BootTreeApplier.apply(tree, manifest: paths.manifest, dryRun: dry, renewed: renewed)
     changes += EEPROMPublisher.prune(root: eepromRoot, keep: Set(updates.keys), dryRun: dry)
     // piswarm makes the TFTP root 0755 but never loosens the mode of one that exists.
     if let problem = BootTreeApplier.unreadableByOthers(cluster.head.tftpRoot), !dry || Files.exists(cluster.head.tftpRoot) {

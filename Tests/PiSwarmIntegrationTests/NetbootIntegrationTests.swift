@@ -336,7 +336,7 @@ extension NetbootIntegrationTests {
     #expect(boot.prefix == "5a5b5c5d/")
     #expect(boot.booted == true, "\(boot.files)")
     #expect(boot.files.first?.name == "5a5b5c5d/config.txt" && boot.files.first?.status == "ok", "\(boot.files)")
-    #expect(boot.file("config.txt")?.content?.contains("node01 (pi5)") == true)
+    #expect(boot.file("config.txt")?.content?.contains("for a pi5") == true)
     #expect(boot.file("pieeprom.sig")?.status == "not found")
     #expect(!boot.files.contains { $0.name.contains("start") }, "a Pi 5 reads no start*.elf: \(boot.files)")
     for name in ["bcm2712-rpi-5-b.dtb", "kernel_2712.img", "initramfs_2712"] {

@@ -100,7 +100,8 @@ final class FakeServices: ServiceControl {
     #expect(services.restarted == ["dnsmasq"])
     #expect(first.warnings.isEmpty, "\(first.warnings)")
     let folder = setup.tftp + "/b8-27-eb-00-00-01"
-    #expect(try FileManager.default.destinationOfSymbolicLink(atPath: folder + "/start4.elf") == setup.dir.file("fw/start4.elf"))
+    // The firmware file hard-linked (one filesystem), the overlays folder symbolically.
+    #expect(try BootTreeLinkTests.sameFile(folder + "/start4.elf", setup.dir.file("fw/start4.elf")))
     #expect(try FileManager.default.destinationOfSymbolicLink(atPath: folder + "/overlays") == setup.dir.file("fw/overlays"))
     // The node's own cmdline.txt, a real file, not the image's.
     #expect(setup.dir.read("tftp/b8-27-eb-00-00-01/cmdline.txt")?.contains("nfsroot=10.9.0.1:/srv/nfs/node01,") == true)
@@ -286,18 +287,16 @@ final class FakeServices: ServiceControl {
     chmod(store + "/start4.elf", 0o600)
     var cluster = try setup.cluster(Self.twoNodes)
     cluster.defaults.image = "raspios"
-    let apply = { () throws -> NetbootApply.Result in
-      try NetbootApply.run(
-        cluster, paths: setup.paths,
-        options: .init(filesOnly: true, firmwareDirectory: nil, dnsmasqExtra: [], piswarm: "/usr/bin/env"),
-        services: FakeServices())
+    let apply = { (dryRun: Bool) throws -> NetbootApply.Result in
+      var options = NetbootApply.Options(filesOnly: true, firmwareDirectory: nil, dnsmasqExtra: [], piswarm: "/usr/bin/env")
+      options.dryRun = dryRun
+      return try NetbootApply.run(cluster, paths: setup.paths, options: options, services: FakeServices())
     }
-    let first = try apply()
+    let first = try apply(false)
     let published = setup.dir.file("firmware/raspios")
     #expect(first.warnings.isEmpty, "\(first.warnings)")
-    #expect(
-      try FileManager.default.destinationOfSymbolicLink(atPath: setup.tftp + "/b8-27-eb-00-00-01/start4.elf")
-        == published + "/start4.elf")
+    // The node folders hard-link the published file, which is the store's (one filesystem).
+    #expect(try BootTreeLinkTests.sameFile(setup.tftp + "/b8-27-eb-00-00-01/start4.elf", published + "/start4.elf"))
     #expect(BootTreeApplier.unreadableByOthers(published + "/start4.elf") == nil)
     #expect(BootTreeApplier.unreadableByOthers(published + "/overlays/disable-bt.dtbo") == nil)
     // One filesystem: a hard link, no copy.
@@ -305,16 +304,23 @@ final class FakeServices: ServiceControl {
     let b = try FileManager.default.attributesOfItem(atPath: published + "/start4.elf")[.systemFileNumber] as? Int
     #expect(a != nil && a == b)
 
-    #expect(try apply().changes.isEmpty)
-    // A new import replaces the file (a new inode): the published one follows.
+    #expect(try apply(false).changes.isEmpty)
+    // A new import replaces the file (a new inode): the published one follows, and the node
+    // folders' hard links to it; a dry run says so too.
     try AtomicFile.write("start4 v2\n", to: store + "/start4.elf")
-    #expect(try apply().changes == [FileChange(published + "/start4.elf", .updated)])
+    let renewed =
+      [FileChange(published + "/start4.elf", .updated)]
+      + BootTreeLinkTests.folders.map { FileChange(setup.tftp + "/\($0)/start4.elf", .linked) }
+    let dry = try apply(true).changes
+    #expect(Set(dry) == Set(renewed))
+    #expect(try apply(false).changes == dry)
     #expect(setup.dir.read("firmware/raspios/start4.elf") == "start4 v2\n")
+    #expect(setup.dir.read("tftp/1a2b3c4d/start4.elf") == "start4 v2\n")
 
     // Another image: the old one's published copy goes; a folder piswarm did not publish stays.
     try FileManager.default.createDirectory(atPath: setup.dir.file("firmware/mine"), withIntermediateDirectories: true)
     cluster.defaults.image = "other"
-    let switched = try apply()
+    let switched = try apply(false)
     #expect(switched.changes.contains(FileChange(published, .removed)))
     #expect(switched.warnings.contains { $0.contains("no firmware at \(setup.dir.file("state/images/other/boot"))") })
     #expect(Files.exists(setup.dir.file("firmware/mine")))

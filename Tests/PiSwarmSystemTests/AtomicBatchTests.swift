@@ -46,3 +46,44 @@ import Testing
     }
   }
 }
+
+@Suite struct AtomicBatchSharingTests {
+  static func inode(_ path: String) -> ino_t? {
+    var info = stat()
+    return lstat(path, &info) == 0 ? info.st_ino : nil
+  }
+
+  @Test func oneContentIsWrittenOnceAndLinkedAtCommit() throws {
+    let dir = TemporaryDirectory("piswarm-batch")
+    let existing = dir.write("c.txt", "old\n")
+    let batch = AtomicBatch(sharing: true)
+    #expect(try batch.stage("same\n", to: dir.file("a.txt")) == true)
+    #expect(try batch.stage("same\n", to: dir.file("b.txt")) == true)
+    #expect(try batch.stage("same\n", to: existing) == true)
+    // Another mode is another file.
+    #expect(try batch.stage("same\n", to: dir.file("private.txt"), mode: 0o600) == true)
+    #expect(!FileManager.default.fileExists(atPath: dir.file("b.txt")))
+    #expect(dir.read("c.txt") == "old\n")
+    try batch.commit()
+    for name in ["a.txt", "b.txt", "c.txt", "private.txt"] { #expect(dir.read(name) == "same\n") }
+    #expect(Self.inode(dir.file("a.txt")) == Self.inode(dir.file("b.txt")))
+    #expect(Self.inode(dir.file("a.txt")) == Self.inode(existing))
+    #expect(Self.inode(dir.file("a.txt")) != Self.inode(dir.file("private.txt")))
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["a.txt", "b.txt", "c.txt", "private.txt"])
+
+    // A later batch replaces one path by rename: the others keep their content.
+    let next = AtomicBatch(sharing: true)
+    #expect(try next.stage("other\n", to: dir.file("b.txt")) == true)
+    try next.commit()
+    #expect(dir.read("b.txt") == "other\n" && dir.read("a.txt") == "same\n" && dir.read("c.txt") == "same\n")
+  }
+
+  @Test func withoutSharingEveryPathIsAFileOfItsOwn() throws {
+    let dir = TemporaryDirectory("piswarm-batch")
+    let batch = AtomicBatch()
+    try batch.stage("same\n", to: dir.file("a.txt"))
+    try batch.stage("same\n", to: dir.file("b.txt"))
+    try batch.commit()
+    #expect(Self.inode(dir.file("a.txt")) != Self.inode(dir.file("b.txt")))
+  }
+}

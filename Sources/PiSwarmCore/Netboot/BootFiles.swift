@@ -24,8 +24,10 @@ public enum BootFiles {
 
   /// Small and model-neutral: a 64-bit kernel and the serial console.
   public static func config(_ node: Node) -> String {
+    // No node name: the file is the same for every node of a model, so that one file, hard-linked,
+    // serves them all (a new file costs far more than a link on a busy filesystem).
     var lines = [
-      "# Rendered by piswarm for \(node.name)\(node.model.map { " (\($0.rawValue))" } ?? ""); 'piswarm netboot apply' overwrites edits.",
+      "# Rendered by piswarm\(node.model.map { " for a \($0.rawValue)" } ?? ""); 'piswarm netboot apply' overwrites edits.",
       "arm_64bit=1",
       "enable_uart=1",
     ]

@@ -4,10 +4,11 @@
 /// Each netboot node gets a folder named by its MAC (`b8-27-eb-12-34-56`, what dnsmasq's
 /// `tftp-unique-root=mac` looks for) and, when its serial is known, one named by the serial
 /// (`1a2b3c4d`, what a Pi 4/5 asks for when its MAC folder does not exist). Each holds the node's
-/// own `cmdline.txt` and `config.txt` and symbolic links to the image's firmware files. The
-/// links point out of the TFTP root, by absolute path; dnsmasq 2.90 follows them (measured: it
-/// serves a symlink that leaves tftp-root, `tftp-secure` being off by default). The root holds
-/// nothing else, so a machine without a folder gets no boot files.
+/// own `cmdline.txt` and `config.txt` and links to the image's firmware files: hard links where
+/// the applier can make them (a regular file on the TFTP root's filesystem), else symbolic links
+/// out of the TFTP root, by absolute path, which dnsmasq 2.90 follows (measured: it serves a
+/// symlink that leaves tftp-root, `tftp-secure` being off by default). The root holds nothing
+/// else, so a machine without a folder gets no boot files.
 public struct BootTree: Hashable, Sendable {
   public enum Entry: Hashable, Sendable {
     case directory(String)
