@@ -18,9 +18,6 @@ public enum NetbootApply {
     public var firmwareDirectory: String?
     /// Extra dnsmasq option lines (tests: `no-ping`).
     public var dnsmasqExtra: [String]
-    /// The piswarm executable. Unused: the rendered hook runs no piswarm (it was once checked
-    /// here as the binary dnsmasq would run as root); kept so that callers need not change.
-    public var piswarm: String
     /// What nodes last reported as their bootloader configuration (`bootloader_config` facts):
     /// a node running its `eeprom:` settings is offered no update.
     public var eepromReported: [String: String] = [:]
@@ -34,11 +31,10 @@ public enum NetbootApply {
     /// Restarts are left owed, not made.
     var defersRestarts: Bool { dryRun || deferRestarts }
 
-    public init(filesOnly: Bool, firmwareDirectory: String?, dnsmasqExtra: [String], piswarm: String) {
+    public init(filesOnly: Bool, firmwareDirectory: String?, dnsmasqExtra: [String]) {
       self.filesOnly = filesOnly
       self.firmwareDirectory = firmwareDirectory
       self.dnsmasqExtra = dnsmasqExtra
-      self.piswarm = piswarm
     }
   }
 

@@ -38,7 +38,7 @@ import Testing
 
   func run(_ setup: Setup, _ cluster: Cluster, firmware: String? = nil, dryRun: Bool = false) throws -> [FileChange] {
     var options = NetbootApply.Options(
-      filesOnly: true, firmwareDirectory: firmware ?? setup.dir.file("fw"), dnsmasqExtra: [], piswarm: "/usr/bin/env")
+      filesOnly: true, firmwareDirectory: firmware ?? setup.dir.file("fw"), dnsmasqExtra: [])
     options.dryRun = dryRun
     return try NetbootApply.run(cluster, paths: setup.paths, options: options, services: FakeServices()).changes
   }

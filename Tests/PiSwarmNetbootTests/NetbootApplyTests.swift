@@ -82,7 +82,7 @@ final class FakeServices: ServiceControl {
     func apply(_ cluster: Cluster, filesOnly: Bool = false, services: FakeServices) throws -> NetbootApply.Result {
       try NetbootApply.run(
         cluster, paths: paths,
-        options: .init(filesOnly: filesOnly, firmwareDirectory: dir.file("fw"), dnsmasqExtra: [], piswarm: "/usr/bin/env"),
+        options: .init(filesOnly: filesOnly, firmwareDirectory: dir.file("fw"), dnsmasqExtra: []),
         services: services)
     }
   }
@@ -212,7 +212,7 @@ final class FakeServices: ServiceControl {
     services.failing.withLock { $0 = false }
     // up defers it to an action of its own.
     var options = NetbootApply.Options(
-      filesOnly: false, firmwareDirectory: setup.dir.file("fw"), dnsmasqExtra: [], piswarm: "/usr/bin/env")
+      filesOnly: false, firmwareDirectory: setup.dir.file("fw"), dnsmasqExtra: [])
     options.deferRestarts = true
     let deferred = try NetbootApply.run(two, paths: setup.paths, options: options, services: services)
     #expect(deferred.owed.contains(.nfsReload) && services.ran.count == 1)
@@ -288,7 +288,7 @@ final class FakeServices: ServiceControl {
     var cluster = try setup.cluster(Self.twoNodes)
     cluster.defaults.image = "raspios"
     let apply = { (dryRun: Bool) throws -> NetbootApply.Result in
-      var options = NetbootApply.Options(filesOnly: true, firmwareDirectory: nil, dnsmasqExtra: [], piswarm: "/usr/bin/env")
+      var options = NetbootApply.Options(filesOnly: true, firmwareDirectory: nil, dnsmasqExtra: [])
       options.dryRun = dryRun
       return try NetbootApply.run(cluster, paths: setup.paths, options: options, services: FakeServices())
     }
@@ -353,7 +353,7 @@ final class FakeServices: ServiceControl {
     #expect(throws: PiSwarmError.self) {
       try NetbootApply.run(
         try setup.cluster(Self.twoNodes), paths: setup.paths,
-        options: .init(filesOnly: true, firmwareDirectory: nil, dnsmasqExtra: ["no-such-option"], piswarm: "/usr/bin/env"),
+        options: .init(filesOnly: true, firmwareDirectory: nil, dnsmasqExtra: ["no-such-option"]),
         services: FakeServices())
     }
     #expect(!Files.exists(setup.paths.folder) && !Files.exists(setup.tftp))
@@ -372,7 +372,7 @@ final class FakeServices: ServiceControl {
     let setup = Setup()
     let result = try NetbootApply.run(
       try setup.cluster(Self.twoNodes), paths: setup.paths,
-      options: .init(filesOnly: true, firmwareDirectory: setup.dir.file("nope"), dnsmasqExtra: [], piswarm: "/usr/bin/env"),
+      options: .init(filesOnly: true, firmwareDirectory: setup.dir.file("nope"), dnsmasqExtra: []),
       services: FakeServices())
     #expect(result.warnings.contains { $0.contains("no firmware at \(setup.dir.file("nope"))") })
     #expect(Files.exists(setup.tftp + "/b8-27-eb-00-00-01/cmdline.txt"))

@@ -14,7 +14,7 @@ import Testing
   func run(
     _ setup: Setup, _ cluster: Cluster, dryRun: Bool = false, deferRestarts: Bool = false, services: FakeServices
   ) throws -> NetbootApply.Result {
-    var options = NetbootApply.Options(filesOnly: false, firmwareDirectory: nil, dnsmasqExtra: [], piswarm: "/usr/bin/env")
+    var options = NetbootApply.Options(filesOnly: false, firmwareDirectory: nil, dnsmasqExtra: [])
     options.dryRun = dryRun
     options.deferRestarts = deferRestarts
     return try NetbootApply.run(cluster, paths: setup.paths, options: options, services: services)

@@ -101,10 +101,4 @@ struct NetbootApplyCommand: ParsableCommand {
     }
     if rootsFailed { throw Exit.failure }
   }
-
-  /// This program, for the hook script to run.
-  static var executable: String {
-    if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return path }
-    return Files.absolute(CommandLine.arguments[0])
-  }
 }

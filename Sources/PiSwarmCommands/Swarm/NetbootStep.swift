@@ -35,7 +35,7 @@ struct NetbootStep: Sendable {
     _ cluster: Cluster, store: SQLiteStateStore?, filesOnly: Bool, firmware: String?, dnsmasqExtra: [String]
   ) -> NetbootApply.Options {
     var options = NetbootApply.Options(
-      filesOnly: filesOnly, firmwareDirectory: firmware, dnsmasqExtra: dnsmasqExtra, piswarm: NetbootApplyCommand.executable)
+      filesOnly: filesOnly, firmwareDirectory: firmware, dnsmasqExtra: dnsmasqExtra)
     for node in cluster.nodes where !node.eeprom.settings.isEmpty {
       let facts = (try? store?.facts(node: node.name)) ?? []
       if let reported = facts.first(where: { $0.name == "bootloader_config" }) {
