@@ -14,8 +14,9 @@ import PiSwarmSystem
 /// Firmware links are hard links where the target is a regular file on the TFTP root's
 /// filesystem (a new inode costs 0.5–0.8 ms of kernel time on a churned ext4, a link 14 µs), else
 /// symbolic links (a folder such as `overlays`, another filesystem, a filesystem without hard
-/// links), one a target and run, hard-linked into the other folders (`FirmwareLinks`). A symbolic link to the planned target (as older versions made them all) is left as it
-/// is; a hard link to a file the target no longer is (a newer import) is replaced. Files of the
+/// links), one a target and run, hard-linked into the other folders (`FirmwareLinks`). A
+/// symbolic link to the planned target (as older versions made them all) is left as it is; a
+/// hard link to a file the target no longer is (a newer import) is replaced. Files of the
 /// same content and mode written in one run are written once and hard-linked (a node's MAC and
 /// serial folders share one `cmdline.txt`, nodes of a model one `config.txt`); a file is always
 /// replaced by rename, never written in place, so one node's update leaves the others' files.

@@ -1,5 +1,6 @@
 import Foundation
 import PiSwarmCore
+import PiSwarmSystem
 
 #if canImport(Glibc)
   import Glibc
@@ -25,8 +26,6 @@ struct FirmwareLinks {
   private var targets: [String: Target] = [:]
   /// Per target, a symbolic link this run made, and how many paths it has.
   private var symlinks: [String: (path: String, paths: Int)] = [:]
-  /// At most this many paths share one inode (ext4 allows 65,000 links to one).
-  static let pathsPerInode = 1_000
 
   init(root: String) {
     var info = stat()
@@ -65,20 +64,22 @@ struct FirmwareLinks {
   /// direct call) the link is made beside it and renamed over it (a folder there is removed
   /// first): the path is never missing, and nothing is written through what was there.
   mutating func make(_ path: String, to target: String, replacing: Bool) throws(PiSwarmError) {
-    if !replacing, let placed = place(path, to: target) {
-      if placed == .fresh { symlinks[target] = (path, 1) }
-      return
-    }
-    let temporary = path + ".piswarm-\(getpid())"
-    unlink(temporary)
-    guard let placed = place(temporary, to: target) else {
-      throw PiSwarmError(.system, "cannot make the link \(path) -> \(target): \(String(cString: strerror(errno)))")
-    }
-    if BootTreeApplier.isDirectory(path) { try BootTreeApplier.removeAny(path) }
-    guard rename(temporary, path) == 0 else {
-      let reason = String(cString: strerror(errno))
+    let placed: Placed
+    if !replacing, let direct = place(path, to: target) {
+      placed = direct
+    } else {
+      let temporary = path + ".piswarm-\(getpid())"
       unlink(temporary)
-      throw PiSwarmError(.system, "cannot replace \(path): \(reason)")
+      guard let beside = place(temporary, to: target) else {
+        throw PiSwarmError(.system, "cannot make the link \(path) -> \(target): \(String(cString: strerror(errno)))")
+      }
+      if BootTreeApplier.isDirectory(path) { try BootTreeApplier.removeAny(path) }
+      guard rename(temporary, path) == 0 else {
+        let reason = String(cString: strerror(errno))
+        unlink(temporary)
+        throw PiSwarmError(.system, "cannot replace \(path): \(reason)")
+      }
+      placed = beside
     }
     if placed == .fresh { symlinks[target] = (path, 1) }
   }
@@ -88,7 +89,7 @@ struct FirmwareLinks {
   /// One link(2), or symlink(2) where that cannot be, at `path`, where nothing is; nil: neither.
   private mutating func place(_ path: String, to target: String) -> Placed? {
     if self.target(target).hardLinkable, link(target, path) == 0 { return .hardLink }
-    if let shared = symlinks[target], shared.paths < Self.pathsPerInode, link(shared.path, path) == 0 {
+    if let shared = symlinks[target], shared.paths < AtomicBatch.pathsPerFile, link(shared.path, path) == 0 {
       symlinks[target]?.paths += 1
       return .sharedSymlink
     }

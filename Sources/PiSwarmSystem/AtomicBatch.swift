@@ -22,15 +22,15 @@ import Synchronization
 /// in place: a rename replaces one path's link and leaves the others' content alone.
 public final class AtomicBatch {
   private var staged: [(temporary: String, path: String)] = []
-  private struct Shared {
-    var data: Data
-    var mode: mode_t
-    var source: Int
-    var paths: [String]
-  }
   private struct Key: Hashable {
     var data: Data
     var mode: mode_t
+  }
+  private struct Shared {
+    var content: Key
+    /// The index in `staged` of the file the paths link to.
+    var source: Int
+    var paths: [String]
   }
   private let sharing: Bool
   private var shared: [Key: Int] = [:]
@@ -58,15 +58,16 @@ public final class AtomicBatch {
       return false
     }
     let finalMode = exists ? info.st_mode & 0o7777 : mode
-    if sharing, let group = shared[Key(data: data, mode: finalMode)], groups[group].paths.count < Self.pathsPerFile - 1 {
+    let content = Key(data: data, mode: finalMode)
+    if sharing, let group = shared[content], groups[group].paths.count < Self.pathsPerFile - 1 {
       groups[group].paths.append(path)
       return true
     }
     let temporary = try Self.temporary(data, for: path, mode: finalMode)
     staged.append((temporary, path))
     if sharing {
-      shared[Key(data: data, mode: finalMode)] = groups.count
-      groups.append(Shared(data: data, mode: finalMode, source: staged.count - 1, paths: []))
+      shared[content] = groups.count
+      groups.append(Shared(content: content, source: staged.count - 1, paths: []))
     }
     return true
   }
@@ -89,7 +90,8 @@ public final class AtomicBatch {
     if let failed = Self.syncAll(temporaries) { throw Self.failure("cannot sync \(failed)") }
     for group in groups {
       for path in group.paths {
-        try Self.placeLink(staged[group.source].temporary, at: path, orWrite: group.data, mode: group.mode)
+        try Self.placeLink(
+          staged[group.source].temporary, at: path, orWrite: group.content.data, mode: group.content.mode)
         folders.insert((path as NSString).deletingLastPathComponent)
       }
     }
